@@ -1,0 +1,120 @@
+"""The typed results that leave the parsing stage.
+
+Everything after parsing (planning the NetBox writes, disposition, reports) relies on these models
+only, never on circuit-maintenance-parser's own classes, so our own parsers and the library's are
+interchangeable.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NoticeKind = Literal["maintenance", "outage"]
+
+MAINTENANCE_STATUSES = ("TENTATIVE", "CONFIRMED", "CANCELLED", "IN-PROCESS", "COMPLETED", "RE-SCHEDULED")
+OUTAGE_STATUSES = ("REPORTED", "INVESTIGATING", "IDENTIFIED", "MONITORING", "RESOLVED")
+IMPACT_LEVELS = ("NO-IMPACT", "REDUCED-REDUNDANCY", "DEGRADED", "OUTAGE")
+
+# An exact (stamp, sequence) tie between two maintenance notices is broken by how far along the
+# lifecycle each one is, so the same emails in any order end in the same state.
+LIFECYCLE_RANK = {
+    "TENTATIVE": 0,
+    "CONFIRMED": 1,
+    "RE-SCHEDULED": 2,
+    "IN-PROCESS": 3,
+    "COMPLETED": 4,
+    "CANCELLED": 5,
+    "REPORTED": 0,
+    "INVESTIGATING": 1,
+    "IDENTIFIED": 2,
+    "MONITORING": 3,
+    "RESOLVED": 4,
+}
+
+# Statuses on which the plugin refuses impact writes.
+CLOSED_STATUSES = frozenset({"COMPLETED", "CANCELLED", "RESOLVED"})
+
+
+class CircuitImpact(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    circuit_id: str = Field(min_length=1)
+    impact: Literal["NO-IMPACT", "REDUCED-REDUNDANCY", "DEGRADED", "OUTAGE"] = "OUTAGE"
+
+
+class Notice(BaseModel):
+    """One maintenance or outage as one email states it.
+
+    A field left as None means "this email does not say", which matters for ordering: a newer notice
+    that does not state a field does not erase the value an older one stated.
+    """
+
+    kind: NoticeKind
+    provider: str = Field(min_length=1, description="parser's provider name, e.g. 'zayo'")
+    event_id: str = Field(min_length=1, description="the provider's maintenance id or ticket number")
+    status: str | None = None  # None: NO-CHANGE / not stated
+    start: datetime | None = None
+    end: datetime | None = None
+    estimated_time_to_repair: datetime | None = None
+    summary: str | None = None
+    circuits: list[CircuitImpact] = Field(default_factory=list)
+    stamp: datetime = Field(description="when the provider issued this notice (UTC)")
+    sequence: int = 1
+    original_timezone: str | None = None
+    account: str | None = None
+    parser: str = Field(default="", description="which parser produced it, for logs and reports")
+
+    @field_validator("start", "end", "estimated_time_to_repair", "stamp")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        # Naive datetimes would be read as UTC by NetBox anyway; make that explicit and comparable.
+        if value is not None and value.tzinfo is None:
+            from datetime import UTC
+
+            return value.replace(tzinfo=UTC)
+        return value
+
+    @field_validator("status")
+    @classmethod
+    def _known_status(cls, value: str | None, info) -> str | None:
+        if value is None or value == "NO-CHANGE":
+            return None
+        allowed = MAINTENANCE_STATUSES if info.data.get("kind") == "maintenance" else OUTAGE_STATUSES
+        if value not in allowed:
+            raise ValueError(f"status {value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    def order_key(self) -> tuple:
+        """Newest-last ordering of the notices of one event: (stamp, sequence, lifecycle rank)."""
+        return (self.stamp, self.sequence, LIFECYCLE_RANK.get(self.status or "", -1))
+
+
+class Outcome(StrEnum):
+    INGESTED = "ingested"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+
+class EmailMeta(BaseModel):
+    """What the NetBox stage needs to know about the email itself."""
+
+    message_id: str = Field(description="Message-ID header, or 'sha256:<hex>' of the bytes when absent")
+    subject: str = ""
+    sender: str = ""  # bare address
+    received: datetime  # Date header (UTC), or now when absent/unparseable
+    body: str = ""  # readable text of the email, for EventNotification.email_body
+
+
+class ParseResult(BaseModel):
+    """A message after parsing: notices, or ignored/failed with a reason."""
+
+    email: EmailMeta
+    notices: list[Notice] = Field(default_factory=list)
+    outcome: Literal["parsed", "ignored", "failed"]
+    reason: str = ""
+    provider: str | None = None

@@ -1,0 +1,13 @@
+"""Settings the parsing stage takes from the config file (a slice of the one config model)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ParserOptions(BaseModel):
+    # sender address or domain (lower case) -> circuit-maintenance-parser provider name, for senders the
+    # library does not know (forwarders, a provider's other address).
+    sender_providers: dict[str, str] = Field(default_factory=dict)
+    # parse timeout per email, so one slow email (a time-zone lookup that retries) cannot block the rest
+    timeout_seconds: float = 30.0
