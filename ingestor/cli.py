@@ -1,0 +1,197 @@
+"""Command line: `notices-ingestor run|replay|parse|check`.
+
+Exit codes: 0 all good; 1 some email failed (or a mailbox/NetBox could not be used); 2 usage or
+configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from collections import Counter
+
+from pydantic import ValidationError
+
+from ingestor.config import Config, ConfigError, config_path, load_config
+from ingestor.logs import configure_logging
+from parsers.models import Outcome
+from parsers.options import ParserOptions
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="notices-ingestor",
+        description="Ingest provider maintenance and outage emails into NetBox (netbox-notices plugin).",
+    )
+    parser.add_argument(
+        "-c",
+        "--config",
+        help="config file (default: $NOTICES_INGESTOR_CONFIG, then /etc/notices-ingestor/config.toml)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="the daemon: poll every mailbox on its interval")
+    run.add_argument("--once", action="store_true", help="poll every mailbox once, then exit")
+
+    replay = commands.add_parser("replay", help="ingest .eml files, directories, mbox, Maildir or - (stdin)")
+    replay.add_argument("--dry-run", action="store_true", help="read NetBox and plan, write nothing")
+    replay.add_argument("--format", choices=("text", "json"), default="text")
+    replay.add_argument("paths", nargs="+", metavar="PATH")
+
+    parse = commands.add_parser("parse", help="print the parsed notices as JSON (no NetBox needed)")
+    parse.add_argument(
+        "--explain", action="store_true", help="show what each [[parsers]] definition extracts"
+    )
+    parse.add_argument("paths", nargs="+", metavar="PATH")
+
+    check = commands.add_parser("check", help="validate config, reach NetBox and each mailbox")
+    check.add_argument(
+        "--setup", action="store_true", help="create the tag and custom fields the daemon needs"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "parse":
+            configure_logging("warning", "auto")
+            return cmd_parse(args)
+        config = load_config(config_path(args.config))
+    except ConfigError as exc:
+        print(f"notices-ingestor: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(config.logging.level, config.logging.format)
+    handler = {"run": cmd_run, "replay": cmd_replay, "check": cmd_check}[args.command]
+    return handler(args, config)
+
+
+def _gateway(config: Config):
+    from ingestor.netbox.client import NetBoxGateway
+
+    return NetBoxGateway(config.netbox)
+
+
+def _pipeline(config: Config, dry_run: bool = False):
+    from ingestor.pipeline import Pipeline
+
+    return Pipeline(config, _gateway(config), dry_run=dry_run)
+
+
+def cmd_run(args, config: Config) -> int:
+    from ingestor.daemon import Daemon
+
+    if not config.mailboxes:
+        print("notices-ingestor: no [[mailboxes]] in the configuration", file=sys.stderr)
+        return EXIT_USAGE
+    daemon = Daemon(config, _pipeline(config))
+    if args.once:
+        results = daemon.run_once()
+        return EXIT_FAILED if any(r.error or r.failed for r in results) else EXIT_OK
+    daemon.run_forever()
+    return EXIT_OK
+
+
+def cmd_replay(args, config: Config) -> int:
+    from ingestor.netbox.client import NetBoxUnavailable
+    from ingestor.sources.files import iter_file_messages
+
+    pipeline = _pipeline(config, dry_run=args.dry_run)
+    counts: Counter[str] = Counter()
+    for message in iter_file_messages(args.paths):
+        try:
+            report = pipeline.process(message)
+        except NetBoxUnavailable as exc:
+            from ingestor.pipeline import EmailReport
+
+            report = EmailReport(message.source, None, Outcome.FAILED, f"NetBox unavailable: {exc}")
+        counts[str(report.outcome)] += 1
+        if args.format == "json":
+            print(json.dumps(report.as_dict()), flush=True)
+        else:
+            events = ", ".join(f"{e['kind']} {e['name']} (#{e['id']})" for e in report.events)
+            detail = report.reason or events
+            print(f"{report.outcome:<9} {report.source}  {report.message_id or ''}  {detail}", flush=True)
+    summary = {o.value: counts.get(o.value, 0) for o in Outcome}
+    summary["total"] = sum(counts.values())
+    summary["netbox_requests"] = pipeline.gateway.request_count
+    summary["dry_run"] = args.dry_run
+    if args.format == "json":
+        print(json.dumps({"summary": summary}))
+    else:
+        print("summary: " + ", ".join(f"{key} {value}" for key, value in summary.items()))
+    return EXIT_FAILED if counts.get(Outcome.FAILED.value) else EXIT_OK
+
+
+def _lenient_parser_options(args) -> ParserOptions:
+    """`parse` needs no NetBox: take only the parsing sections of a config file, when there is one."""
+    path = config_path(args.config)
+    if not path.exists():
+        if args.config:
+            raise ConfigError(f"{path}: configuration file not found")
+        return ParserOptions()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        subset = {key: data[key] for key in ("providers", "parsing", "parsers") if key in data}
+        return Config.model_validate(
+            {"netbox": {"url": "http://unused", "token": "unused"}, **subset}
+        ).parser_options()
+    except (tomllib.TOMLDecodeError, ValidationError, OSError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def cmd_parse(args) -> int:
+    from ingestor.sources.files import iter_file_messages
+    from parsers import parse_email
+
+    options = _lenient_parser_options(args)
+    failed = False
+    for message in iter_file_messages(args.paths):
+        if message.error:
+            print(json.dumps({"source": message.source, "outcome": "failed", "reason": message.error}))
+            failed = True
+            continue
+        result = parse_email(message.data, options)
+        out = {"source": message.source, **result.model_dump(mode="json", exclude={"email": {"body"}})}
+        if args.explain:
+            from parsers.declarative import explain_all
+
+            out["explain"] = explain_all(message.data, options)
+        failed |= result.outcome == "failed"
+        print(json.dumps(out, indent=2))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_check(args, config: Config) -> int:
+    from ingestor.netbox.client import NetBoxRejected, NetBoxUnavailable
+    from ingestor.netbox.setup import check_netbox
+    from ingestor.sources.imap import ImapMailbox
+    from ingestor.state import StateStore
+
+    ok = True
+    print(f"config: ok ({len(config.mailboxes)} mailboxes, {len(config.parsers)} parser definitions)")
+    try:
+        report = check_netbox(_gateway(config), create=args.setup)
+        versions = f"version {report.netbox_version}, notices plugin {report.plugin_version}"
+        print(f"netbox: {config.netbox.url} {versions}")
+        for item in report.created:
+            print(f"netbox: created {item}")
+        for problem in report.problems:
+            print(f"netbox: PROBLEM: {problem}")
+        ok &= report.ok
+    except (NetBoxUnavailable, NetBoxRejected) as exc:
+        print(f"netbox: PROBLEM: {config.netbox.url}: {exc}")
+        ok = False
+    state = StateStore(config.state_dir)
+    for mailbox in config.mailboxes:
+        try:
+            with ImapMailbox(mailbox, state) as imap:
+                print(f"mailbox {mailbox.name}: ok ({imap.describe()})")
+        except Exception as exc:  # noqa: BLE001 - report every mailbox, whatever went wrong
+            print(f"mailbox {mailbox.name}: PROBLEM: {exc}")
+            ok = False
+    return EXIT_OK if ok else EXIT_FAILED

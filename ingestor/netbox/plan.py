@@ -1,0 +1,251 @@
+"""Plan the NetBox writes for one email's effect on one event — pure: no server needed.
+
+Input: the notices this email states for the event, the email itself, what NetBox holds now
+(`EventSnapshot`, None for a new event) and the provider's circuits (`CircuitIndex`).
+Output: an `EventPlan`, a short ordered list of writes that `apply.py` sends. The order matters because
+the plugin refuses impact writes on COMPLETED/CANCELLED/RESOLVED events: impacts are written while the
+event is open, and a closing status is set last.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from parsers.models import CLOSED_STATUSES, EmailMeta, Notice
+
+from .fold import PROVISIONAL_STATUS, EventTarget, fold
+
+NAME_MAX = 100
+SUMMARY_MAX = 200
+SUBJECT_MAX = 100
+TIMEZONE_MAX = 63
+FALLBACK_SENDER = "unknown@unknown.invalid"
+_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _normalise_cid(cid: str) -> str:
+    return "".join(cid.split()).casefold()
+
+
+class CircuitIndex:
+    """The circuits NetBox knows for one provider: cid -> circuit id, exact first, then loose."""
+
+    def __init__(self, circuits: dict[str, int]):
+        self._exact = dict(circuits)
+        self._loose = {_normalise_cid(cid): pk for cid, pk in circuits.items()}
+
+    def match(self, cid: str) -> int | None:
+        found = self._exact.get(cid)
+        return found if found is not None else self._loose.get(_normalise_cid(cid))
+
+    def find_in_text(self, text: str) -> list[str]:
+        """Known cids that stand in the text as whole tokens (for outages that list none by label)."""
+        found = []
+        for cid in sorted(self._exact, key=len, reverse=True):
+            if re.search(rf"(?<![\w/-]){re.escape(cid)}(?![\w/-])", text, flags=re.IGNORECASE):
+                found.append(cid)
+        return sorted(found)
+
+
+@dataclass
+class EventSnapshot:
+    """One event as NetBox holds it now."""
+
+    id: int
+    status: str
+    start: datetime | None
+    end: datetime | None
+    estimated_time_to_repair: datetime | None
+    summary: str
+    original_timezone: str
+    impact_text: str
+    acknowledged: bool | None
+    impacts: dict[int, tuple[int, str | None]] = field(
+        default_factory=dict
+    )  # circuit pk -> (impact pk, level)
+    stored_notices: list[Notice] = field(default_factory=list)  # from earlier emails' notifications
+    notified_message_ids: set[str] = field(default_factory=set)
+
+
+@dataclass
+class EventPlan:
+    kind: str
+    event_name: str
+    provider_id: int
+    message_id: str
+    create: dict | None = None  # fields of a new event
+    reopen_status: str | None = None  # an open status to set before writing impacts on a closed event
+    impacts_create: list[tuple[int, str]] = field(default_factory=list)  # (circuit pk, level)
+    impacts_update: list[tuple[int, str]] = field(default_factory=list)  # (impact pk, level)
+    update: dict = field(default_factory=dict)  # field changes, sent after the impacts
+    notification: dict = field(default_factory=dict)
+    unmatched_circuits: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)  # human summary for changelog and logs
+    duplicate: bool = False
+
+    @property
+    def has_event_writes(self) -> bool:
+        return bool(
+            self.create or self.reopen_status or self.impacts_create or self.impacts_update or self.update
+        )
+
+
+def _impact_text(target: EventTarget, unmatched: list[str]) -> str:
+    lines = ["Circuits named by the provider's notices:"]
+    lines += [f"- {cid}: {level}" for cid, level in sorted(target.circuits.items())]
+    if unmatched:
+        lines.append(f"Not found in NetBox (linked once they exist): {', '.join(sorted(unmatched))}")
+    return "\n".join(lines) if target.circuits else ""
+
+
+def _event_fields(target: EventTarget, impact_text: str) -> dict:
+    fields = {
+        "status": target.status,
+        "start": target.start,
+        "summary": truncate(target.summary or f"{target.kind.title()} {target.event_id}", SUMMARY_MAX),
+        "original_timezone": truncate(target.original_timezone or "", TIMEZONE_MAX),
+        "impact": impact_text,
+    }
+    if target.kind == "maintenance" or target.end is not None:
+        fields["end"] = target.end
+    if target.kind == "outage":
+        fields["estimated_time_to_repair"] = target.estimated_time_to_repair
+    return fields
+
+
+def _changed(snapshot: EventSnapshot, wanted: dict) -> dict:
+    current = {
+        "status": snapshot.status,
+        "start": snapshot.start,
+        "end": snapshot.end,
+        "estimated_time_to_repair": snapshot.estimated_time_to_repair,
+        "summary": snapshot.summary,
+        "original_timezone": snapshot.original_timezone,
+        "impact": snapshot.impact_text,
+    }
+    return {name: value for name, value in wanted.items() if current.get(name) != value}
+
+
+def _describe(name: str, value) -> str:
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    if name == "impact":
+        return "impact text"
+    return f"{name}={value}"
+
+
+def notification_fields(email: EmailMeta) -> dict:
+    sender = email.sender if _ADDRESS.match(email.sender or "") else FALLBACK_SENDER
+    return {
+        "subject": truncate(email.subject or "(no subject)", SUBJECT_MAX),
+        "email_from": sender,
+        "email_received": email.received,
+        "email_body": email.body.strip() or "(no text body)",
+    }
+
+
+def plan_event(
+    notices: list[Notice],
+    email: EmailMeta,
+    snapshot: EventSnapshot | None,
+    circuits: CircuitIndex,
+    provider_id: int,
+) -> EventPlan:
+    first = notices[0]
+    plan = EventPlan(
+        kind=first.kind,
+        event_name=truncate(first.event_id, NAME_MAX),
+        provider_id=provider_id,
+        message_id=email.message_id,
+    )
+    if snapshot is not None and email.message_id in snapshot.notified_message_ids:
+        plan.duplicate = True
+        return plan
+
+    if first.kind == "outage" and not any(n.circuits for n in notices):
+        # The email names no circuit ids by label: look for the cids NetBox knows in its text.
+        found = circuits.find_in_text(email.body + "\n" + email.subject)
+        circuits_found = [{"circuit_id": cid} for cid in found]
+        notices = [Notice.model_validate({**n.model_dump(), "circuits": circuits_found}) for n in notices]
+
+    stored = snapshot.stored_notices if snapshot else []
+    target = fold(stored + notices)
+    if target.start is None:
+        if target.kind == "maintenance":
+            raise PlanError(f"maintenance {target.event_id}: no notice states a start time")
+        target.start = target.first_reported
+        target.notes.append("start taken from the first report's date (no start time stated)")
+    if target.kind == "maintenance" and target.end is None:
+        raise PlanError(f"maintenance {target.event_id}: no notice states an end time")
+
+    wanted_levels: dict[int, str] = {}
+    unmatched = []
+    for cid, level in target.circuits.items():
+        pk = circuits.match(cid)
+        if pk is None:
+            unmatched.append(cid)
+        else:
+            wanted_levels[pk] = level
+    plan.unmatched_circuits = sorted(unmatched)
+    wanted = _event_fields(target, _impact_text(target, unmatched))
+
+    existing = snapshot.impacts if snapshot else {}
+    for pk, level in sorted(wanted_levels.items()):
+        if pk not in existing:
+            plan.impacts_create.append((pk, level))
+        elif existing[pk][1] != level:
+            plan.impacts_update.append((existing[pk][0], level))
+    writes_impacts = bool(plan.impacts_create or plan.impacts_update)
+    if writes_impacts:
+        plan.changes.append(f"impacts +{len(plan.impacts_create)} ~{len(plan.impacts_update)}")
+    open_status = target.newest_open_status or PROVISIONAL_STATUS[target.kind]
+
+    if snapshot is None:
+        plan.create = dict(wanted, name=plan.event_name, provider=provider_id)
+        if target.kind == "outage":
+            plan.create["reported_at"] = target.first_reported
+        plan.changes.insert(0, f"created with status {target.status}")
+        if writes_impacts and target.closed:
+            # The plugin refuses impacts on a closed event: open first, close after the impacts.
+            plan.create["status"] = open_status
+            plan.update["status"] = target.status
+            plan.changes.append(f"status {target.status} set after the impacts were written")
+    else:
+        plan.update = _changed(snapshot, wanted)
+        if writes_impacts and snapshot.status in CLOSED_STATUSES:
+            plan.reopen_status = open_status
+            plan.update["status"] = target.status
+            plan.changes.append(
+                f"reopened as {open_status} to record impacts, then status {target.status} set again"
+            )
+        moved = {"start", "end"} & plan.update.keys()
+        if moved and snapshot.acknowledged:
+            plan.update["acknowledged"] = False
+            plan.changes.append("acknowledged reset (schedule moved)")
+        plan.changes += [_describe(name, plan.update[name]) for name in plan.update if name != "acknowledged"]
+        plan.changes = list(dict.fromkeys(plan.changes))
+    if plan.unmatched_circuits:
+        plan.changes.append(f"circuits not in NetBox: {', '.join(plan.unmatched_circuits)}")
+    plan.changes += target.notes
+
+    plan.notification = notification_fields(email)
+    plan.notification["notices"] = [n.model_dump(mode="json") for n in notices]
+    return plan
+
+
+class PlanError(Exception):
+    """The notices cannot make a valid event (a permanent failure of this email)."""
+
+
+def group_by_event(notices: list[Notice]) -> dict[tuple[str, str, str], list[Notice]]:
+    """An email may announce several events; each gets its own plan (and its own notification)."""
+    groups: dict[tuple[str, str, str], list[Notice]] = {}
+    for notice in notices:
+        groups.setdefault((notice.kind, notice.provider, notice.event_id), []).append(notice)
+    return groups

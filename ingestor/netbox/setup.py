@@ -1,0 +1,89 @@
+"""`check` and `check --setup`: what the daemon needs in NetBox, verified or created."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .client import MESSAGE_ID_FIELD, NOTICES_FIELD, NetBoxGateway
+
+# Identity lives in NetBox, not in local state: each EventNotification carries its email's Message-ID
+# and the notices it stated, so idempotency and order-independent folding survive losing the daemon's
+# state directory (or running the replay CLI on another machine).
+CUSTOM_FIELDS = (
+    {
+        "name": MESSAGE_ID_FIELD,
+        "label": "Message-ID",
+        "type": "text",
+        "object_types": ["notices.eventnotification"],
+        "description": "Message-ID of the email (notices-ingestor's idempotency key)",
+        "filter_logic": "exact",
+        "ui_editable": "no",
+        "ui_visible": "if-set",
+    },
+    {
+        "name": NOTICES_FIELD,
+        "label": "Parsed notices",
+        "type": "json",
+        "object_types": ["notices.eventnotification"],
+        "description": "What notices-ingestor parsed from this email for this event",
+        "filter_logic": "disabled",
+        "ui_editable": "no",
+        "ui_visible": "if-set",
+    },
+)
+
+
+@dataclass
+class SetupReport:
+    netbox_version: str = ""
+    plugin_version: str | None = None
+    problems: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_netbox(gateway: NetBoxGateway, create: bool = False) -> SetupReport:
+    report = SetupReport()
+    status = gateway.call(gateway.api.status)
+    report.netbox_version = str(status.get("netbox-version", ""))
+    plugins = status.get("plugins") or {}
+    report.plugin_version = plugins.get("notices") or plugins.get("netbox_notices")
+    if report.plugin_version is None:
+        report.problems.append("the netbox-notices plugin ('notices') is not installed in NetBox")
+        return report
+
+    tag = gateway.call(gateway.api.extras.tags.get, slug=gateway.config.tag)
+    if tag is None:
+        if create:
+            gateway.call(
+                gateway.api.extras.tags.create,
+                name=gateway.config.tag,
+                slug=gateway.config.tag,
+                description="Created from provider emails by notices-ingestor",
+                changelog_message="notices-ingestor setup",
+            )
+            report.created.append(f"tag {gateway.config.tag}")
+        else:
+            report.problems.append(
+                f"tag '{gateway.config.tag}' is missing (run: notices-ingestor check --setup)"
+            )
+
+    for definition in CUSTOM_FIELDS:
+        existing = gateway.call(gateway.api.extras.custom_fields.get, name=definition["name"])
+        if existing is not None:
+            continue
+        if create:
+            gateway.call(
+                gateway.api.extras.custom_fields.create,
+                **definition,
+                changelog_message="notices-ingestor setup",
+            )
+            report.created.append(f"custom field {definition['name']}")
+        else:
+            report.problems.append(
+                f"custom field '{definition['name']}' is missing (run: notices-ingestor check --setup)"
+            )
+    return report

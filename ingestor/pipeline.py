@@ -1,0 +1,145 @@
+"""One email through the stages: source message → parse → plan → apply → an EmailReport.
+
+Disposition (what happens to the email in its mailbox) is the caller's job, done only after this
+returns: a report means NetBox holds the email's effect (or the email is ignored/failed for good).
+`NetBoxUnavailable` is the one exception that escapes: the email is left as it is and tried again later.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import structlog
+
+from ingestor.config import Config
+from ingestor.netbox.apply import apply_plan
+from ingestor.netbox.client import NetBoxGateway, NetBoxRejected
+from ingestor.netbox.plan import EventPlan, PlanError, group_by_event, plan_event
+from ingestor.sources import RawMessage
+from parsers import parse_email
+from parsers.models import Outcome, ParseResult
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class EmailReport:
+    source: str
+    message_id: str | None
+    outcome: Outcome
+    reason: str = ""
+    subject: str = ""
+    provider: str | None = None
+    events: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "message_id": self.message_id,
+            "outcome": str(self.outcome),
+            "reason": self.reason,
+            "subject": self.subject,
+            "provider": self.provider,
+            "events": self.events,
+        }
+
+
+class Pipeline:
+    def __init__(self, config: Config, gateway: NetBoxGateway | None, dry_run: bool = False):
+        self.config = config
+        self.gateway = gateway
+        self.dry_run = dry_run
+        self.parser_options = config.parser_options()
+        # One email at a time reaches NetBox, whichever mailbox it came from: two emails about the same
+        # event must not both decide to create it.
+        self._netbox_lock = threading.Lock()
+
+    def process(self, message: RawMessage) -> EmailReport:
+        report = self._process(message)
+        event = log.warning if report.outcome == Outcome.FAILED else log.info
+        event(
+            "email_processed",
+            outcome=str(report.outcome),
+            message_id=report.message_id,
+            source=report.source,
+            subject=report.subject,
+            provider=report.provider,
+            reason=report.reason or None,
+            events=[f"{e['kind']}:{e['name']}#{e['id']}" for e in report.events] or None,
+        )
+        return report
+
+    def _process(self, message: RawMessage) -> EmailReport:
+        if message.error:
+            return EmailReport(message.source, None, Outcome.FAILED, message.error)
+        parsed = parse_email(message.data, self.parser_options)
+        report = EmailReport(
+            message.source,
+            parsed.email.message_id,
+            Outcome.FAILED,
+            subject=parsed.email.subject,
+            provider=parsed.provider,
+        )
+        if parsed.outcome != "parsed":
+            report.outcome = Outcome.IGNORED if parsed.outcome == "ignored" else Outcome.FAILED
+            report.reason = parsed.reason
+            return report
+        if self.gateway is None:  # parse-only dry run
+            report.outcome = Outcome.INGESTED
+            report.events = [
+                {"kind": n.kind, "id": None, "name": n.event_id, "provider": n.provider, "changes": []}
+                for n in parsed.notices
+            ]
+            return report
+        with self._netbox_lock:
+            try:
+                self._to_netbox(parsed, report)
+            except (PlanError, NetBoxRejected) as exc:
+                report.outcome = Outcome.FAILED
+                report.reason = f"NetBox: {exc}"
+        return report
+
+    def _to_netbox(self, parsed: ParseResult, report: EmailReport) -> None:
+        gateway = self.gateway
+        # Read and plan everything first, so an email that fails for one event writes nothing at all.
+        plans: list[tuple[EventPlan, int | None, str]] = []
+        for (kind, provider, _event_id), notices in group_by_event(parsed.notices).items():
+            slug = self.config.netbox_provider_slug(provider)
+            provider_id = gateway.provider_id(slug)
+            if provider_id is None:
+                raise PlanError(
+                    f"no NetBox provider with slug '{slug}' (parsed as provider '{provider}'); create it, "
+                    f'or map it with [providers.{provider}] netbox_provider = "<slug>"'
+                )
+            record = gateway.find_event(kind, provider_id, notices[0].event_id[:100])
+            snapshot = gateway.snapshot(kind, record) if record else None
+            plan = plan_event(notices, parsed.email, snapshot, gateway.circuits(provider_id), provider_id)
+            plans.append((plan, record.id if record else None, slug))
+
+        for plan, event_id, slug in plans:
+            if plan.unmatched_circuits:
+                log.warning(
+                    "circuits_not_in_netbox",
+                    message_id=plan.message_id,
+                    event=plan.event_name,
+                    circuits=plan.unmatched_circuits,
+                )
+            if self.dry_run:
+                applied_id, duplicate = event_id, plan.duplicate
+            else:
+                applied = apply_plan(gateway, plan, event_id)
+                applied_id, duplicate = applied.id, applied.duplicate
+            report.events.append(
+                {
+                    "kind": plan.kind,
+                    "id": applied_id,
+                    "name": plan.event_name,
+                    "provider": slug,
+                    "duplicate": duplicate,
+                    "changes": plan.changes,
+                    "unmatched_circuits": plan.unmatched_circuits,
+                }
+            )
+        all_duplicates = all(event["duplicate"] for event in report.events)
+        report.outcome = Outcome.DUPLICATE if all_duplicates else Outcome.INGESTED
