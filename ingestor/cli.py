@@ -158,12 +158,19 @@ def cmd_parse(args) -> int:
         result = parse_email(message.data, options)
         out = {"source": message.source, **result.model_dump(mode="json", exclude={"email": {"body"}})}
         if args.explain:
-            from parsers.declarative import explain_all
-
-            out["explain"] = explain_all(message.data, options)
+            out["explain"] = _explain(message.data, options)
         failed |= result.outcome == "failed"
         print(json.dumps(out, indent=2))
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _explain(raw: bytes, options: ParserOptions) -> list[dict]:
+    from parsers.declarative import explain
+    from parsers.email import email_meta, read_message
+
+    msg = read_message(raw)
+    meta = email_meta(msg, raw)
+    return [explain(definition, msg, meta, options) for definition in options.parsers]
 
 
 def cmd_check(args, config: Config) -> int:

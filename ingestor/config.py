@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from parsers.options import ParserOptions
+from parsers.statuses import OutageStatusMap
 
 DEFAULT_CONFIG_PATH = Path("/etc/notices-ingestor/config.toml")
 CONFIG_ENV = "NOTICES_INGESTOR_CONFIG"
@@ -126,7 +127,7 @@ class ProviderConfig(_Strict):
 
 class ParsingConfig(_Strict):
     timeout_seconds: float = Field(default=30.0, gt=0)
-    outage_status_map: dict[str, str] = Field(default_factory=dict)
+    outage_status_map: OutageStatusMap = Field(default_factory=dict)
 
 
 class LoggingConfig(_Strict):

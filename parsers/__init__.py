@@ -1,0 +1,154 @@
+"""The parsing stage: raw email bytes in, a ParseResult out. Pure: no NetBox, no IMAP, no config files.
+
+Stages run in order, each given (msg, meta, options), like a structlog processor chain:
+1. declarative parsers defined in the config (they name a sender and subject explicitly, so they win),
+2. circuit-maintenance-parser with the providers parsers.detect picks for the sender,
+3. outage parsing (the library parses maintenances only).
+A stage returns None to pass the email on, a final verdict to end the chain, or a non-final one: the
+library may have filtered the email out or failed on it, and the outage stage still gets its turn before
+that verdict stands.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import Message
+from functools import cache
+from typing import Literal
+
+from parsers.errors import ParseFailure
+from parsers.models import EmailMeta, Notice, ParseResult
+from parsers.options import ParserOptions
+
+__all__ = ["ParseResult", "ParserOptions", "parse_email"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Verdict:
+    """What a stage made of the email. Non-final verdicts stand only if no later stage finds notices."""
+
+    outcome: Literal["parsed", "ignored", "failed"]
+    notices: list[Notice] = field(default_factory=list)
+    reason: str = ""
+    provider: str | None = None
+    final: bool = True
+
+
+Stage = Callable[[Message, EmailMeta, ParserOptions], Verdict | None]
+
+
+def parse_email(raw: bytes, options: ParserOptions | None = None) -> ParseResult:
+    """Parse one email. Never raises: anything unexpected becomes outcome "failed" with "type: message"."""
+    options = options or ParserOptions()
+    try:
+        from parsers.email import email_meta, read_message
+
+        msg = read_message(raw)
+        meta = email_meta(msg, raw)
+    except Exception as exc:  # the readers are written not to raise; this is the last guard
+        return ParseResult(email=_fallback_meta(raw), outcome="failed", reason=f"{type(exc).__name__}: {exc}")
+    try:
+        verdict = run_stages(STAGES, msg, meta, options)
+    except Exception as exc:
+        logger.exception("parsing %s failed unexpectedly", meta.message_id)
+        verdict = Verdict("failed", reason=f"{type(exc).__name__}: {exc}")
+    return ParseResult(
+        email=meta,
+        notices=verdict.notices,
+        outcome=verdict.outcome,
+        reason=verdict.reason,
+        provider=verdict.provider,
+    )
+
+
+def run_stages(stages: tuple[Stage, ...], msg: Message, meta: EmailMeta, options: ParserOptions) -> Verdict:
+    pending: Verdict | None = None
+    for stage in stages:
+        try:
+            verdict = stage(msg, meta, options)
+        except ParseFailure as exc:  # a parser recognised the email but could not read it: quarantine
+            return Verdict("failed", reason=str(exc) or type(exc).__name__)
+        if verdict is None:
+            continue
+        if verdict.final:
+            return verdict
+        pending = pending or verdict
+    return pending or Verdict("ignored", reason=f"no parser recognised this email (sender {meta.sender})")
+
+
+def declarative_stage(msg: Message, meta: EmailMeta, options: ParserOptions) -> Verdict | None:
+    parse_declarative = _optional_stage("parsers.declarative", "parse_declarative")
+    if parse_declarative is None:
+        return None
+    notices = parse_declarative(msg, meta, options)
+    if notices is None:  # no definition for this sender/subject
+        return None
+    if not notices:
+        reason = f"a parser definition matched (sender {meta.sender}) but found no notices"
+        return Verdict("ignored", reason=reason)
+    return _parsed(notices)
+
+
+def maintenance_stage(msg: Message, meta: EmailMeta, options: ParserOptions) -> Verdict | None:
+    from parsers.detect import candidates
+    from parsers.maintenance import parse_maintenances
+
+    attempt = parse_maintenances(msg, meta, candidates(meta.sender, options), options)
+    if attempt.status == "parsed":
+        return Verdict("parsed", attempt.notices, provider=attempt.provider)
+    if attempt.status == "filtered":
+        return Verdict("ignored", reason=attempt.reason, provider=attempt.provider, final=False)
+    if attempt.status == "failed":
+        return Verdict("failed", reason=attempt.reason, provider=attempt.provider, final=False)
+    return None  # unrecognised: let the outage stage look
+
+
+def outage_stage(msg: Message, meta: EmailMeta, options: ParserOptions) -> Verdict | None:
+    parse_outage = _optional_stage("parsers.outage", "parse_outage")
+    if parse_outage is None:
+        return None
+    notices = parse_outage(msg, meta, options)
+    return _parsed(notices) if notices else None
+
+
+STAGES: tuple[Stage, ...] = (declarative_stage, maintenance_stage, outage_stage)
+
+
+@cache
+def _optional_stage(module_name: str, function_name: str) -> Callable | None:
+    """A stage function from a module that may not exist yet; None (stage skipped) if it does not.
+
+    Only the module itself being absent is tolerated: an ImportError from inside it is a real bug and
+    propagates (every email then fails with that reason, which is loud enough to notice).
+    """
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        logger.warning("%s is not available; that parsing stage is skipped", module_name)
+        return None
+    function = getattr(module, function_name, None)
+    if function is None:
+        logger.warning("%s has no %s(); that parsing stage is skipped", module_name, function_name)
+    return function
+
+
+def _parsed(notices: list[Notice]) -> Verdict:
+    return Verdict("parsed", list(notices), provider=notices[0].provider)
+
+
+def _fallback_meta(raw: bytes) -> EmailMeta:
+    import hashlib
+
+    try:
+        data = bytes(raw or b"")
+    except Exception:  # not bytes at all (a str, an object): hash what it looks like
+        data = repr(raw).encode("utf-8", "replace")
+    return EmailMeta(message_id=f"sha256:{hashlib.sha256(data).hexdigest()}", received=datetime.now(UTC))

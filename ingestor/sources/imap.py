@@ -8,6 +8,7 @@ emails again next poll: the NetBox stage is idempotent by Message-ID.
 
 from __future__ import annotations
 
+import re
 import ssl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +19,16 @@ import structlog
 from imapclient import DELETED, SEEN, IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from ingestor.disposition import OUTCOMES, Action, AddKeyword, MarkSeen, Move, actions_for, done_keywords
+from ingestor.disposition import (
+    OUTCOMES,
+    Action,
+    AddKeyword,
+    MarkSeen,
+    Move,
+    actions_for,
+    check_dispositions,
+    done_keywords,
+)
 from ingestor.sources import RawMessage
 from ingestor.state import MailboxState, StateStore
 
@@ -72,6 +82,8 @@ class ImapMailbox:
         self._state = MailboxState(folder=config.folder)
         self._capabilities: frozenset[bytes] = frozenset()
         self._known_folders: set[str] = set()
+        self._message_count = 0
+        check_dispositions(config)  # a bad spec fails here, before any email is read
         self._done_keywords = done_keywords(config)
         self._log = log.bind(mailbox=config.name)
 
@@ -113,6 +125,16 @@ class ImapMailbox:
 
     def has_capability(self, name: str) -> bool:
         return name.upper().encode() in self._capabilities
+
+    def describe(self) -> str:
+        """One line for `check`: where we are connected and where the folder was left off."""
+        cfg = self.config
+        move = "UID MOVE" if self.has_capability("MOVE") else "COPY+EXPUNGE"
+        return (
+            f"{cfg.security} {cfg.host}:{cfg.port} as {cfg.username}, folder {cfg.folder}: "
+            f"{self._message_count} messages, UIDVALIDITY {self.uidvalidity}, last UID handled "
+            f"{self.last_uid}, moves by {move}"
+        )
 
     # -- reading ------------------------------------------------------------------------------------------
 
@@ -316,6 +338,7 @@ class ImapMailbox:
             info = client.select_folder(cfg.folder)
         uidvalidity = int(info[b"UIDVALIDITY"])
         uidnext = info.get(b"UIDNEXT")
+        self._message_count = int(info.get(b"EXISTS", 0))
         if b"READ-ONLY" in info:
             self._log.warning("imap_folder_read_only", folder=cfg.folder)
         self._check_keywords_allowed(info.get(b"PERMANENTFLAGS", ()))
@@ -373,7 +396,8 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
 
 
 def _reason(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__
+    # imapclient says "select failed: <server text>"; the caller already says what failed
+    return re.sub(r"^\w+ failed: ", "", str(exc)) or type(exc).__name__
 
 
 def _describe(action: Action) -> str:

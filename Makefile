@@ -1,0 +1,44 @@
+# notices-ingestor developer and CI entry points. `make test` is what CI runs (.ci/run).
+#   make venv         .venv with python3 (>= 3.11) and the project + dev extras (skipped when up to date)
+#   make lint         ruff
+#   make unit         tests that need no stack (-m "not integration")
+#   make stack        bring up NetBox + notices, PostgreSQL, Redis, Dovecot (scripts/dev-stack up)
+#   make integration  tests against that stack (-m integration); the `stack` fixture brings it up too
+#   make test         all of the above, in order
+# pytest's exit code 5 (no tests collected) is a failure here, like any other non-zero code.
+
+PYTHON ?= python3
+VENV   := .venv
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: venv lint unit stack integration test demo
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "need python3 >= 3.11, got " + sys.version)'
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --disable-pip-version-check -q -e '.[dev]'
+	touch $(STAMP)
+
+lint: venv
+	$(VENV)/bin/ruff check . scripts/dev-stack
+
+unit: venv
+	$(VENV)/bin/pytest -m "not integration"
+
+stack:
+	scripts/dev-stack up
+
+integration: venv
+	$(VENV)/bin/pytest -m integration
+
+test:
+	$(MAKE) lint
+	$(MAKE) unit
+	$(MAKE) stack
+	$(MAKE) integration
+
+# ---- demo: reserved for the lead ------------------------------------------------------------------------
+# demo:
+# ----------------------------------------------------------------------------------------------------------

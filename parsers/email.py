@@ -1,0 +1,279 @@
+"""Reading raw email bytes into a message, its metadata and its readable text.
+
+Mailboxes hold whatever senders produce: wrong or missing charsets, 8-bit headers, broken MIME,
+missing Date or Message-ID. Nothing here raises on such input; every reader falls back to something
+sensible, because a notice must be quarantined with a reason rather than lost to an exception.
+"""
+
+from __future__ import annotations
+
+import codecs
+import email
+import email.header
+import email.utils
+import hashlib
+import re
+from datetime import UTC, datetime
+from email.message import Message
+
+from bs4 import BeautifulSoup, NavigableString
+
+from parsers.models import EmailMeta
+
+UNKNOWN_SENDER = "unknown@invalid"
+# Some senders put this (or nothing) in the text/plain alternative of an HTML mail.
+HTML_ONLY_MARKERS = ("this message is html only",)
+
+_WHITESPACE = re.compile(r"\s+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+_ADDRESS = re.compile(r"[^\s<>\"'@,;:()\[\]]+@[^\s<>\"'@,;:()\[\]]+")
+
+
+def read_message(raw: bytes) -> Message:
+    """Parse raw bytes into a Message; never raises (broken input gives a message with what was readable)."""
+    data = _as_bytes(raw)
+    try:
+        # compat32 (the default) is the most forgiving policy: defects are recorded, not raised, and it is
+        # the Message type circuit-maintenance-parser walks.
+        return email.message_from_bytes(data)
+    except Exception:  # the parser is meant not to raise; a blob that still breaks it becomes a text body
+        message = Message()
+        message.set_payload(data.decode("latin-1"))
+        return message
+
+
+def email_meta(msg: Message, raw: bytes) -> EmailMeta:
+    """The email's identity and readable body as the later stages need them."""
+    return EmailMeta(
+        message_id=message_id(msg, raw),
+        subject=header_text(msg, "Subject"),
+        sender=sender_address(msg),
+        received=received_at(msg),
+        body=body_text(msg),
+    )
+
+
+def message_id(msg: Message, raw: bytes) -> str:
+    """The Message-ID header without whitespace (angle brackets kept), else a hash of the bytes."""
+    value = "".join(header_text(msg, "Message-ID").split())
+    return value or f"sha256:{hashlib.sha256(_as_bytes(raw)).hexdigest()}"
+
+
+def header_text(msg: Message, name: str) -> str:
+    """A header decoded from RFC 2047 and raw 8-bit bytes, unfolded, whitespace collapsed; "" if absent."""
+    raw_value = _raw_header(msg, name)
+    if raw_value is None:
+        return ""
+    # 8-bit bytes in a header arrive as surrogate escapes: give them back their bytes and guess the charset.
+    text = decode_bytes(raw_value.encode("ascii", "surrogateescape"), None)
+    # Unfold before decoding: decode_header() works line by line and would drop the folding whitespace.
+    text = _FOLD.sub("", text)
+    try:
+        chunks = email.header.decode_header(text)
+    except Exception:  # malformed encoded words: keep the text as it is
+        chunks = [(text, None)]
+    decoded = "".join(
+        chunk if isinstance(chunk, str) else decode_bytes(chunk, charset) for chunk, charset in chunks
+    )
+    return _WHITESPACE.sub(" ", decoded).strip()
+
+
+def sender_address(msg: Message) -> str:
+    """Bare lower-case address from From, else Sender or Return-Path, else 'unknown@invalid'."""
+    for name in ("From", "Sender", "Return-Path"):
+        address = _first_address(header_text(msg, name))
+        if address:
+            return address
+    return UNKNOWN_SENDER
+
+
+def received_at(msg: Message) -> datetime:
+    """The Date header as an aware UTC datetime; now (UTC) when absent or unreadable."""
+    value = header_text(msg, "Date")
+    if value:
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            parsed = None
+        if parsed is not None:
+            # "-0000" (zone unknown) gives a naive datetime; RFC 5322 says the time is UTC then.
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return datetime.now(UTC)
+
+
+def body_text(msg: Message) -> str:
+    """Readable text of the email: its text/plain parts, else its HTML as text, else any text part.
+
+    Attachments are skipped, except as the last resort.
+    """
+    plain = [text for text in _part_texts(msg, "text/plain", attachments=False) if text.strip()]
+    plain_text = "\n\n".join(plain).strip()
+    if plain_text and not _is_html_only_placeholder(plain_text):
+        return plain_text
+    html = [html_to_text(text) for text in _part_texts(msg, "text/html", attachments=False)]
+    html_text = "\n\n".join(text for text in html if text).strip()
+    if html_text or plain_text:
+        return html_text or plain_text
+    # A bare calendar invite (or other text part) is still better than an empty body.
+    others = (_part_text(part) for part in _walk(msg) if part.get_content_maintype() == "text")
+    return "\n\n".join(text.strip() for text in others if text.strip())
+
+
+def message_text(msg: Message) -> str:
+    """All text of the message for content matching: subject, text/plain parts, HTML parts as text.
+
+    Unlike the body this includes text attachments too: some providers attach the notice itself.
+    """
+    texts = [header_text(msg, "Subject")]
+    for part in _walk(msg):
+        content_type = part.get_content_type()
+        if content_type == "text/plain":
+            texts.append(_part_text(part))
+        elif content_type == "text/html":
+            texts.append(html_to_text(_part_text(part)))
+    return "\n\n".join(text.strip() for text in texts if text and text.strip())
+
+
+_BLOCK_TAGS = (
+    "p", "div", "table", "tr", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
+    "blockquote", "pre", "hr", "section", "article", "header", "footer", "dl", "dt", "dd",
+)  # fmt: skip
+_CELL_TAGS = ("td", "th")
+
+
+def html_to_text(html: str) -> str:
+    """HTML as plain text with its line structure: one line per block or row, cells separated by spaces."""
+    try:
+        soup = BeautifulSoup(html, "html.parser")
+    except Exception:  # html.parser copes with nearly anything; if not, strip tags crudely
+        return _tidy_lines(re.sub(r"<[^>]*>", " ", html))
+    # Not <head> itself: html.parser leaves an unclosed head wrapped around the whole document.
+    for tag in soup(["script", "style", "title"]):
+        tag.decompose()
+    # Source line breaks mean nothing in HTML; markup decides where lines end.
+    for node in soup.find_all(string=True):
+        if type(node) is NavigableString and not node.find_parent("pre"):
+            node.replace_with(_WHITESPACE.sub(" ", str(node)))
+    for tag in soup.find_all("br"):
+        tag.replace_with("\n")
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    for tag in soup.find_all(_CELL_TAGS):
+        tag.insert_after("\t")
+    return _tidy_lines(soup.get_text())
+
+
+def decode_bytes(data: bytes | None, charset: str | None) -> str:
+    """Bytes to text: the declared charset if real, else UTF-8, else Windows-1252/Latin-1; never raises."""
+    if not data:
+        return ""
+    declared = _known_charset(charset)
+    if declared and declared != "ascii":
+        try:
+            return data.decode(declared)
+        except (UnicodeDecodeError, LookupError):
+            # Trust the declaration for the rest: a few bad bytes should not garble all the good ones.
+            return data.decode(declared, errors="replace")
+    # Undeclared (or "us-ascii" with 8-bit bytes in it, which is common): UTF-8 if it is valid UTF-8.
+    for candidate in ("utf-8", "cp1252"):
+        try:
+            return data.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _known_charset(charset: str | None) -> str | None:
+    if not charset:
+        return None
+    try:
+        return codecs.lookup(charset.strip().strip("\"'")).name
+    except (LookupError, ValueError):
+        return None
+
+
+def _as_bytes(raw: bytes | bytearray | memoryview | str | None) -> bytes:
+    if raw is None:
+        return b""
+    if isinstance(raw, str):
+        return raw.encode("utf-8", "surrogateescape")
+    return bytes(raw)
+
+
+def _raw_header(msg: Message, name: str) -> str | None:
+    # raw_items() gives the header as parsed (8-bit bytes as surrogate escapes); msg[name] would give a
+    # Header object for those instead of a string.
+    wanted = name.lower()
+    try:
+        for key, value in msg.raw_items():
+            if key.lower() == wanted:
+                return str(value)
+    except Exception:
+        return None
+    return None
+
+
+def _first_address(value: str) -> str:
+    if not value:
+        return ""
+    try:
+        addresses = [address for _, address in email.utils.getaddresses([value]) if "@" in address]
+    except Exception:
+        addresses = []
+    if not addresses:  # getaddresses gives up on some malformed headers; any address-like token will do
+        found = _ADDRESS.search(value)
+        addresses = [found.group(0)] if found else []
+    return addresses[0].strip().strip("<>").lower() if addresses else ""
+
+
+def _walk(msg: Message):
+    try:
+        yield from msg.walk()
+    except Exception:  # a part whose structure the parser could not follow: what was walked stays
+        return
+
+
+def _is_attachment(part: Message) -> bool:
+    try:
+        return (part.get_content_disposition() or "") == "attachment"
+    except Exception:
+        return False
+
+
+def _part_texts(msg: Message, content_type: str, attachments: bool):
+    for part in _walk(msg):
+        if part.get_content_type() == content_type and (attachments or not _is_attachment(part)):
+            yield _part_text(part)
+
+
+def _part_text(part: Message) -> str:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:
+        payload = None
+    if payload is None:  # not decodable as bytes (e.g. a broken multipart): take what is there as text
+        raw = part.get_payload()
+        return raw if isinstance(raw, str) else ""
+    try:
+        charset = part.get_content_charset()
+    except Exception:
+        charset = None
+    return decode_bytes(payload, charset)
+
+
+def _tidy_line(line: str) -> str:
+    cells = (_WHITESPACE.sub(" ", cell).strip() for cell in line.split("\t"))
+    return "\t".join(cell for cell in cells if cell)
+
+
+def _is_html_only_placeholder(text: str) -> bool:
+    normalised = _WHITESPACE.sub(" ", text).strip().lower().rstrip(".")
+    return any(normalised == marker for marker in HTML_ONLY_MARKERS)
+
+
+def _tidy_lines(text: str) -> str:
+    # Table cells end in a tab so columns stay apart; other whitespace runs become one space.
+    lines = [_tidy_line(line) for line in text.splitlines()]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
