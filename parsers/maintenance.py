@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -203,7 +204,7 @@ def to_notice(maintenance, provider_name: str, timezones: dict[str, str] | None 
     timezones = timezones or {}
     return Notice(
         kind="maintenance",
-        provider=provider_name,
+        provider=_notice_provider(maintenance, provider_name),
         event_id=maintenance.maintenance_id,
         status=_value(maintenance.status),
         start=_from_epoch(maintenance.start),
@@ -219,6 +220,15 @@ def to_notice(maintenance, provider_name: str, timezones: dict[str, str] | None 
         original_timezone=timezones.get(maintenance.maintenance_id) or timezones.get(""),
         parser=f"{PARSER_PREFIX}:{provider_name}",
     )
+
+
+def _notice_provider(maintenance, provider_name: str) -> str:
+    """The library's provider name; for a plain BCOP invite (genericprovider, any sender) the provider the
+    invite itself names, as a slug (X-MAINTNOTE-PROVIDER "Acme Transit" -> "acme-transit")."""
+    if provider_name == "genericprovider" and maintenance.provider:
+        slug = re.sub(r"[^a-z0-9]+", "-", maintenance.provider.lower()).strip("-")
+        return slug or provider_name
+    return provider_name
 
 
 def describe_provider_error(exc: ProviderError) -> str:
