@@ -11,7 +11,6 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from parsers.declarative import ParserDefinition
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -22,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from parsers.declarative import ParserDefinition
 from parsers.options import ParserOptions
 from parsers.statuses import OutageStatusMap
 

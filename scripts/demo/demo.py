@@ -45,11 +45,14 @@ def seed() -> None:
                 nb.circuits.circuits.create(cid=cid, provider=provider.id, type=circuit_type.id)
 
     context = ssl.create_default_context(cafile=env("NIS_IMAP_CA_FILE"))
-    with IMAPClient(env("NIS_IMAP_HOST"), port=int(env("NIS_IMAPS_PORT")), ssl=True, ssl_context=context) as imap:
+    with IMAPClient(
+        env("NIS_IMAP_HOST"), port=int(env("NIS_IMAPS_PORT")), ssl=True, ssl_context=context
+    ) as imap:
         imap.login(env("NIS_IMAP_USER"), env("NIS_IMAP_PASSWORD"))
-        for path in sorted((HERE / "emails").glob("*.eml")):
+        samples = sorted((HERE / "emails").glob("*.eml"))
+        for path in samples:
             imap.append("INBOX", path.read_bytes())
-        print(f"demo: {len(list((HERE / 'emails').glob('*.eml')))} sample emails in {env('NIS_IMAP_USER')}'s INBOX")
+        print(f"demo: {len(samples)} sample emails in {env('NIS_IMAP_USER')}'s INBOX")
 
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,9 +88,13 @@ def show() -> None:
     print("\nWhat NetBox holds now:")
     for kind, endpoint in (("Maintenance", notices.maintenance), ("Outage", notices.outage)):
         for event in endpoint.all():
-            impacts = list(notices.impact.filter(event_content_type=f"notices.{kind.lower()}", event_object_id=event.id))
+            impacts = list(
+                notices.impact.filter(event_content_type=f"notices.{kind.lower()}", event_object_id=event.id)
+            )
             mails = list(
-                notices.eventnotification.filter(event_content_type=f"notices.{kind.lower()}", event_object_id=event.id)
+                notices.eventnotification.filter(
+                    event_content_type=f"notices.{kind.lower()}", event_object_id=event.id
+                )
             )
             print(
                 f"  {kind} {event.name} ({event.provider.name}): status {event.status.value}, "

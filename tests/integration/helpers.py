@@ -136,7 +136,9 @@ def seed_providers(nb, circuits_by_provider: dict[str, set[str]]) -> None:
     for slug, cids in sorted(circuits_by_provider.items()):
         provider = nb.circuits.providers.get(slug=slug) or nb.circuits.providers.create(name=slug, slug=slug)
         existing = {c.cid for c in nb.circuits.circuits.filter(provider_id=provider.id)}
-        new = [{"cid": cid, "provider": provider.id, "type": circuit_type.id} for cid in sorted(cids - existing)]
+        new = [
+            {"cid": cid, "provider": provider.id, "type": circuit_type.id} for cid in sorted(cids - existing)
+        ]
         if new:
             nb.circuits.circuits.create(new)
 
@@ -160,10 +162,14 @@ def netbox_event_state(nb, kind: str, provider_slug_: str, name: str) -> dict | 
         return None
     assert len(events) == 1, f"{kind} {provider_slug_}/{name} exists {len(events)} times"
     event = events[0]
-    impacts = list(nb.plugins.notices.impact.filter(event_content_type=f"notices.{kind}", event_object_id=event.id))
+    impacts = list(
+        nb.plugins.notices.impact.filter(event_content_type=f"notices.{kind}", event_object_id=event.id)
+    )
     cids = {c.id: c.cid for c in nb.circuits.circuits.filter(provider_id=provider.id)}
     notifications = list(
-        nb.plugins.notices.eventnotification.filter(event_content_type=f"notices.{kind}", event_object_id=event.id)
+        nb.plugins.notices.eventnotification.filter(
+            event_content_type=f"notices.{kind}", event_object_id=event.id
+        )
     )
     return {
         "id": event.id,

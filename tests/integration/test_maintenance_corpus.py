@@ -143,7 +143,9 @@ def test_dry_run_writes_nothing(netbox_api, stack, tmp_path, manifest):
     assert object_counts(nb) == before
 
 
-def test_imap_run_once_ingests_corpus_and_disposes(netbox_api, stack, tmp_path, manifest, imap_append, imap_client):
+def test_imap_run_once_ingests_corpus_and_disposes(
+    netbox_api, stack, tmp_path, manifest, imap_append, imap_client
+):
     reset_stack()
     nb = netbox_api
     config = prepare(nb, stack, tmp_path, manifest, mailbox_user="ops")
@@ -155,7 +157,9 @@ def test_imap_run_once_ingests_corpus_and_disposes(netbox_api, stack, tmp_path, 
     assert_netbox_matches(nb, manifest)
 
     client = imap_client("ops")
-    counts = {f: client.folder_status(f, [b"MESSAGES"])[b"MESSAGES"] for f in ("INBOX", "Processed", "Failed")}
+    counts = {
+        f: client.folder_status(f, [b"MESSAGES"])[b"MESSAGES"] for f in ("INBOX", "Processed", "Failed")
+    }
     errors = sum(1 for e in manifest if e["outcome"] == "error")
     assert counts == {"INBOX": 0, "Processed": len(manifest) - errors, "Failed": errors}
 

@@ -72,13 +72,21 @@ def test_replay_each_lifecycle_step_by_step_then_reversed(netbox_api, stack, tmp
             state = assert_step(nb, entry, number)
 
         # The changelog shows each status and ETR change and each notification's arrival.
-        changes = list(nb.core.object_changes.filter(changed_object_type="notices.outage", changed_object_id=state["id"]))
-        statuses = [c.postchange_data["status"] for c in sorted(changes, key=lambda c: c.id) if c.postchange_data]
+        changes = list(
+            nb.core.object_changes.filter(changed_object_type="notices.outage", changed_object_id=state["id"])
+        )
+        statuses = [
+            c.postchange_data["status"] for c in sorted(changes, key=lambda c: c.id) if c.postchange_data
+        ]
         distinct = [s for i, s in enumerate(statuses) if i == 0 or statuses[i - 1] != s]
         expected_statuses = [e["status"] for e in steps]
-        expected_distinct = [s for i, s in enumerate(expected_statuses) if i == 0 or expected_statuses[i - 1] != s]
+        expected_distinct = [
+            s for i, s in enumerate(expected_statuses) if i == 0 or expected_statuses[i - 1] != s
+        ]
         assert distinct == expected_distinct
-        etrs = {epoch(c.postchange_data.get("estimated_time_to_repair")) for c in changes if c.postchange_data}
+        etrs = {
+            epoch(c.postchange_data.get("estimated_time_to_repair")) for c in changes if c.postchange_data
+        }
         assert {epoch(e["etr"]) for e in steps if e["etr"]} <= etrs
         arrivals = list(
             nb.core.object_changes.filter(
