@@ -45,6 +45,21 @@ class SetupReport:
         return not self.problems
 
 
+def can_create(gateway: NetBoxGateway, path: str) -> bool:
+    """DRF lists a POST action in an OPTIONS answer only when this token may create such objects."""
+    url = f"{gateway.config.url}/api/{path}/"
+    headers = {"Authorization": _auth_header(gateway.config.token.get_secret_value()), "Accept": "application/json"}
+    response = gateway.call(gateway.session.options, url, headers=headers)
+    if response.status_code >= 500:
+        return True  # not a permission answer; the writes themselves will tell
+    return "POST" in (response.json().get("actions") or {}) if response.ok else False
+
+
+def _auth_header(token: str) -> str:
+    # v2 tokens ("nbt_<key>.<secret>") go as Bearer, v1 tokens as "Token <hex>", as pynetbox does.
+    return f"Bearer {token}" if token.startswith("nbt_") else f"Token {token}"
+
+
 def check_netbox(gateway: NetBoxGateway, create: bool = False) -> SetupReport:
     report = SetupReport()
     status = gateway.call(gateway.api.status)
@@ -54,6 +69,10 @@ def check_netbox(gateway: NetBoxGateway, create: bool = False) -> SetupReport:
     if report.plugin_version is None:
         report.problems.append("the netbox-notices plugin ('notices') is not installed in NetBox")
         return report
+
+    for model in ("maintenance", "outage", "impact", "eventnotification"):
+        if not can_create(gateway, f"plugins/notices/{model}"):
+            report.problems.append(f"the token may not create notices {model} objects (write permission)")
 
     tag = gateway.call(gateway.api.extras.tags.get, slug=gateway.config.tag)
     if tag is None:
