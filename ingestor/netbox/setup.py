@@ -48,7 +48,10 @@ class SetupReport:
 def can_create(gateway: NetBoxGateway, path: str) -> bool:
     """DRF lists a POST action in an OPTIONS answer only when this token may create such objects."""
     url = f"{gateway.config.url}/api/{path}/"
-    headers = {"Authorization": _auth_header(gateway.config.token.get_secret_value()), "Accept": "application/json"}
+    headers = {
+        "Authorization": _auth_header(gateway.config.token.get_secret_value()),
+        "Accept": "application/json",
+    }
     response = gateway.call(gateway.session.options, url, headers=headers)
     if response.status_code >= 500:
         return True  # not a permission answer; the writes themselves will tell

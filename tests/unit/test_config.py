@@ -47,7 +47,9 @@ def test_token_from_env_and_file(tmp_path, monkeypatch):
     assert config.netbox.token.get_secret_value() == "from-env"
     (tmp_path / "token").write_text("from-file\n")
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
-    config = load_config(write(tmp_path, '[netbox]\nurl = "http://nb"\ntoken_file = "$CREDENTIALS_DIRECTORY/token"\n'))
+    config = load_config(
+        write(tmp_path, '[netbox]\nurl = "http://nb"\ntoken_file = "$CREDENTIALS_DIRECTORY/token"\n')
+    )
     assert config.netbox.token.get_secret_value() == "from-file"
 
 
