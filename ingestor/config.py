@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from ingestor.disposition import check_dispositions
 from parsers.declarative import ParserDefinition
 from parsers.options import ParserOptions
 from parsers.statuses import OutageStatusMap
@@ -115,6 +116,7 @@ class MailboxConfig(_Strict):
             raise ValueError("no password: set password, password_file or password_env")
         if self.on_duplicate is None:
             self.on_duplicate = self.on_success
+        check_dispositions(self)
         return self
 
 

@@ -187,7 +187,7 @@ class NetBoxGateway:
         notifications = self.call(
             lambda: list(
                 self.endpoint("eventnotification").filter(
-                    event_content_type=content_type, event_object_id=record.id, brief=False
+                    event_content_type=content_type, event_object_id=record.id
                 )
             )
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 
 import pytest
@@ -19,9 +20,14 @@ pytestmark = pytest.mark.integration
 def email(subject: str, size: int = 0) -> bytes:
     # IMAP stores CRLF lines; a non-ASCII byte checks that nothing decodes and re-encodes the bytes
     return (
-        f"From: noc@provider.example\r\nTo: noc@example.net\r\nSubject: {subject}\r\n"
-        f"Message-ID: <{uuid.uuid4().hex}@provider.example>\r\n\r\nMaintenance window.\r\n"
-    ).encode() + b"caf\xc3\xa9 " + b"x" * size + b"\r\n"
+        (
+            f"From: noc@provider.example\r\nTo: noc@example.net\r\nSubject: {subject}\r\n"
+            f"Message-ID: <{uuid.uuid4().hex}@provider.example>\r\n\r\nMaintenance window.\r\n"
+        ).encode()
+        + b"caf\xc3\xa9 "
+        + b"x" * size
+        + b"\r\n"
+    )
 
 
 @pytest.fixture
@@ -96,11 +102,25 @@ def test_implicit_tls_with_ca_verification(make_config, store, append):
         assert len(list(box.fetch_new())) == 1
 
 
+@pytest.fixture(scope="module")
+def other_ca_file(tmp_path_factory) -> str:
+    """A CA that did not sign the test server's certificate."""
+    directory = tmp_path_factory.mktemp("other-ca")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=Other CA",
+         "-keyout", str(directory / "ca.key"), "-out", str(directory / "ca.crt")],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return str(directory / "ca.crt")
+
+
 @pytest.mark.parametrize("security", ["tls", "starttls"])
-def test_untrusted_certificate_is_a_clear_tls_error(make_config, store, stack, security):
+@pytest.mark.parametrize("ca", ["other CA file", "system CAs"])
+def test_untrusted_certificate_is_a_clear_tls_error(make_config, store, stack, other_ca_file, security, ca):
     port = stack["NIS_IMAPS_PORT"] if security == "tls" else stack["NIS_IMAP_PORT"]
-    # the system's CAs did not sign the test server's certificate
-    config = make_config(security=security, port=int(port), tls_ca_file=None)
+    ca_file = other_ca_file if ca == "other CA file" else None
+    config = make_config(security=security, port=int(port), tls_ca_file=ca_file)
     with pytest.raises(MailboxTLSError, match=r"mailbox noc .*TLS certificate verification failed"):
         ImapMailbox(config, store).open()
 
