@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -21,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from ingestor.disposition import check_dispositions
+from ingestor.disposition import check_dispositions, parse_disposition
 from parsers.declarative import ParserDefinition
 from parsers.options import ParserOptions
 from parsers.statuses import OutageStatusMap
@@ -82,9 +83,12 @@ class NetBoxConfig(_Strict):
         return self
 
 
-DispositionSpec = Annotated[
-    str, Field(pattern=r"^(none|seen|keyword:\S+|move:.+)(\s*\+\s*(seen|keyword:\S+|move:.+))*$")
-]
+def _valid_disposition(spec: str) -> str:
+    parse_disposition(spec)  # raises a ValueError that says what is wrong with the spec
+    return spec
+
+
+DispositionSpec = Annotated[str, AfterValidator(_valid_disposition)]
 
 
 class MailboxConfig(_Strict):
