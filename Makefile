@@ -11,7 +11,7 @@ PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv lint unit stack integration test demo
+.PHONY: venv lint unit stack integration test demo benchmark
 
 venv: $(STAMP)
 
@@ -39,6 +39,10 @@ test:
 	$(MAKE) stack
 	$(MAKE) integration
 
-# ---- demo: reserved for the lead ------------------------------------------------------------------------
-# demo:
-# ----------------------------------------------------------------------------------------------------------
+# The local demo (README's first command): stack up, sample emails into the demo mailbox, the daemon once.
+demo:
+	scripts/demo/run
+
+# Figures, not a test: the shared corpus into a fresh NetBox (emails/s, NetBox requests per email).
+benchmark: venv stack
+	$(VENV)/bin/python scripts/benchmark.py

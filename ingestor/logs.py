@@ -28,3 +28,5 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
+    # It warns about every filter that does not match while we try candidate providers: that is noise.
+    logging.getLogger("circuit_maintenance_parser").setLevel(logging.ERROR)

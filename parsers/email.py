@@ -51,7 +51,18 @@ def email_meta(msg: Message, raw: bytes) -> EmailMeta:
         sender=sender_address(msg),
         received=received_at(msg),
         body=body_text(msg),
+        body_digest=body_digest(raw),
     )
+
+
+def body_digest(raw: bytes) -> str:
+    """sha256 (first 16 hex digits) of what follows the header block, line endings and trailing
+    whitespace normalised, so transport re-encoding of line ends does not make a new email."""
+    data = _as_bytes(raw).replace(b"\r\n", b"\n")
+    end_of_headers = data.find(b"\n\n")
+    body = data[end_of_headers + 2 :] if end_of_headers >= 0 else b""
+    normalised = b"\n".join(line.rstrip() for line in body.strip().split(b"\n"))
+    return hashlib.sha256(normalised).hexdigest()[:16]
 
 
 def message_id(msg: Message, raw: bytes) -> str:

@@ -108,6 +108,14 @@ class EmailMeta(BaseModel):
     sender: str = ""  # bare address
     received: datetime  # Date header (UTC), or now when absent/unparseable
     body: str = ""  # readable text of the email, for EventNotification.email_body
+    # Digest of the email's body (headers excluded, line endings normalised). With the Message-ID it
+    # identifies an email: the same email delivered twice (other Received headers) is one email, while
+    # two different notices that reuse one Message-ID (providers do) are two.
+    body_digest: str = ""
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        return (self.message_id, self.body_digest)
 
 
 class ParseResult(BaseModel):

@@ -69,8 +69,9 @@ def imap_client(stack):
     def connect(user: str = "noc", *, implicit_tls: bool = False) -> IMAPClient:
         password = stack.imap_users[user]
         if implicit_tls:
-            client = IMAPClient(stack.imap_host, port=stack.imaps_port, ssl=True,
-                                ssl_context=stack.ssl_context(), timeout=30)
+            client = IMAPClient(
+                stack.imap_host, port=stack.imaps_port, ssl=True, ssl_context=stack.ssl_context(), timeout=30
+            )
             clients.append(client)
         else:
             client = IMAPClient(stack.imap_host, port=stack.imap_port, ssl=False, timeout=30)

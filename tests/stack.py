@@ -87,11 +87,14 @@ def dev_stack(*args: str, timeout: float = 600) -> str:
     try:
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
-        raise StackUnavailable(f"`scripts/dev-stack {' '.join(args)}` timed out after {timeout:.0f}s\n"
-                               f"{exc.stdout or ''}{exc.stderr or ''}") from exc
+        raise StackUnavailable(
+            f"`scripts/dev-stack {' '.join(args)}` timed out after {timeout:.0f}s\n"
+            f"{exc.stdout or ''}{exc.stderr or ''}"
+        ) from exc
     if proc.returncode != 0:
-        raise StackUnavailable(f"`scripts/dev-stack {' '.join(args)}` exited {proc.returncode}:\n"
-                               f"{proc.stdout}{proc.stderr}")
+        raise StackUnavailable(
+            f"`scripts/dev-stack {' '.join(args)}` exited {proc.returncode}:\n{proc.stdout}{proc.stderr}"
+        )
     return proc.stdout
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .client import MESSAGE_ID_FIELD, NOTICES_FIELD, NetBoxGateway
+from .client import DIGEST_FIELD, MESSAGE_ID_FIELD, NOTICES_FIELD, NetBoxGateway
 from .plan import EventPlan
 
 
@@ -74,7 +74,11 @@ def apply_plan(gateway: NetBoxGateway, plan: EventPlan, event_id: int | None) ->
     notification.update(
         event_content_type=event_type,
         event_object_id=event_id,
-        custom_fields={MESSAGE_ID_FIELD: plan.message_id, NOTICES_FIELD: plan.notification["notices"]},
+        custom_fields={
+            MESSAGE_ID_FIELD: plan.message_id,
+            DIGEST_FIELD: plan.email_digest,
+            NOTICES_FIELD: plan.notification["notices"],
+        },
     )
     gateway.create("eventnotification", notification, changelog_message(plan, "notification received"))
     return AppliedEvent(

@@ -24,6 +24,7 @@ log = structlog.get_logger(__name__)
 
 MESSAGE_ID_FIELD = "ingestor_message_id"
 NOTICES_FIELD = "ingestor_notices"
+DIGEST_FIELD = "ingestor_email_digest"
 EVENT_ENDPOINTS = {"maintenance": "maintenance", "outage": "outage"}
 
 
@@ -192,11 +193,11 @@ class NetBoxGateway:
             )
         )
         stored: list[Notice] = []
-        message_ids: set[str] = set()
+        emails: set[tuple[str, str]] = set()
         for row in notifications:
             custom = row.custom_fields or {}
             if custom.get(MESSAGE_ID_FIELD):
-                message_ids.add(custom[MESSAGE_ID_FIELD])
+                emails.add((custom[MESSAGE_ID_FIELD], custom.get(DIGEST_FIELD) or ""))
             for item in custom.get(NOTICES_FIELD) or []:
                 try:
                     stored.append(Notice.model_validate(item))
@@ -220,7 +221,7 @@ class NetBoxGateway:
                 if _target_type_id(imp) == circuit_type
             },
             stored_notices=stored,
-            notified_message_ids=message_ids,
+            notified_emails=emails,
         )
 
     # -- writes -----------------------------------------------------------------------------------------

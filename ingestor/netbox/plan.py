@@ -70,7 +70,7 @@ class EventSnapshot:
         default_factory=dict
     )  # circuit pk -> (impact pk, level)
     stored_notices: list[Notice] = field(default_factory=list)  # from earlier emails' notifications
-    notified_message_ids: set[str] = field(default_factory=set)
+    notified_emails: set[tuple[str, str]] = field(default_factory=set)  # (Message-ID, body digest)
 
 
 @dataclass
@@ -79,6 +79,7 @@ class EventPlan:
     event_name: str
     provider_id: int
     message_id: str
+    email_digest: str = ""
     create: dict | None = None  # fields of a new event
     reopen_status: str | None = None  # an open status to set before writing impacts on a closed event
     impacts_create: list[tuple[int, str]] = field(default_factory=list)  # (circuit pk, level)
@@ -163,8 +164,9 @@ def plan_event(
         event_name=truncate(first.event_id, NAME_MAX),
         provider_id=provider_id,
         message_id=email.message_id,
+        email_digest=email.body_digest,
     )
-    if snapshot is not None and email.message_id in snapshot.notified_message_ids:
+    if snapshot is not None and email.identity in snapshot.notified_emails:
         plan.duplicate = True
         return plan
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .client import MESSAGE_ID_FIELD, NOTICES_FIELD, NetBoxGateway
+from .client import DIGEST_FIELD, MESSAGE_ID_FIELD, NOTICES_FIELD, NetBoxGateway
 
 # Identity lives in NetBox, not in local state: each EventNotification carries its email's Message-ID
 # and the notices it stated, so idempotency and order-independent folding survive losing the daemon's
@@ -16,6 +16,16 @@ CUSTOM_FIELDS = (
         "type": "text",
         "object_types": ["notices.eventnotification"],
         "description": "Message-ID of the email (notices-ingestor's idempotency key)",
+        "filter_logic": "exact",
+        "ui_editable": "no",
+        "ui_visible": "if-set",
+    },
+    {
+        "name": DIGEST_FIELD,
+        "label": "Email body digest",
+        "type": "text",
+        "object_types": ["notices.eventnotification"],
+        "description": "sha256 of the email's body: with the Message-ID, notices-ingestor's idempotency key",
         "filter_logic": "exact",
         "ui_editable": "no",
         "ui_visible": "if-set",

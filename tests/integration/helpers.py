@@ -54,7 +54,11 @@ class ExpectedEvent:
     start: int | None = None
     end: int | None = None
     circuits: dict[str, str] = field(default_factory=dict)
-    message_ids: set[str] = field(default_factory=set)
+    emails: dict[str, str] = field(default_factory=dict)  # file -> Message-ID (some files share one)
+
+    @property
+    def message_ids(self) -> list[str]:
+        return sorted(self.emails.values())
 
 
 def expected_maintenances(entries: list[dict]) -> dict[tuple[str, str], ExpectedEvent]:
@@ -63,17 +67,17 @@ def expected_maintenances(entries: list[dict]) -> dict[tuple[str, str], Expected
         if entry["outcome"] != "ok":
             continue
         for m in entry["maintenances"]:
-            notices.append((provider_slug(entry, m), m, entry["message_id"]))
+            notices.append((provider_slug(entry, m), m, entry))
     notices.sort(key=lambda n: (n[1]["stamp"], n[1]["sequence"], RANK[n[1]["status"]]))
     events: dict[tuple[str, str], ExpectedEvent] = {}
-    for slug, m, message_id in notices:
+    for slug, m, entry in notices:
         event = events.setdefault((slug, m["maintenance_id"]), ExpectedEvent(slug, m["maintenance_id"]))
         if m["status"] != "NO-CHANGE":
             event.status = m["status"]
         event.start, event.end = m["start"], m["end"]
         for circuit in m["circuits"]:
             event.circuits[circuit["circuit_id"]] = circuit["impact"]
-        event.message_ids.add(message_id)
+        event.emails[entry["file"]] = entry["message_id"]
     return events
 
 

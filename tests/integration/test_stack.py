@@ -78,8 +78,11 @@ def test_maintenance_impact_notification_and_changelog(netbox_api, circuit):
     assert fetched.name == "ACME-MAINT-42"
     assert [i.id for i in notices.impact.filter(event_object_id=maintenance.id)] == [impact.id]
 
-    changes = list(netbox_api.core.object_changes.filter(
-        related_object_type="notices.maintenance", related_object_id=maintenance.id))
+    changes = list(
+        netbox_api.core.object_changes.filter(
+            related_object_type="notices.maintenance", related_object_id=maintenance.id
+        )
+    )
     by_object = {(c.changed_object_type, c.changed_object_id): c for c in changes}
     note_change = by_object.get(("notices.eventnotification", notification.id))
     assert note_change is not None, f"no changelog entry for the notification in {list(by_object)}"
@@ -87,16 +90,24 @@ def test_maintenance_impact_notification_and_changelog(netbox_api, circuit):
     assert choice(note_change.action) == "create"
     assert ("notices.impact", impact.id) in by_object
 
-    own = list(netbox_api.core.object_changes.filter(
-        changed_object_type="notices.maintenance", changed_object_id=maintenance.id))
+    own = list(
+        netbox_api.core.object_changes.filter(
+            changed_object_type="notices.maintenance", changed_object_id=maintenance.id
+        )
+    )
     assert [c.message for c in own] == ["ingested ACME-MAINT-42"]
 
 
 def test_impact_target_must_be_an_allowed_content_type(netbox_api, circuit):
     """PLUGINS_CONFIG reached the plugin: a target type outside allowed_content_types is refused."""
     maintenance = netbox_api.plugins.notices.maintenance.create(
-        name="ACME-MAINT-43", summary="not allowed target", status="TENTATIVE", provider=circuit.provider.id,
-        start="2026-12-02T02:00:00Z", end="2026-12-02T03:00:00Z")
+        name="ACME-MAINT-43",
+        summary="not allowed target",
+        status="TENTATIVE",
+        provider=circuit.provider.id,
+        start="2026-12-02T02:00:00Z",
+        end="2026-12-02T03:00:00Z",
+    )
     with pytest.raises(pynetbox.RequestError) as err:
         netbox_api.plugins.notices.impact.create(
             event_content_type=object_type_id(netbox_api, "notices", "maintenance"),
@@ -156,8 +167,13 @@ def test_imap_certificate_is_verified(stack):
     from imapclient import IMAPClient
 
     with pytest.raises(ssl.SSLCertVerificationError):
-        IMAPClient(stack.imap_host, port=stack.imaps_port, ssl=True,
-                   ssl_context=ssl.create_default_context(), timeout=10)
+        IMAPClient(
+            stack.imap_host,
+            port=stack.imaps_port,
+            ssl=True,
+            ssl_context=ssl.create_default_context(),
+            timeout=10,
+        )
 
 
 def test_reset_restores_clean_netbox_and_mailboxes(stack, netbox_api, imap_client, imap_append):

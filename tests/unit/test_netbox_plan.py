@@ -51,8 +51,10 @@ def outage(status, stamp_h, etr_h=None, end_h=None, start_h=0, circuits=("C1",))
     )
 
 
-def email(mid="<a@x>", body="text", subject="Subject"):
-    return EmailMeta(message_id=mid, subject=subject, sender="noc@zayo.com", received=T0, body=body)
+def email(mid="<a@x>", body="text", subject="Subject", digest=""):
+    return EmailMeta(
+        message_id=mid, subject=subject, sender="noc@zayo.com", received=T0, body=body, body_digest=digest
+    )
 
 
 def snapshot_of(plan, event_id=7, **overrides) -> EventSnapshot:
@@ -71,7 +73,7 @@ def snapshot_of(plan, event_id=7, **overrides) -> EventSnapshot:
         acknowledged=False,
         impacts={pk: (100 + pk, level) for pk, level in plan.impacts_create},
         stored_notices=[Notice.model_validate(n) for n in plan.notification["notices"]],
-        notified_message_ids={plan.message_id},
+        notified_emails={(plan.message_id, plan.email_digest)},
     )
     values.update(overrides)
     return EventSnapshot(**values)
@@ -146,6 +148,13 @@ def test_same_email_again_is_a_duplicate():
     first = plan_event([maint("CONFIRMED")], email(), None, CIRCUITS, 5)
     again = plan_event([maint("CONFIRMED")], email(), snapshot_of(first), CIRCUITS, 5)
     assert again.duplicate and not again.has_event_writes
+
+
+def test_another_email_reusing_a_message_id_is_not_a_duplicate():
+    first = plan_event([maint("CONFIRMED", 0)], email(digest="aaaa"), None, CIRCUITS, 5)
+    completed = plan_event([maint("COMPLETED", 1)], email(digest="bbbb"), snapshot_of(first), CIRCUITS, 5)
+    assert not completed.duplicate
+    assert completed.update["status"] == "COMPLETED"
 
 
 def test_older_notice_arriving_late_adds_impacts_but_changes_nothing_else():
@@ -247,7 +256,7 @@ def test_every_arrival_order_plans_to_the_same_final_fields():
                 for pk, level in plan.impacts_create:
                     snap.impacts[pk] = (100 + pk, level)
                 snap.stored_notices += [Notice.model_validate(x) for x in plan.notification["notices"]]
-                snap.notified_message_ids.add(f"<{i}@x>")
+                snap.notified_emails.add((f"<{i}@x>", ""))
         finals.add((snap.status, snap.start, snap.end, tuple(sorted(snap.impacts.items())), snap.impact_text))
     assert len(finals) == 1
     status, start, _end, impacts, _text = finals.pop()
