@@ -89,8 +89,21 @@ class Notice(BaseModel):
         return value
 
     def order_key(self) -> tuple:
-        """Newest-last ordering of the notices of one event: (stamp, sequence, lifecycle rank)."""
-        return (self.stamp, self.sequence, LIFECYCLE_RANK.get(self.status or "", -1))
+        """Newest-last ordering of the notices of one event: (stamp, sequence, lifecycle rank), then —
+        for two notices still tied, e.g. one Message-ID reused with another window — the later window,
+        so that any arrival order gives one result."""
+
+        def seconds(value: datetime | None) -> float:
+            return value.timestamp() if value else float("-inf")
+
+        return (
+            self.stamp,
+            self.sequence,
+            LIFECYCLE_RANK.get(self.status or "", -1),
+            seconds(self.start),
+            seconds(self.end),
+            seconds(self.estimated_time_to_repair),
+        )
 
 
 class Outcome(StrEnum):

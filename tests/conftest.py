@@ -42,7 +42,8 @@ def stack() -> Stack:
     try:
         return start_stack()
     except StackUnavailable as exc:
-        pytest.fail(f"the test stack could not be started (scripts/dev-stack up):\n{exc}", pytrace=False)
+        problem = str(exc)
+    pytest.fail(f"the test stack could not be started (scripts/dev-stack up):\n{problem}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -56,8 +57,10 @@ def netbox_api(stack):
 def reset_netbox(stack) -> None:
     try:
         reset_stack()
+        return
     except StackUnavailable as exc:
-        pytest.fail(f"the test stack could not be reset (scripts/dev-stack reset):\n{exc}", pytrace=False)
+        problem = str(exc)
+    pytest.fail(f"the test stack could not be reset (scripts/dev-stack reset):\n{problem}", pytrace=False)
 
 
 @pytest.fixture

@@ -96,8 +96,9 @@ def show() -> None:
                     event_content_type=f"notices.{kind.lower()}", event_object_id=event.id
                 )
             )
+            status = getattr(event.status, "value", event.status)  # a choice dict or a plain string
             print(
-                f"  {kind} {event.name} ({event.provider.name}): status {event.status.value}, "
+                f"  {kind} {event.name} ({event.provider.name}): status {status}, "
                 f"start {event.start}, end {event.end}, {len(impacts)} impacted circuits, {len(mails)} emails"
             )
             print(f"    {url}/plugins/notices/{kind.lower()}s/{event.id}/")

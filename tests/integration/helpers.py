@@ -68,7 +68,10 @@ def expected_maintenances(entries: list[dict]) -> dict[tuple[str, str], Expected
             continue
         for m in entry["maintenances"]:
             notices.append((provider_slug(entry, m), m, entry))
-    notices.sort(key=lambda n: (n[1]["stamp"], n[1]["sequence"], RANK[n[1]["status"]]))
+    # (stamp, sequence, lifecycle rank), then the later window for notices still tied (README, "Order")
+    notices.sort(
+        key=lambda n: (n[1]["stamp"], n[1]["sequence"], RANK[n[1]["status"]], n[1]["start"], n[1]["end"])
+    )
     events: dict[tuple[str, str], ExpectedEvent] = {}
     for slug, m, entry in notices:
         event = events.setdefault((slug, m["maintenance_id"]), ExpectedEvent(slug, m["maintenance_id"]))
@@ -159,6 +162,11 @@ def epoch(value: str | None) -> int | None:
     return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()) if value else None
 
 
+def choice(value):
+    """The plugin serialises some choice fields as {"value", "label"}, others as plain strings."""
+    return getattr(value, "value", value)
+
+
 def netbox_event_state(nb, kind: str, provider_slug_: str, name: str) -> dict | None:
     provider = nb.circuits.providers.get(slug=provider_slug_)
     events = list(getattr(nb.plugins.notices, kind).filter(provider_id=provider.id, name=name))
@@ -177,11 +185,11 @@ def netbox_event_state(nb, kind: str, provider_slug_: str, name: str) -> dict | 
     )
     return {
         "id": event.id,
-        "status": event.status.value,
+        "status": choice(event.status),
         "start": epoch(event.start),
         "end": epoch(event.end),
         "etr": epoch(getattr(event, "estimated_time_to_repair", None)),
-        "circuits": {cids[i.target_object_id]: i.impact.value for i in impacts},
+        "circuits": {cids[i.target_object_id]: choice(i.impact) for i in impacts},
         "message_ids": sorted(n.custom_fields["ingestor_message_id"] for n in notifications),
         "notifications": len(notifications),
         "acknowledged": event.acknowledged,

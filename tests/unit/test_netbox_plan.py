@@ -262,3 +262,9 @@ def test_every_arrival_order_plans_to_the_same_final_fields():
     status, start, _end, impacts, _text = finals.pop()
     assert status == "COMPLETED" and start == T0 + timedelta(hours=24)  # the newest notice's window
     assert dict(impacts) == {1: (101, "DEGRADED"), 2: (102, "OUTAGE")}
+
+
+def test_notices_tied_on_stamp_sequence_and_status_fold_to_the_later_window():
+    a = maint("CANCELLED", 1, start_h=24, end_h=28)
+    b = maint("CANCELLED", 1, start_h=48, end_h=52)
+    assert fold([a, b]).start == fold([b, a]).start == T0 + timedelta(hours=48)
