@@ -101,7 +101,8 @@ def show() -> None:
                 f"  {kind} {event.name} ({event.provider.name}): status {status}, "
                 f"start {event.start}, end {event.end}, {len(impacts)} impacted circuits, {len(mails)} emails"
             )
-            print(f"    {url}/plugins/notices/{kind.lower()}s/{event.id}/")
+            path = "maintenance" if kind == "Maintenance" else "outages"  # the plugin's own URL names
+            print(f"    {url}/plugins/notices/{path}/{event.id}/")
     with IMAPClient(
         env("NIS_IMAP_HOST"),
         port=int(env("NIS_IMAPS_PORT")),
