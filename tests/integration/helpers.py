@@ -150,6 +150,21 @@ def seed_providers(nb, circuits_by_provider: dict[str, set[str]]) -> None:
             nb.circuits.circuits.create(new)
 
 
+def prepare_netbox(nb, stack, tmp_path: Path, circuits: dict[str, set[str]], mailbox_user=None) -> Path:
+    """A config for the stack, NetBox set up (tag, custom fields), providers and circuits seeded."""
+    config = write_config(tmp_path / "config.toml", stack, mailbox_user)
+    setup_netbox(config)
+    seed_providers(nb, circuits)
+    return config
+
+
+def outage_circuits(entries: list[dict]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for entry in entries:
+        found.setdefault(entry["provider"], set()).update(entry["circuits"])
+    return found
+
+
 def maintenance_circuits(entries: list[dict]) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for entry in entries:

@@ -15,6 +15,7 @@ from tests.stack import reset_stack
 from .helpers import (
     OUTAGE_CORPUS,
     REPO,
+    corpus_manifest,
     netbox_event_state,
     run_cli,
     seed_providers,
@@ -23,6 +24,12 @@ from .helpers import (
 )
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def _corpus():
+    corpus_manifest(OUTAGE_CORPUS)  # skips, saying where it looked, when ../shared/corpus is absent
+
 
 ZAYO_1 = OUTAGE_CORPUS / "zayo" / "zayo-outage-1-investigating.eml"
 ZAYO_CIRCUITS = {"zayo": {"OGYX/123456//ZYO", "OGYX/654321//ZYO"}}

@@ -15,10 +15,8 @@ from .helpers import (
     maintenance_circuits,
     netbox_event_state,
     object_counts,
+    prepare_netbox,
     run_cli,
-    seed_providers,
-    setup_netbox,
-    write_config,
 )
 
 pytestmark = pytest.mark.integration
@@ -35,10 +33,7 @@ def corpus_files(manifest, reverse=False) -> list[str]:
 
 
 def prepare(nb, stack, tmp_path, manifest, mailbox_user=None):
-    config = write_config(tmp_path / "config.toml", stack, mailbox_user)
-    setup_netbox(config)
-    seed_providers(nb, maintenance_circuits(manifest))
-    return config
+    return prepare_netbox(nb, stack, tmp_path, maintenance_circuits(manifest), mailbox_user)
 
 
 def assert_netbox_matches(nb, manifest):

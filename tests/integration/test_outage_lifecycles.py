@@ -14,10 +14,9 @@ from .helpers import (
     corpus_manifest,
     epoch,
     netbox_event_state,
+    outage_circuits,
+    prepare_netbox,
     run_cli,
-    seed_providers,
-    setup_netbox,
-    write_config,
 )
 
 pytestmark = pytest.mark.integration
@@ -33,13 +32,7 @@ def lifecycles(manifest) -> list[list[dict]]:
 
 
 def prepare(nb, stack, tmp_path, manifest, mailbox_user=None):
-    config = write_config(tmp_path / "config.toml", stack, mailbox_user)
-    setup_netbox(config)
-    circuits: dict[str, set[str]] = {}
-    for entry in manifest:
-        circuits.setdefault(entry["provider"], set()).update(entry["circuits"])
-    seed_providers(nb, circuits)
-    return config
+    return prepare_netbox(nb, stack, tmp_path, outage_circuits(manifest), mailbox_user)
 
 
 def assert_step(nb, entry, emails_so_far: int) -> dict:
