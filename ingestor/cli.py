@@ -98,6 +98,7 @@ def cmd_run(args, config: Config) -> int:
 
 def cmd_replay(args, config: Config) -> int:
     from ingestor.netbox.client import NetBoxUnavailable
+    from ingestor.pipeline import EmailReport
     from ingestor.sources.files import iter_file_messages
 
     pipeline = _pipeline(config, dry_run=args.dry_run)
@@ -106,8 +107,6 @@ def cmd_replay(args, config: Config) -> int:
         try:
             report = pipeline.process(message)
         except NetBoxUnavailable as exc:
-            from ingestor.pipeline import EmailReport
-
             report = EmailReport(message.source, None, Outcome.FAILED, f"NetBox unavailable: {exc}")
         counts[str(report.outcome)] += 1
         if args.format == "json":

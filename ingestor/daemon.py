@@ -44,8 +44,7 @@ class Daemon:
     def poll(self, mailbox: MailboxConfig) -> PollResult:
         result = PollResult(mailbox.name)
         bound = log.bind(mailbox=mailbox.name)
-        if self.pipeline.gateway is not None:
-            self.pipeline.gateway.refresh()
+        self.pipeline.gateway.refresh()  # new cache cycle: circuits added in NetBox are seen
         try:
             with ImapMailbox(mailbox, self.state) as imap:
                 for message in imap.fetch_new():

@@ -14,7 +14,7 @@ import structlog
 
 from ingestor.config import Config
 from ingestor.netbox.apply import apply_plan
-from ingestor.netbox.client import NetBoxGateway, NetBoxRejected
+from ingestor.netbox.client import NetBoxGateway, NetBoxRejected, NetBoxUnavailable
 from ingestor.netbox.plan import EventPlan, PlanError, group_by_event, plan_event
 from ingestor.sources import RawMessage
 from parsers import parse_email
@@ -46,7 +46,7 @@ class EmailReport:
 
 
 class Pipeline:
-    def __init__(self, config: Config, gateway: NetBoxGateway | None, dry_run: bool = False):
+    def __init__(self, config: Config, gateway: NetBoxGateway, dry_run: bool = False):
         self.config = config
         self.gateway = gateway
         self.dry_run = dry_run
@@ -56,7 +56,15 @@ class Pipeline:
         self._netbox_lock = threading.Lock()
 
     def process(self, message: RawMessage) -> EmailReport:
-        report = self._process(message)
+        try:
+            report = self._process(message)
+        except NetBoxUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug met by one email must not block the mailbox
+            log.exception("email_crashed", source=message.source)
+            report = EmailReport(
+                message.source, None, Outcome.FAILED, f"internal error: {type(exc).__name__}: {exc}"
+            )
         event = log.warning if report.outcome == Outcome.FAILED else log.info
         event(
             "email_processed",
@@ -84,13 +92,6 @@ class Pipeline:
         if parsed.outcome != "parsed":
             report.outcome = Outcome.IGNORED if parsed.outcome == "ignored" else Outcome.FAILED
             report.reason = parsed.reason
-            return report
-        if self.gateway is None:  # parse-only dry run
-            report.outcome = Outcome.INGESTED
-            report.events = [
-                {"kind": n.kind, "id": None, "name": n.event_id, "provider": n.provider, "changes": []}
-                for n in parsed.notices
-            ]
             return report
         with self._netbox_lock:
             try:

@@ -25,7 +25,7 @@ log = structlog.get_logger(__name__)
 MESSAGE_ID_FIELD = "ingestor_message_id"
 NOTICES_FIELD = "ingestor_notices"
 DIGEST_FIELD = "ingestor_email_digest"
-EVENT_ENDPOINTS = {"maintenance": "maintenance", "outage": "outage"}
+NOTICES_MODELS = ("maintenance", "outage", "impact", "eventnotification")
 
 
 class NetBoxUnavailable(Exception):
@@ -116,7 +116,7 @@ class NetBoxGateway:
             raise NetBoxUnavailable(_error_text(exc)) from exc
 
     def endpoint(self, model: str):
-        if model in EVENT_ENDPOINTS or model in ("impact", "eventnotification"):
+        if model in NOTICES_MODELS:
             return getattr(self.api.plugins.notices, model)
         app, name = model.split(".")
         return getattr(getattr(self.api, app), name)
