@@ -20,5 +20,5 @@ if [ ! -e /etc/notices-ingestor/config.toml ]; then
   echo "edit /etc/notices-ingestor/config.toml, put the secrets in /etc/notices-ingestor/netbox-token and imap-password (mode 0600)"
 fi
 install -m 0644 "$here/systemd/notices-ingestor.service" /etc/systemd/system/notices-ingestor.service
-systemctl daemon-reload
+systemctl daemon-reload 2>/dev/null || echo "systemd is not running here: reload it when it is (systemctl daemon-reload)"
 echo "then: notices-ingestor check --setup  (once), and: systemctl enable --now notices-ingestor"
