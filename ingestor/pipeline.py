@@ -56,15 +56,15 @@ class Pipeline:
         self._netbox_lock = threading.Lock()
 
     def process(self, message: RawMessage) -> EmailReport:
+        report = EmailReport(message.source, None, Outcome.FAILED)
         try:
-            report = self._process(message)
+            self._process(message, report)
         except NetBoxUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001 - a bug met by one email must not block the mailbox
-            log.exception("email_crashed", source=message.source)
-            report = EmailReport(
-                message.source, None, Outcome.FAILED, f"internal error: {type(exc).__name__}: {exc}"
-            )
+            log.exception("email_crashed", source=message.source, message_id=report.message_id)
+            report.outcome = Outcome.FAILED
+            report.reason = f"internal error: {type(exc).__name__}: {exc}"
         event = log.warning if report.outcome == Outcome.FAILED else log.info
         event(
             "email_processed",
@@ -78,28 +78,25 @@ class Pipeline:
         )
         return report
 
-    def _process(self, message: RawMessage) -> EmailReport:
+    def _process(self, message: RawMessage, report: EmailReport) -> None:
+        """Fill in the report as the email goes through the stages (so a crash still names it)."""
         if message.error:
-            return EmailReport(message.source, None, Outcome.FAILED, message.error)
+            report.reason = message.error
+            return
         parsed = parse_email(message.data, self.parser_options)
-        report = EmailReport(
-            message.source,
-            parsed.email.message_id,
-            Outcome.FAILED,
-            subject=parsed.email.subject,
-            provider=parsed.provider,
-        )
+        report.message_id = parsed.email.message_id
+        report.subject = parsed.email.subject
+        report.provider = parsed.provider
         if parsed.outcome != "parsed":
             report.outcome = Outcome.IGNORED if parsed.outcome == "ignored" else Outcome.FAILED
             report.reason = parsed.reason
-            return report
+            return
         with self._netbox_lock:
             try:
                 self._to_netbox(parsed, report)
             except (PlanError, NetBoxRejected) as exc:
                 report.outcome = Outcome.FAILED
                 report.reason = f"NetBox: {exc}"
-        return report
 
     def _to_netbox(self, parsed: ParseResult, report: EmailReport) -> None:
         gateway = self.gateway
@@ -123,7 +120,7 @@ class Pipeline:
                 log.warning(
                     "circuits_not_in_netbox",
                     message_id=plan.message_id,
-                    event=plan.event_name,
+                    event_name=plan.event_name,
                     circuits=plan.unmatched_circuits,
                 )
             if self.dry_run:

@@ -203,7 +203,7 @@ class NetBoxGateway:
                     stored.append(Notice.model_validate(item))
                 except ValueError as exc:  # an operator edited it by hand: skip it, say so
                     log.warning(
-                        "stored_notice_unreadable", event=record.id, notification=row.id, error=str(exc)
+                        "stored_notice_unreadable", event_id=record.id, notification=row.id, error=str(exc)
                     )
         return EventSnapshot(
             id=record.id,

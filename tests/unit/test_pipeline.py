@@ -39,6 +39,9 @@ def test_a_bug_met_by_one_email_fails_that_email_only():
     report = Pipeline(CONFIG, RaisingGateway(KeyError("boom"))).process(message())
     assert report.outcome == Outcome.FAILED
     assert report.reason == "internal error: KeyError: 'boom'"
+    assert (
+        report.message_id == "<demo-northwind-88213-1@northwind-fiber.example>"
+    )  # the crash names the email
 
 
 def test_netbox_unavailable_escapes_so_the_email_stays_for_the_next_poll():

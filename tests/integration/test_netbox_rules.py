@@ -1,0 +1,216 @@
+"""The NetBox rules of README "What it writes", shown on the real plugin with BCOP iCalendar notices of
+our own: operator fields, acknowledgement reset, impacts on a closed event, unknown circuits linked
+later, cancellations that list no circuits."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import pytest
+
+from tests.stack import reset_stack
+
+from .helpers import netbox_event_state, prepare_netbox, run_cli
+
+pytestmark = pytest.mark.integration
+
+PROVIDER = "acme-transit"
+
+
+def invite(
+    number: int, status: str, sequence: int, start: str, end: str, circuits: dict[str, str], stamp: str
+) -> bytes:
+    objects = "".join(
+        f"X-MAINTNOTE-OBJECT-ID;X-MAINTNOTE-OBJECT-IMPACT={impact}:{cid}\n"
+        for cid, impact in circuits.items()
+    )
+    # With one object the library reads the event-level impact, so keep the two in step.
+    event_impact = next(iter(circuits.values()), "OUTAGE")
+    calendar = (
+        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Acme Transit//Notifier//EN\nMETHOD:REQUEST\nBEGIN:VEVENT\n"
+        f"SUMMARY:Fiber works {number}\nDTSTART:{start}\nDTEND:{end}\nDTSTAMP:{stamp}\n"
+        f"UID:AT-RULES@acme-transit.example\nSEQUENCE:{sequence}\nX-MAINTNOTE-PROVIDER:acme-transit\n"
+        "X-MAINTNOTE-ACCOUNT:ACME-CUST-1\nX-MAINTNOTE-MAINTENANCE-ID:AT-RULES\n"
+        f"{objects}X-MAINTNOTE-IMPACT:{event_impact}\nX-MAINTNOTE-STATUS:{status}\n"
+        "ORGANIZER;CN=Acme:mailto:maintenance@acme-transit.example\nEND:VEVENT\nEND:VCALENDAR\n"
+    )
+    message = EmailMessage()
+    message["From"] = "Acme Transit NOC <maintenance@acme-transit.example>"
+    message["To"] = "noc@example.net"
+    message["Subject"] = f"[Acme Transit] Maintenance AT-RULES {status.lower()} (notice {number})"
+    message["Date"] = "Mon, 07 Dec 2026 09:15:00 +0000"
+    message["Message-ID"] = f"<rules-{number}@acme-transit.example>"
+    message.set_content(calendar, subtype="calendar", params={"method": "REQUEST"})
+    return bytes(message)
+
+
+@pytest.fixture
+def ingest(netbox_api, stack, tmp_path):
+    reset_stack()  # every test here starts from an empty NetBox: they share one event id
+    config = prepare_netbox(netbox_api, stack, tmp_path, {PROVIDER: {"ACME-1", "ACME-2"}})
+    counter = iter(range(1000))
+
+    def ingest_one(raw: bytes) -> dict:
+        path = tmp_path / f"{next(counter)}.eml"
+        path.write_bytes(raw)
+        run = run_cli(config, "replay", "--format", "json", str(path))
+        assert run.returncode == 0, run.stdout + run.stderr[-2000:]
+        return run.json_lines()[0]
+
+    return ingest_one
+
+
+def state(nb):
+    return netbox_event_state(nb, "maintenance", PROVIDER, "AT-RULES")
+
+
+def record(nb):
+    provider = nb.circuits.providers.get(slug=PROVIDER)
+    return nb.plugins.notices.maintenance.get(provider_id=provider.id, name="AT-RULES")
+
+
+def test_operator_fields_are_kept_and_acknowledged_resets_when_the_window_moves(netbox_api, ingest):
+    nb = netbox_api
+    ingest(
+        invite(
+            1,
+            "TENTATIVE",
+            1,
+            "20261215T010000Z",
+            "20261215T050000Z",
+            {"ACME-1": "OUTAGE"},
+            "20261207T091500Z",
+        )
+    )
+    event = record(nb)
+    event.update({"acknowledged": True, "internal_ticket": "CHG-4711", "comments": "operator note"})
+
+    ingest(
+        invite(
+            2,
+            "CONFIRMED",
+            2,
+            "20261215T010000Z",
+            "20261215T050000Z",
+            {"ACME-1": "OUTAGE"},
+            "20261208T091500Z",
+        )
+    )
+    event = record(nb)
+    assert (event.status, event.acknowledged, event.internal_ticket, event.comments) == (
+        "CONFIRMED",
+        True,
+        "CHG-4711",
+        "operator note",
+    )
+
+    ingest(
+        invite(
+            3,
+            "RE-SCHEDULED",
+            3,
+            "20261216T010000Z",
+            "20261216T050000Z",
+            {"ACME-1": "OUTAGE"},
+            "20261209T091500Z",
+        )
+    )
+    event = record(nb)
+    assert (event.status, event.acknowledged, event.internal_ticket, event.comments) == (
+        "RE-SCHEDULED",
+        False,
+        "CHG-4711",
+        "operator note",
+    )
+    assert event.start.startswith("2026-12-16T01:00")
+
+
+def test_a_late_older_notice_adds_impacts_to_a_completed_event(netbox_api, ingest):
+    nb = netbox_api
+    ingest(
+        invite(
+            1,
+            "COMPLETED",
+            3,
+            "20261215T010000Z",
+            "20261215T050000Z",
+            {"ACME-1": "OUTAGE"},
+            "20261216T091500Z",
+        )
+    )
+    assert state(nb)["status"] == "COMPLETED"
+
+    # The older confirmation arrives last: it adds ACME-2 (the plugin refuses impacts on a completed
+    # event, so the daemon reopens it for the write) and leaves the status COMPLETED.
+    result = ingest(
+        invite(
+            2,
+            "CONFIRMED",
+            1,
+            "20261215T010000Z",
+            "20261215T050000Z",
+            {"ACME-2": "DEGRADED"},
+            "20261207T091500Z",
+        )
+    )
+    assert any("reopened" in change for change in result["events"][0]["changes"])
+    after = state(nb)
+    assert after["status"] == "COMPLETED"
+    assert after["circuits"] == {"ACME-1": "OUTAGE", "ACME-2": "DEGRADED"}
+    messages = [c.message for c in nb.core.object_changes.filter(changed_object_type="notices.maintenance")]
+    assert any("reopened as CONFIRMED to record impacts" in (m or "") for m in messages)
+
+
+def test_unknown_circuit_is_listed_then_linked_once_it_exists(netbox_api, ingest):
+    nb = netbox_api
+    ingest(
+        invite(
+            1,
+            "CONFIRMED",
+            1,
+            "20261215T010000Z",
+            "20261215T050000Z",
+            {"ACME-9": "OUTAGE"},
+            "20261207T091500Z",
+        )
+    )
+    event = record(nb)
+    assert "Not found in NetBox (linked once they exist): ACME-9" in event.impact
+    assert state(nb)["circuits"] == {}
+
+    provider = nb.circuits.providers.get(slug=PROVIDER)
+    circuit_type = nb.circuits.circuit_types.get(slug="transit")
+    nb.circuits.circuits.create(cid="acme-9", provider=provider.id, type=circuit_type.id)  # other case
+    ingest(
+        invite(
+            2,
+            "CONFIRMED",
+            2,
+            "20261215T010000Z",
+            "20261215T050000Z",
+            {"ACME-1": "OUTAGE"},
+            "20261208T091500Z",
+        )
+    )
+    assert state(nb)["circuits"] == {"acme-9": "OUTAGE", "ACME-1": "OUTAGE"}
+    assert "Not found" not in record(nb).impact
+
+
+def test_cancellation_listing_no_circuits_keeps_impacts(netbox_api, ingest):
+    nb = netbox_api
+    ingest(
+        invite(
+            1,
+            "CONFIRMED",
+            1,
+            "20261215T010000Z",
+            "20261215T050000Z",
+            {"ACME-1": "OUTAGE"},
+            "20261207T091500Z",
+        )
+    )
+    ingest(invite(2, "CANCELLED", 2, "20261215T010000Z", "20261215T050000Z", {}, "20261208T091500Z"))
+    after = state(nb)
+    assert after["status"] == "CANCELLED"
+    assert after["circuits"] == {"ACME-1": "OUTAGE"}
+    assert after["notifications"] == 2
