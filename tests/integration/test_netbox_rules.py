@@ -111,7 +111,7 @@ def test_operator_fields_are_kept_and_acknowledged_resets_when_the_window_moves(
             3,
             "20261216T010000Z",
             "20261216T050000Z",
-            {"ACME-1": "OUTAGE"},
+            {"ACME-1": "DEGRADED"},
             "20261209T091500Z",
         )
     )
@@ -123,6 +123,7 @@ def test_operator_fields_are_kept_and_acknowledged_resets_when_the_window_moves(
         "operator note",
     )
     assert event.start.startswith("2026-12-16T01:00")
+    assert state(nb)["circuits"] == {"ACME-1": "DEGRADED"}  # the newest notice's level
 
 
 def test_a_late_older_notice_adds_impacts_to_a_completed_event(netbox_api, ingest):
@@ -214,3 +215,42 @@ def test_cancellation_listing_no_circuits_keeps_impacts(netbox_api, ingest):
     assert after["status"] == "CANCELLED"
     assert after["circuits"] == {"ACME-1": "OUTAGE"}
     assert after["notifications"] == 2
+
+
+def test_outage_without_labelled_circuits_finds_known_cids_in_the_text(netbox_api, ingest):
+    message = EmailMessage()
+    message["From"] = "Acme Transit NOC <noc@acme-transit.example>"
+    message["Subject"] = "Outage Notification - AT-INC-77 - Investigating"
+    message["Date"] = "Tue, 08 Dec 2026 06:20:00 +0000"
+    message["Message-ID"] = "<rules-outage-1@acme-transit.example>"
+    message.set_content(
+        "Ticket Number: AT-INC-77\nIncident Start: 2026-12-08 06:02 UTC\nCurrent Status: Investigating\n\n"
+        "We see loss of light on your service ACME-2 between Frankfurt and Amsterdam.\n"
+    )
+    result = ingest(bytes(message))
+    assert result["outcome"] == "ingested"
+    outage = netbox_event_state(netbox_api, "outage", PROVIDER, "AT-INC-77")
+    assert outage["circuits"] == {"ACME-2": "OUTAGE"}
+    assert outage["status"] == "INVESTIGATING"
+
+
+def test_missing_provider_is_created_only_when_configured(netbox_api, stack, tmp_path):
+    reset_stack()
+    raw = invite(
+        1, "CONFIRMED", 1, "20261215T010000Z", "20261215T050000Z", {"ACME-1": "OUTAGE"}, "20261207T091500Z"
+    )
+    email = tmp_path / "invite.eml"
+    email.write_bytes(raw)
+    config = prepare_netbox(netbox_api, stack, tmp_path, {})
+    run = run_cli(config, "replay", "--format", "json", str(email))
+    assert run.returncode == 1
+    assert "no NetBox provider with slug 'acme-transit'" in run.json_lines()[0]["reason"]
+
+    config.write_text(
+        config.read_text().replace("retries = 2", "retries = 2\ncreate_missing_providers = true")
+    )
+    run = run_cli(config, "replay", "--format", "json", str(email))
+    assert run.returncode == 0, run.stdout + run.stderr[-2000:]
+    provider = netbox_api.circuits.providers.get(slug=PROVIDER)
+    assert [t.slug for t in provider.tags] == ["notices-ingestor"]
+    assert state(netbox_api)["circuits"] == {}  # no circuits of a provider NetBox did not know
