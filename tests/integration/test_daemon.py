@@ -62,6 +62,12 @@ def test_netbox_down_leaves_the_email_for_the_next_poll(
         "Failed": 0,
     }
 
+    check = run_cli(down, "check")
+    assert check.returncode == 1 and "netbox: PROBLEM: http://127.0.0.1:9" in check.stdout
+    check = run_cli(good, "check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "mailbox noc-box: ok" in check.stdout
+
     run = run_cli(good, "run", "--once")
     assert run.returncode == 0, run.stderr[-2000:]
     assert folder_counts(imap_client("noc"), "INBOX", "Processed") == {"INBOX": 0, "Processed": 1}
@@ -114,3 +120,15 @@ def test_sigterm_stops_the_daemon_cleanly(netbox_api, stack, tmp_path, imap_appe
     text = (tmp_path / "daemon.log").read_text()
     assert '"event": "daemon_stopped"' in text
     assert netbox_event_state(netbox_api, "outage", "zayo", "TTN-0007654321") is not None
+
+
+def test_replay_reads_stdin_for_an_mta_pipe(netbox_api, stack, tmp_path):
+    reset_stack()
+    config = write_config(tmp_path / "config.toml", stack)
+    setup_netbox(config)
+    seed_providers(netbox_api, ZAYO_CIRCUITS)
+    run = run_cli(config, "replay", "--format", "json", "-", stdin=ZAYO_1.read_bytes())
+    assert run.returncode == 0, run.stdout + run.stderr[-2000:]
+    result = run.json_lines()[0]
+    assert (result["source"], result["outcome"]) == ("-", "ingested")
+    assert netbox_event_state(netbox_api, "outage", "zayo", "TTN-0007654321")["notifications"] == 1
