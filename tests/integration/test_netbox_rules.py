@@ -69,6 +69,10 @@ def record(nb):
     return nb.plugins.notices.maintenance.get(provider_id=provider.id, name="AT-RULES")
 
 
+def operator_view(event) -> tuple:
+    return (event.status, event.acknowledged, event.internal_ticket, event.comments)
+
+
 def test_operator_fields_are_kept_and_acknowledged_resets_when_the_window_moves(netbox_api, ingest):
     nb = netbox_api
     ingest(
@@ -85,43 +89,14 @@ def test_operator_fields_are_kept_and_acknowledged_resets_when_the_window_moves(
     event = record(nb)
     event.update({"acknowledged": True, "internal_ticket": "CHG-4711", "comments": "operator note"})
 
-    ingest(
-        invite(
-            2,
-            "CONFIRMED",
-            2,
-            "20261215T010000Z",
-            "20261215T050000Z",
-            {"ACME-1": "OUTAGE"},
-            "20261208T091500Z",
-        )
-    )
-    event = record(nb)
-    assert (event.status, event.acknowledged, event.internal_ticket, event.comments) == (
-        "CONFIRMED",
-        True,
-        "CHG-4711",
-        "operator note",
-    )
+    window = ("20261215T010000Z", "20261215T050000Z")
+    ingest(invite(2, "CONFIRMED", 2, *window, {"ACME-1": "OUTAGE"}, "20261208T091500Z"))
+    assert operator_view(record(nb)) == ("CONFIRMED", True, "CHG-4711", "operator note")
 
-    ingest(
-        invite(
-            3,
-            "RE-SCHEDULED",
-            3,
-            "20261216T010000Z",
-            "20261216T050000Z",
-            {"ACME-1": "DEGRADED"},
-            "20261209T091500Z",
-        )
-    )
+    moved = ("20261216T010000Z", "20261216T050000Z")
+    ingest(invite(3, "RE-SCHEDULED", 3, *moved, {"ACME-1": "DEGRADED"}, "20261209T091500Z"))
     event = record(nb)
-    assert (event.status, event.acknowledged, event.internal_ticket, event.comments) == (
-        "RE-SCHEDULED",
-        False,
-        "CHG-4711",
-        "operator note",
-    )
+    assert operator_view(event) == ("RE-SCHEDULED", False, "CHG-4711", "operator note")
     assert event.start.startswith("2026-12-16T01:00")
     assert state(nb)["circuits"] == {"ACME-1": "DEGRADED"}  # the newest notice's level
 
