@@ -11,18 +11,21 @@ that verdict stands.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
-from functools import cache
 from typing import Literal
 
+from parsers.declarative import parse_declarative
+from parsers.detect import candidates
+from parsers.email import email_meta, read_message
 from parsers.errors import ParseFailure
+from parsers.maintenance import parse_maintenances
 from parsers.models import EmailMeta, Notice, ParseResult
 from parsers.options import ParserOptions
+from parsers.outage import parse_outage
 
 __all__ = ["ParseResult", "ParserOptions", "parse_email"]
 
@@ -47,8 +50,6 @@ def parse_email(raw: bytes, options: ParserOptions | None = None) -> ParseResult
     """Parse one email. Never raises: anything unexpected becomes outcome "failed" with "type: message"."""
     options = options or ParserOptions()
     try:
-        from parsers.email import email_meta, read_message
-
         msg = read_message(raw)
         meta = email_meta(msg, raw)
     except Exception as exc:  # the readers are written not to raise; this is the last guard
@@ -83,9 +84,6 @@ def run_stages(stages: tuple[Stage, ...], msg: Message, meta: EmailMeta, options
 
 
 def declarative_stage(msg: Message, meta: EmailMeta, options: ParserOptions) -> Verdict | None:
-    parse_declarative = _optional_stage("parsers.declarative", "parse_declarative")
-    if parse_declarative is None:
-        return None
     notices = parse_declarative(msg, meta, options)
     if notices is None:  # no definition for this sender/subject
         return None
@@ -96,9 +94,6 @@ def declarative_stage(msg: Message, meta: EmailMeta, options: ParserOptions) -> 
 
 
 def maintenance_stage(msg: Message, meta: EmailMeta, options: ParserOptions) -> Verdict | None:
-    from parsers.detect import candidates
-    from parsers.maintenance import parse_maintenances
-
     attempt = parse_maintenances(msg, meta, candidates(meta.sender, options), options)
     if attempt.status == "parsed":
         return Verdict("parsed", attempt.notices, provider=attempt.provider)
@@ -110,34 +105,11 @@ def maintenance_stage(msg: Message, meta: EmailMeta, options: ParserOptions) -> 
 
 
 def outage_stage(msg: Message, meta: EmailMeta, options: ParserOptions) -> Verdict | None:
-    parse_outage = _optional_stage("parsers.outage", "parse_outage")
-    if parse_outage is None:
-        return None
     notices = parse_outage(msg, meta, options)
     return _parsed(notices) if notices else None
 
 
 STAGES: tuple[Stage, ...] = (declarative_stage, maintenance_stage, outage_stage)
-
-
-@cache
-def _optional_stage(module_name: str, function_name: str) -> Callable | None:
-    """A stage function from a module that may not exist yet; None (stage skipped) if it does not.
-
-    Only the module itself being absent is tolerated: an ImportError from inside it is a real bug and
-    propagates (every email then fails with that reason, which is loud enough to notice).
-    """
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        logger.warning("%s is not available; that parsing stage is skipped", module_name)
-        return None
-    function = getattr(module, function_name, None)
-    if function is None:
-        logger.warning("%s has no %s(); that parsing stage is skipped", module_name, function_name)
-    return function
 
 
 def _parsed(notices: list[Notice]) -> Verdict:

@@ -314,15 +314,6 @@ def test_parse_failure_and_unexpected_errors_become_failed(monkeypatch):
     assert (result.outcome, result.reason) == ("failed", "KeyError: 'start'")
 
 
-def test_missing_stage_modules_are_skipped():
-    parsers._optional_stage.cache_clear()
-    try:
-        assert parsers._optional_stage("parsers.not_written_yet", "parse") is None
-        assert parsers._optional_stage("parsers.models", "no_such_function") is None
-    finally:
-        parsers._optional_stage.cache_clear()
-
-
 def test_parse_email_does_not_leak_an_openai_key(monkeypatch):
     monkeypatch.setattr(parsers, "STAGES", (parsers.maintenance_stage,))
     monkeypatch.setenv("PARSER_OPENAI_API_KEY", "sk-test")
