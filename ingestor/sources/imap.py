@@ -3,7 +3,7 @@
 Where the folder was left off lives in the state store (UIDVALIDITY + last UID handled). ``fetch_new``
 reads messages with UID above it, without setting \\Seen; ``dispose`` applies the configured actions to one
 message and only then advances the last UID. So a run that stops early (NetBox down) simply reads the same
-emails again next poll: the NetBox stage is idempotent by Message-ID.
+emails again next poll: the NetBox stage is idempotent (Message-ID + body digest).
 """
 
 from __future__ import annotations
