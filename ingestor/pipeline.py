@@ -15,7 +15,7 @@ import structlog
 from ingestor.config import Config
 from ingestor.netbox.apply import apply_plan
 from ingestor.netbox.client import NetBoxGateway, NetBoxRejected, NetBoxUnavailable
-from ingestor.netbox.plan import EventPlan, PlanError, group_by_event, plan_event
+from ingestor.netbox.plan import EventPlan, PlanError, event_name, group_by_event, plan_event
 from ingestor.sources import RawMessage
 from parsers import parse_email
 from parsers.models import Outcome, ParseResult
@@ -110,7 +110,7 @@ class Pipeline:
                     f"no NetBox provider with slug '{slug}' (parsed as provider '{provider}'); create it, "
                     f'or map it with [providers.{provider}] netbox_provider = "<slug>"'
                 )
-            record = gateway.find_event(kind, provider_id, notices[0].event_id[:100])
+            record = gateway.find_event(kind, provider_id, event_name(notices[0].event_id))
             snapshot = gateway.snapshot(kind, record) if record else None
             plan = plan_event(notices, parsed.email, snapshot, gateway.circuits(provider_id), provider_id)
             plans.append((plan, record.id if record else None, slug))

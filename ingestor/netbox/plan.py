@@ -29,6 +29,11 @@ def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def event_name(event_id: str) -> str:
+    """The event's NetBox name (<= 100 characters): used both to look the event up and to create it."""
+    return truncate(event_id, NAME_MAX)
+
+
 def _normalise_cid(cid: str) -> str:
     return "".join(cid.split()).casefold()
 
@@ -161,7 +166,7 @@ def plan_event(
     first = notices[0]
     plan = EventPlan(
         kind=first.kind,
-        event_name=truncate(first.event_id, NAME_MAX),
+        event_name=event_name(first.event_id),
         provider_id=provider_id,
         message_id=email.message_id,
         email_digest=email.body_digest,

@@ -12,6 +12,7 @@ from ingestor.netbox.plan import (
     CircuitIndex,
     EventSnapshot,
     PlanError,
+    event_name,
     group_by_event,
     notification_fields,
     plan_event,
@@ -268,3 +269,11 @@ def test_notices_tied_on_stamp_sequence_and_status_fold_to_the_later_window():
     a = maint("CANCELLED", 1, start_h=24, end_h=28)
     b = maint("CANCELLED", 1, start_h=48, end_h=52)
     assert fold([a, b]).start == fold([b, a]).start == T0 + timedelta(hours=48)
+
+
+def test_a_long_event_id_is_named_the_same_way_for_lookup_and_creation():
+    long_id = "X" * 150
+    notice = maint("CONFIRMED").model_copy(update={"event_id": long_id})
+    plan = plan_event([notice], email(), None, CIRCUITS, 5)
+    assert plan.create["name"] == event_name(long_id)
+    assert len(event_name(long_id)) == 100
