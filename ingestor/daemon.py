@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import structlog
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -77,7 +78,7 @@ class Daemon:
                 id=f"mailbox:{mailbox.name}",
                 max_instances=1,  # no overlapping polls of one mailbox
                 coalesce=True,
-                next_run_time=_now(),
+                next_run_time=datetime.now(UTC),  # first poll at start-up
             )
         self._scheduler = scheduler
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -93,9 +94,3 @@ class Daemon:
             # Finish the email in hand (its disposition too), then stop; from a signal handler the
             # shutdown must not block the main thread that runs the scheduler loop.
             threading.Thread(target=self._scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
-
-
-def _now():
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)

@@ -70,14 +70,14 @@ def apply_plan(gateway: NetBoxGateway, plan: EventPlan, event_id: int | None) ->
     if plan.update:
         gateway.update(plan.kind, event_id, plan.update, changelog_message(plan, summary))
 
-    notification = {key: value for key, value in plan.notification.items() if key != "notices"}
-    notification.update(
+    notification = dict(
+        plan.notification,
         event_content_type=event_type,
         event_object_id=event_id,
         custom_fields={
             MESSAGE_ID_FIELD: plan.message_id,
             DIGEST_FIELD: plan.email_digest,
-            NOTICES_FIELD: plan.notification["notices"],
+            NOTICES_FIELD: plan.notices,
         },
     )
     gateway.create("eventnotification", notification, changelog_message(plan, "notification received"))

@@ -90,7 +90,8 @@ class EventPlan:
     impacts_create: list[tuple[int, str]] = field(default_factory=list)  # (circuit pk, level)
     impacts_update: list[tuple[int, str]] = field(default_factory=list)  # (impact pk, level)
     update: dict = field(default_factory=dict)  # field changes, sent after the impacts
-    notification: dict = field(default_factory=dict)
+    notification: dict = field(default_factory=dict)  # the EventNotification's API fields
+    notices: list[dict] = field(default_factory=list)  # this email's notices, stored with it (JSON)
     unmatched_circuits: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)  # human summary for changelog and logs
     duplicate: bool = False
@@ -242,7 +243,7 @@ def plan_event(
     plan.changes += target.notes
 
     plan.notification = notification_fields(email)
-    plan.notification["notices"] = [n.model_dump(mode="json") for n in notices]
+    plan.notices = [n.model_dump(mode="json") for n in notices]
     return plan
 
 

@@ -15,6 +15,7 @@ from .helpers import netbox_event_state, prepare_netbox, run_cli
 pytestmark = pytest.mark.integration
 
 PROVIDER = "acme-transit"
+WINDOW = ("20261215T010000Z", "20261215T050000Z")  # start, end of the notices that keep their window
 
 
 def invite(
@@ -80,8 +81,7 @@ def test_operator_fields_are_kept_and_acknowledged_resets_when_the_window_moves(
             1,
             "TENTATIVE",
             1,
-            "20261215T010000Z",
-            "20261215T050000Z",
+            *WINDOW,
             {"ACME-1": "OUTAGE"},
             "20261207T091500Z",
         )
@@ -89,8 +89,7 @@ def test_operator_fields_are_kept_and_acknowledged_resets_when_the_window_moves(
     event = record(nb)
     event.update({"acknowledged": True, "internal_ticket": "CHG-4711", "comments": "operator note"})
 
-    window = ("20261215T010000Z", "20261215T050000Z")
-    ingest(invite(2, "CONFIRMED", 2, *window, {"ACME-1": "OUTAGE"}, "20261208T091500Z"))
+    ingest(invite(2, "CONFIRMED", 2, *WINDOW, {"ACME-1": "OUTAGE"}, "20261208T091500Z"))
     assert operator_view(record(nb)) == ("CONFIRMED", True, "CHG-4711", "operator note")
 
     moved = ("20261216T010000Z", "20261216T050000Z")
@@ -108,8 +107,7 @@ def test_a_late_older_notice_adds_impacts_to_a_completed_event(netbox_api, inges
             1,
             "COMPLETED",
             3,
-            "20261215T010000Z",
-            "20261215T050000Z",
+            *WINDOW,
             {"ACME-1": "OUTAGE"},
             "20261216T091500Z",
         )
@@ -123,8 +121,7 @@ def test_a_late_older_notice_adds_impacts_to_a_completed_event(netbox_api, inges
             2,
             "CONFIRMED",
             1,
-            "20261215T010000Z",
-            "20261215T050000Z",
+            *WINDOW,
             {"ACME-2": "DEGRADED"},
             "20261207T091500Z",
         )
@@ -144,8 +141,7 @@ def test_unknown_circuit_is_listed_then_linked_once_it_exists(netbox_api, ingest
             1,
             "CONFIRMED",
             1,
-            "20261215T010000Z",
-            "20261215T050000Z",
+            *WINDOW,
             {"ACME-9": "OUTAGE"},
             "20261207T091500Z",
         )
@@ -162,8 +158,7 @@ def test_unknown_circuit_is_listed_then_linked_once_it_exists(netbox_api, ingest
             2,
             "CONFIRMED",
             2,
-            "20261215T010000Z",
-            "20261215T050000Z",
+            *WINDOW,
             {"ACME-1": "OUTAGE"},
             "20261208T091500Z",
         )
@@ -179,13 +174,12 @@ def test_cancellation_listing_no_circuits_keeps_impacts(netbox_api, ingest):
             1,
             "CONFIRMED",
             1,
-            "20261215T010000Z",
-            "20261215T050000Z",
+            *WINDOW,
             {"ACME-1": "OUTAGE"},
             "20261207T091500Z",
         )
     )
-    ingest(invite(2, "CANCELLED", 2, "20261215T010000Z", "20261215T050000Z", {}, "20261208T091500Z"))
+    ingest(invite(2, "CANCELLED", 2, *WINDOW, {}, "20261208T091500Z"))
     after = state(nb)
     assert after["status"] == "CANCELLED"
     assert after["circuits"] == {"ACME-1": "OUTAGE"}
@@ -211,9 +205,7 @@ def test_outage_without_labelled_circuits_finds_known_cids_in_the_text(netbox_ap
 
 def test_missing_provider_is_created_only_when_configured(netbox_api, stack, tmp_path):
     reset_stack()
-    raw = invite(
-        1, "CONFIRMED", 1, "20261215T010000Z", "20261215T050000Z", {"ACME-1": "OUTAGE"}, "20261207T091500Z"
-    )
+    raw = invite(1, "CONFIRMED", 1, *WINDOW, {"ACME-1": "OUTAGE"}, "20261207T091500Z")
     email = tmp_path / "invite.eml"
     email.write_bytes(raw)
     config = prepare_netbox(netbox_api, stack, tmp_path, {})

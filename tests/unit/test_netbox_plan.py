@@ -73,7 +73,7 @@ def snapshot_of(plan, event_id=7, **overrides) -> EventSnapshot:
         impact_text=fields["impact"],
         acknowledged=False,
         impacts={pk: (100 + pk, level) for pk, level in plan.impacts_create},
-        stored_notices=[Notice.model_validate(n) for n in plan.notification["notices"]],
+        stored_notices=[Notice.model_validate(n) for n in plan.notices],
         notified_emails={(plan.message_id, plan.email_digest)},
     )
     values.update(overrides)
@@ -130,7 +130,7 @@ def test_new_event_plan_creates_event_impacts_and_notification():
     assert plan.impacts_create == [(1, "OUTAGE")]
     assert plan.update == {}
     assert plan.notification["subject"] == "Subject"
-    assert plan.notification["notices"][0]["event_id"] == "MAINT-1"
+    assert plan.notices[0]["event_id"] == "MAINT-1"
 
 
 def test_closed_new_event_is_created_open_and_closed_after_impacts():
@@ -256,7 +256,7 @@ def test_every_arrival_order_plans_to_the_same_final_fields():
                         setattr(snap, field_name, value)
                 for pk, level in plan.impacts_create:
                     snap.impacts[pk] = (100 + pk, level)
-                snap.stored_notices += [Notice.model_validate(x) for x in plan.notification["notices"]]
+                snap.stored_notices += [Notice.model_validate(x) for x in plan.notices]
                 snap.notified_emails.add((f"<{i}@x>", ""))
         finals.add((snap.status, snap.start, snap.end, tuple(sorted(snap.impacts.items())), snap.impact_text))
     assert len(finals) == 1
