@@ -91,23 +91,19 @@ def cmd_run(args, config: Config) -> int:
     daemon = Daemon(config, _pipeline(config))
     if args.once:
         results = daemon.run_once()
-        return EXIT_FAILED if any(r.error or r.failed for r in results) else EXIT_OK
+        unfinished = any(r.error or r.failed or r.count(Outcome.DEFERRED) for r in results)
+        return EXIT_FAILED if unfinished else EXIT_OK
     daemon.run_forever()
     return EXIT_OK
 
 
 def cmd_replay(args, config: Config) -> int:
-    from ingestor.netbox.client import NetBoxUnavailable
-    from ingestor.pipeline import EmailReport
     from ingestor.sources.files import iter_file_messages
 
     pipeline = _pipeline(config, dry_run=args.dry_run)
     counts: Counter[str] = Counter()
     for message in iter_file_messages(args.paths):
-        try:
-            report = pipeline.process(message)
-        except NetBoxUnavailable as exc:
-            report = EmailReport(message.source, None, Outcome.FAILED, f"NetBox unavailable: {exc}")
+        report = pipeline.process(message)
         counts[str(report.outcome)] += 1
         if args.format == "json":
             print(json.dumps(report.as_dict()), flush=True)
@@ -123,7 +119,8 @@ def cmd_replay(args, config: Config) -> int:
         print(json.dumps({"summary": summary}))
     else:
         print("summary: " + ", ".join(f"{key} {value}" for key, value in summary.items()))
-    return EXIT_FAILED if counts.get(Outcome.FAILED.value) else EXIT_OK
+    unfinished = counts.get(Outcome.FAILED.value) or counts.get(Outcome.DEFERRED.value)
+    return EXIT_FAILED if unfinished else EXIT_OK
 
 
 def _lenient_parser_options(args) -> ParserOptions:
@@ -195,7 +192,7 @@ def cmd_check(args, config: Config) -> int:
     state = StateStore(config.state_dir)
     for mailbox in config.mailboxes:
         try:
-            with ImapMailbox(mailbox, state) as imap:
+            with ImapMailbox(mailbox, state, config.instance_name) as imap:
                 print(f"mailbox {mailbox.name}: ok ({imap.describe()})")
         except Exception as exc:  # noqa: BLE001 - report every mailbox, whatever went wrong
             print(f"mailbox {mailbox.name}: PROBLEM: {exc}")

@@ -7,6 +7,7 @@ systemd credentials) or the environment (``*_env``); they are held as SecretStr 
 from __future__ import annotations
 
 import os
+import socket
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
@@ -63,6 +64,8 @@ class NetBoxConfig(_Strict):
     ca_file: str | None = None
     timeout_seconds: float = Field(default=30.0, gt=0)
     retries: int = Field(default=4, ge=0, description="retries of a request on 5xx/timeouts, with backoff")
+    retry_backoff_seconds: float = Field(default=0.5, gt=0, description="first wait; doubles per retry")
+    retry_backoff_max_seconds: float = Field(default=10.0, gt=0)
     tag: str = Field(default="notices-ingestor", min_length=1)
     create_missing_providers: bool = False
 
@@ -112,6 +115,17 @@ class MailboxConfig(_Strict):
     on_duplicate: DispositionSpec | None = None  # default: as on_success
     on_ignored: DispositionSpec = "move:Ignored"
     on_failed: DispositionSpec = "move:Failed"
+    # An email that keeps failing transiently while NetBox answers (a poison email) goes to on_failed
+    # after this many attempts (counted in state_dir).
+    max_attempts: int = Field(default=5, ge=1)
+    # Claims (two instances on one mailbox): an email is moved into <claim_prefix><instance_name> before
+    # it is worked on; only one client's MOVE of a message succeeds. Emails left in another instance's
+    # claim folder longer than claim_lease_seconds are put back into `folder`.
+    claim_prefix: str = Field(default="Processing-", min_length=1, pattern=r"^[^\s*%/]+$")
+    claim_lease_seconds: float = Field(default=900, gt=0)
+    claim_batch: int = Field(default=20, ge=1, le=500)
+    # Within one poll, a dropped IMAP connection is re-opened this many times (with backoff).
+    reconnect_attempts: int = Field(default=3, ge=0)
 
     @model_validator(mode="after")
     def _resolve_password(self) -> MailboxConfig:
@@ -149,6 +163,8 @@ class Config(_Strict):
     parsers: list[ParserDefinition] = Field(default_factory=list)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     state_dir: str = "/var/lib/notices-ingestor"
+    # Names this instance's claim folders; two instances on one mailbox need different names.
+    instance_name: str = Field(default_factory=lambda: _default_instance(), min_length=1)
 
     @model_validator(mode="after")
     def _unique_mailbox_names(self) -> Config:
@@ -172,6 +188,10 @@ class Config(_Strict):
     def netbox_provider_slug(self, provider: str) -> str:
         override = self.providers.get(provider)
         return (override.netbox_provider if override and override.netbox_provider else provider).lower()
+
+
+def _default_instance() -> str:
+    return socket.gethostname().split(".")[0] or "localhost"
 
 
 def config_path(cli_value: str | None) -> Path:

@@ -1,10 +1,22 @@
-"""The daemon: one APScheduler job per mailbox; each poll fetches new emails, runs the pipeline and
-disposes of each email only after NetBox holds its effect."""
+"""The daemon: one APScheduler job per mailbox; each poll claims new emails, runs the pipeline and
+disposes of each email only after NetBox holds its effect.
+
+Faults, and what a poll does about them:
+- one email fails transiently (DEFERRED) while NetBox answers its status probe: that email goes back
+  to the folder and the poll goes on with the others; after ``max_attempts`` such failures (counted in
+  state_dir) it is a poison email and goes to ``on_failed`` with the last error as its reason;
+- NetBox does not answer: the email goes back, the poll stops, what is still claimed goes back too, and
+  polls of every mailbox wait with exponential backoff (no hot loop) until NetBox answers again;
+- the IMAP connection drops (server restart, network): re-open it with backoff, up to
+  ``reconnect_attempts`` times per poll; what was claimed is in the claim folder and is read first.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -14,13 +26,18 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from ingestor.config import Config, MailboxConfig
 from ingestor.disposition import actions_for
-from ingestor.netbox.client import NetBoxUnavailable
 from ingestor.pipeline import EmailReport, Pipeline
-from ingestor.sources.imap import ImapMailbox
+from ingestor.sources import RawMessage
+from ingestor.sources.imap import ImapMailbox, MailboxError, MailboxLoginError, MailboxTLSError
 from ingestor.state import StateStore
 from parsers.models import Outcome
 
 log = structlog.get_logger(__name__)
+
+HEALTH_PROBES = 3  # a 30%-faulty path still answers one of three probes almost always
+BACKOFF_FIRST_SECONDS = 5.0
+BACKOFF_MAX_SECONDS = 300.0
+RECONNECT_FIRST_SECONDS = 1.0
 
 
 @dataclass
@@ -29,9 +46,36 @@ class PollResult:
     reports: list[EmailReport] = field(default_factory=list)
     error: str | None = None  # the mailbox or NetBox could not be used this time
 
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.reports if r.outcome == outcome)
+
     @property
     def failed(self) -> int:
-        return sum(1 for r in self.reports if r.outcome == Outcome.FAILED)
+        return self.count(Outcome.FAILED)
+
+
+class NetBoxDown(Exception):
+    """NetBox does not answer at all: stop the poll, keep every email for later."""
+
+
+class Backoff:
+    """Exponential backoff shared by every mailbox's polls while NetBox is down."""
+
+    def __init__(self, first: float = BACKOFF_FIRST_SECONDS, limit: float = BACKOFF_MAX_SECONDS):
+        self.first, self.limit = first, limit
+        self.delay = 0.0
+        self.until = 0.0
+
+    def failed(self, now: float) -> float:
+        self.delay = min(self.limit, self.delay * 2 if self.delay else self.first)
+        self.until = now + self.delay
+        return self.delay
+
+    def succeeded(self) -> None:
+        self.delay, self.until = 0.0, 0.0
+
+    def waiting(self, now: float) -> float:
+        return max(0.0, self.until - now)
 
 
 class Daemon:
@@ -40,30 +84,96 @@ class Daemon:
         self.pipeline = pipeline
         self.state = StateStore(config.state_dir)
         self.stopping = threading.Event()
+        self.netbox_backoff = Backoff()
         self._scheduler: BlockingScheduler | None = None
+
+    # -- one poll ------------------------------------------------------------------------------------------
 
     def poll(self, mailbox: MailboxConfig) -> PollResult:
         result = PollResult(mailbox.name)
         bound = log.bind(mailbox=mailbox.name)
+        wait = self.netbox_backoff.waiting(time.monotonic())
+        if wait:
+            result.error = f"NetBox unavailable: backing off, next try in {wait:.0f}s"
+            bound.info("poll_skipped", reason=result.error)
+            return result
         self.pipeline.gateway.refresh()  # new cache cycle: circuits added in NetBox are seen
         try:
-            with ImapMailbox(mailbox, self.state) as imap:
-                for message in imap.fetch_new():
-                    if self.stopping.is_set():
-                        break
-                    report = self.pipeline.process(message)
-                    result.reports.append(report)
-                    imap.dispose(message, actions_for(str(report.outcome), mailbox))
-        except NetBoxUnavailable as exc:
-            # Leave the email where it is: the next poll fetches it again.
+            self._poll_with_reconnects(mailbox, result, bound)
+        except NetBoxDown as exc:
+            delay = self.netbox_backoff.failed(time.monotonic())
             result.error = f"NetBox unavailable: {exc}"
-            bound.error("poll_interrupted", reason=result.error)
+            bound.error("poll_interrupted", reason=result.error, backoff_seconds=delay)
         except Exception as exc:  # noqa: BLE001 - one mailbox's trouble must not stop the daemon
             result.error = f"{type(exc).__name__}: {exc}"
             bound.error("poll_failed", reason=result.error)
-        counts = {o.value: sum(1 for r in result.reports if r.outcome == o) for o in Outcome}
+        counts = {o.value: result.count(o) for o in Outcome}
         bound.info("poll_done", error=result.error, **counts)
         return result
+
+    def _poll_with_reconnects(self, mailbox: MailboxConfig, result: PollResult, bound) -> None:
+        for attempt in range(mailbox.reconnect_attempts + 1):
+            try:
+                with ImapMailbox(mailbox, self.state, self.config.instance_name) as imap:
+                    self._drain(imap, mailbox, result)
+                return
+            except (MailboxLoginError, MailboxTLSError):
+                raise  # configuration problems: reconnecting will not help
+            except MailboxError as exc:
+                if attempt == mailbox.reconnect_attempts or self.stopping.is_set():
+                    raise
+                delay = RECONNECT_FIRST_SECONDS * 2**attempt
+                bound.warning("imap_reconnecting", error=str(exc), attempt=attempt + 1, delay_seconds=delay)
+                self.stopping.wait(delay)
+
+    def _drain(self, imap: ImapMailbox, mailbox: MailboxConfig, result: PollResult) -> None:
+        """Work through the claimed emails; on an early stop put what is still claimed back."""
+        try:
+            for message in imap.fetch_new():
+                if self.stopping.is_set():
+                    imap.release(message)
+                    break
+                report = self.pipeline.process(message)
+                result.reports.append(report)
+                self._finish(imap, mailbox, message, report)
+        except NetBoxDown:
+            imap.release_all()
+            raise
+        if self.stopping.is_set():
+            imap.release_all()
+        else:
+            self.netbox_backoff.succeeded()
+
+    def _finish(self, imap: ImapMailbox, mailbox: MailboxConfig, message: RawMessage, report: EmailReport):
+        key = hashlib.sha256(message.data).hexdigest()
+        if report.outcome == Outcome.DEFERRED:
+            if not self._netbox_answers():
+                imap.release(message)
+                raise NetBoxDown(report.reason)
+            state, count = self.state.load(mailbox.name).failed_attempt(key, report.reason)
+            self.state.save(mailbox.name, state)
+            if count < mailbox.max_attempts:
+                log.warning("email_deferred", source=message.source, attempt=count, reason=report.reason)
+                imap.release(message)
+                return
+            report.outcome = Outcome.FAILED
+            report.reason = (
+                f"poison email: failed {count} times while NetBox answered other requests; last error: "
+                f"{report.reason}"
+            )
+            log.error(
+                "email_poison", source=message.source, message_id=report.message_id, reason=report.reason
+            )
+        imap.dispose(message, actions_for(str(report.outcome), mailbox))
+        state = self.state.load(mailbox.name)
+        if key in state.attempts:
+            self.state.save(mailbox.name, state.forget(key))
+
+    def _netbox_answers(self) -> bool:
+        """Is NetBox answering other requests? (the email's failure is then the email's own)"""
+        return any(self.pipeline.gateway.healthy() for _ in range(HEALTH_PROBES))
+
+    # -- scheduling ----------------------------------------------------------------------------------------
 
     def run_once(self) -> list[PollResult]:
         return [self.poll(mailbox) for mailbox in self.config.mailboxes]

@@ -1,8 +1,9 @@
 """One email through the stages: source message → parse → plan → apply → an EmailReport.
 
 Disposition (what happens to the email in its mailbox) is the caller's job, done only after this
-returns: a report means NetBox holds the email's effect (or the email is ignored/failed for good).
-`NetBoxUnavailable` is the one exception that escapes: the email is left as it is and tried again later.
+returns: a report means NetBox holds the email's effect (or the email is ignored/failed for good) —
+except a DEFERRED report: NetBox failed transiently (faults.py decides what is transient, wherever the
+failure was raised), and the email is left to be tried again later.
 """
 
 from __future__ import annotations
@@ -13,14 +14,19 @@ from dataclasses import dataclass, field
 import structlog
 
 from ingestor.config import Config
-from ingestor.netbox.apply import apply_plan
-from ingestor.netbox.client import NetBoxGateway, NetBoxRejected, NetBoxUnavailable
+from ingestor.netbox.apply import EventRaceLost, apply_plan
+from ingestor.netbox.client import NetBoxGateway
+from ingestor.netbox.faults import Fault, NetBoxRejected, NetBoxUnavailable, classify, describe
 from ingestor.netbox.plan import EventPlan, PlanError, event_name, group_by_event, plan_event
 from ingestor.sources import RawMessage
 from parsers import parse_email
 from parsers.models import Outcome, ParseResult
 
 log = structlog.get_logger(__name__)
+
+# Another writer creating the same event at the same moment makes us plan again; more than a few rounds
+# would mean something else is wrong.
+PLAN_ROUNDS = 3
 
 
 @dataclass
@@ -59,13 +65,20 @@ class Pipeline:
         report = EmailReport(message.source, None, Outcome.FAILED)
         try:
             self._process(message, report)
-        except NetBoxUnavailable:
-            raise
+        except NetBoxUnavailable as exc:
+            report.outcome, report.reason = Outcome.DEFERRED, f"NetBox unavailable: {exc}"
         except Exception as exc:  # noqa: BLE001 - a bug met by one email must not block the mailbox
-            log.exception("email_crashed", source=message.source, message_id=report.message_id)
-            report.outcome = Outcome.FAILED
-            report.reason = f"internal error: {type(exc).__name__}: {exc}"
-        event = log.warning if report.outcome == Outcome.FAILED else log.info
+            if classify(exc) is Fault.TRANSIENT:  # raised outside the gateway: still not the email's fault
+                report.outcome, report.reason = Outcome.DEFERRED, f"NetBox unavailable: {describe(exc)}"
+            else:
+                log.exception("email_crashed", source=message.source, message_id=report.message_id)
+                report.outcome = Outcome.FAILED
+                report.reason = f"internal error: {type(exc).__name__}: {exc}"
+        event = (
+            log.info
+            if report.outcome in (Outcome.INGESTED, Outcome.DUPLICATE, Outcome.IGNORED)
+            else log.warning
+        )
         event(
             "email_processed",
             outcome=str(report.outcome),
@@ -93,10 +106,20 @@ class Pipeline:
             return
         with self._netbox_lock:
             try:
-                self._to_netbox(parsed, report)
+                self._to_netbox_rounds(parsed, report)
             except (PlanError, NetBoxRejected) as exc:
                 report.outcome = Outcome.FAILED
                 report.reason = f"NetBox: {exc}"
+
+    def _to_netbox_rounds(self, parsed: ParseResult, report: EmailReport) -> None:
+        for round_ in range(1, PLAN_ROUNDS + 1):
+            report.events.clear()
+            try:
+                return self._to_netbox(parsed, report)
+            except EventRaceLost as exc:
+                if round_ == PLAN_ROUNDS:
+                    raise NetBoxUnavailable(f"{exc} (still racing after {PLAN_ROUNDS} rounds)") from exc
+                self.gateway.refresh()
 
     def _to_netbox(self, parsed: ParseResult, report: EmailReport) -> None:
         gateway = self.gateway
@@ -113,7 +136,7 @@ class Pipeline:
             record = gateway.find_event(kind, provider_id, event_name(notices[0].event_id))
             snapshot = gateway.snapshot(kind, record) if record else None
             plan = plan_event(notices, parsed.email, snapshot, gateway.circuits(provider_id), provider_id)
-            plans.append((plan, record.id if record else None, slug))
+            plans.append((plan, record["id"] if record else None, slug))
 
         for plan, event_id, slug in plans:
             if plan.unmatched_circuits:

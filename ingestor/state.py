@@ -1,9 +1,13 @@
-"""Where each IMAP mailbox left off: folder, UIDVALIDITY and the last UID handled, as small JSON files.
+"""What the daemon remembers per mailbox between polls, as small JSON files in ``state_dir``.
 
-One file per mailbox (``imap-<name>.json`` under the config's ``state_dir``), so mailboxes polled in
-parallel never rewrite each other's state. Writes are atomic (temp file + os.replace). A missing or corrupt
-file means starting from scratch, which is safe: NetBox-side idempotency (by Message-ID) catches emails
-read again.
+One file per mailbox (``imap-<name>.json``), so mailboxes polled in parallel never rewrite each other's
+state. Writes are atomic (temp file + os.replace). Nothing here is needed for correctness — identity
+lives in NetBox, and claimed emails live in the mailbox's claim folder — so a missing or corrupt file
+just means starting afresh:
+- ``attempts``: emails that failed transiently while NetBox was answering, by the SHA-256 of their bytes,
+  with the count and the last error; at ``max_attempts`` such a poison email goes to ``on_failed``;
+- ``foreign_claims``: when this instance first saw each email in another instance's claim folder
+  (``folder/uidvalidity/uid`` → Unix time), for the claim lease.
 """
 
 from __future__ import annotations
@@ -11,26 +15,46 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
 
 import structlog
 
 log = structlog.get_logger(__name__)
 
-T = TypeVar("T")
+# an attempts entry not touched for this long is forgotten (the email was handled, or deleted by hand)
+ATTEMPTS_TTL_SECONDS = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Attempts:
+    count: int
+    last_error: str
+    updated: float
 
 
 @dataclass(frozen=True)
 class MailboxState:
-    folder: str
-    uidvalidity: int | None = None
-    last_uid: int = 0
+    attempts: dict[str, Attempts] = field(default_factory=dict)
+    foreign_claims: dict[str, float] = field(default_factory=dict)
+
+    def failed_attempt(self, key: str, error: str, now: float | None = None) -> tuple[MailboxState, int]:
+        """The state with one more failed attempt of email ``key``, and the count now."""
+        previous = self.attempts.get(key)
+        count = (previous.count if previous else 0) + 1
+        attempts = dict(self.attempts)
+        attempts[key] = Attempts(count, error, time.time() if now is None else now)
+        return replace(self, attempts=attempts), count
+
+    def forget(self, key: str) -> MailboxState:
+        if key not in self.attempts:
+            return self
+        return replace(self, attempts={k: v for k, v in self.attempts.items() if k != key})
 
 
 class StateStore:
-    """Per-mailbox position in its folder, persisted under ``directory``."""
+    """Per-mailbox state, persisted under ``directory``."""
 
     def __init__(self, directory: str | os.PathLike[str]):
         self.directory = Path(directory)
@@ -38,24 +62,16 @@ class StateStore:
     def path_for(self, mailbox: str) -> Path:
         return self.directory / f"imap-{mailbox}.json"
 
-    def load(self, mailbox: str, folder: str) -> MailboxState:
-        """The saved state of ``mailbox``, or a fresh one for ``folder`` if there is none usable."""
+    def load(self, mailbox: str) -> MailboxState:
+        """The saved state of ``mailbox``, or a fresh one if there is none usable."""
         path = self.path_for(mailbox)
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            state = MailboxState(
-                folder=_typed(raw["folder"], str),
-                uidvalidity=None if raw["uidvalidity"] is None else _typed(raw["uidvalidity"], int),
-                last_uid=_typed(raw["last_uid"], int),
-            )
-            if state.last_uid < 0:
-                raise ValueError("negative last_uid")
+            return _decode(json.loads(path.read_text(encoding="utf-8")))
         except FileNotFoundError:
-            return MailboxState(folder=folder)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return MailboxState()
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("state_unreadable", mailbox=mailbox, path=str(path), error=str(exc))
-            return MailboxState(folder=folder)
-        return state
+            return MailboxState()
 
     def save(self, mailbox: str, state: MailboxState) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -73,8 +89,13 @@ class StateStore:
             raise
 
 
-def _typed(value: object, kind: type[T]) -> T:
-    # bool is an int in Python; a hand-edited "true" must not pass as a UID
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise TypeError(f"expected {kind.__name__}, got {value!r}")
-    return value
+def _decode(raw: dict) -> MailboxState:
+    """Read a state file; keys of older versions (uidvalidity, last_uid) are ignored."""
+    now = time.time()
+    attempts = {}
+    for key, item in (raw.get("attempts") or {}).items():
+        entry = Attempts(int(item["count"]), str(item["last_error"]), float(item["updated"]))
+        if now - entry.updated < ATTEMPTS_TTL_SECONDS:
+            attempts[str(key)] = entry
+    claims = {str(key): float(value) for key, value in (raw.get("foreign_claims") or {}).items()}
+    return MailboxState(attempts=attempts, foreign_claims=claims)

@@ -107,10 +107,13 @@ class Notice(BaseModel):
 
 
 class Outcome(StrEnum):
+    """How one email ended. DEFERRED: NetBox failed transiently; the email stays to be tried again."""
+
     INGESTED = "ingested"
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
     FAILED = "failed"
+    DEFERRED = "deferred"
 
 
 class EmailMeta(BaseModel):

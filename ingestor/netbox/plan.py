@@ -94,6 +94,7 @@ class EventPlan:
     notices: list[dict] = field(default_factory=list)  # this email's notices, stored with it (JSON)
     unmatched_circuits: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)  # human summary for changelog and logs
+    known_emails: set[tuple[str, str]] = field(default_factory=set)  # emails NetBox held when planned
     duplicate: bool = False
 
     @property
@@ -164,6 +165,7 @@ def plan_event(
     circuits: CircuitIndex,
     provider_id: int,
 ) -> EventPlan:
+    """The writes that bring the event to the fold of what NetBox holds plus this email's notices."""
     first = notices[0]
     plan = EventPlan(
         kind=first.kind,
@@ -175,15 +177,41 @@ def plan_event(
     if snapshot is not None and email.identity in snapshot.notified_emails:
         plan.duplicate = True
         return plan
-
-    if first.kind == "outage" and not any(n.circuits for n in notices):
-        # The email names no circuit ids by label: look for the cids NetBox knows in its text.
-        found = circuits.find_in_text(email.body + "\n" + email.subject)
-        circuits_found = [{"circuit_id": cid} for cid in found]
-        notices = [Notice.model_validate({**n.model_dump(), "circuits": circuits_found}) for n in notices]
-
+    notices = _with_circuits_found_in_text(notices, email, circuits)
     stored = snapshot.stored_notices if snapshot else []
-    target = fold(stored + notices)
+    plan.known_emails = set(snapshot.notified_emails) if snapshot else set()
+    _plan_writes(plan, stored + notices, snapshot, circuits)
+    plan.notification = notification_fields(email)
+    plan.notices = [n.model_dump(mode="json") for n in notices]
+    return plan
+
+
+def plan_reconcile(snapshot: EventSnapshot, circuits: CircuitIndex, plan: EventPlan) -> EventPlan | None:
+    """After another writer (a second instance, a replay) stored notifications for the same event
+    meanwhile: the writes that bring the event to the fold of every notice NetBox now holds.
+
+    No notification is written (``plan``'s own was stored already). None when nothing needs writing.
+    """
+    again = EventPlan(plan.kind, plan.event_name, plan.provider_id, plan.message_id, plan.email_digest)
+    if not snapshot.stored_notices:
+        return None
+    _plan_writes(again, snapshot.stored_notices, snapshot, circuits)
+    return again if again.has_event_writes else None
+
+
+def _with_circuits_found_in_text(
+    notices: list[Notice], email: EmailMeta, circuits: CircuitIndex
+) -> list[Notice]:
+    """An outage email naming no circuit ids by label: the cids NetBox knows that stand in its text."""
+    if notices[0].kind != "outage" or any(n.circuits for n in notices):
+        return notices
+    found = circuits.find_in_text(email.body + "\n" + email.subject)
+    circuits_found = [{"circuit_id": cid} for cid in found]
+    return [Notice.model_validate({**n.model_dump(), "circuits": circuits_found}) for n in notices]
+
+
+def _folded_target(notices: list[Notice]) -> EventTarget:
+    target = fold(notices)
     if target.start is None:
         if target.kind == "maintenance":
             raise PlanError(f"maintenance {target.event_id}: no notice states a start time")
@@ -191,7 +219,12 @@ def plan_event(
         target.notes.append("start taken from the first report's date (no start time stated)")
     if target.kind == "maintenance" and target.end is None:
         raise PlanError(f"maintenance {target.event_id}: no notice states an end time")
+    return target
 
+
+def _plan_impacts(
+    plan: EventPlan, target: EventTarget, snapshot: EventSnapshot | None, circuits: CircuitIndex
+):
     wanted_levels: dict[int, str] = {}
     unmatched = []
     for cid, level in target.circuits.items():
@@ -201,50 +234,61 @@ def plan_event(
         else:
             wanted_levels[pk] = level
     plan.unmatched_circuits = sorted(unmatched)
-    wanted = _event_fields(target, _impact_text(target, unmatched))
-
     existing = snapshot.impacts if snapshot else {}
     for pk, level in sorted(wanted_levels.items()):
         if pk not in existing:
             plan.impacts_create.append((pk, level))
         elif existing[pk][1] != level:
             plan.impacts_update.append((existing[pk][0], level))
-    writes_impacts = bool(plan.impacts_create or plan.impacts_update)
-    if writes_impacts:
+    if plan.impacts_create or plan.impacts_update:
         plan.changes.append(f"impacts +{len(plan.impacts_create)} ~{len(plan.impacts_update)}")
-    open_status = target.newest_open_status or PROVISIONAL_STATUS[target.kind]
 
+
+def _plan_create(plan: EventPlan, target: EventTarget, wanted: dict, open_status: str) -> None:
+    plan.create = dict(wanted, name=plan.event_name, provider=plan.provider_id)
+    if target.kind == "outage":
+        plan.create["reported_at"] = target.first_reported
+    plan.changes.insert(0, f"created with status {target.status}")
+    if (plan.impacts_create or plan.impacts_update) and target.closed:
+        # The plugin refuses impacts on a closed event: open first, close after the impacts.
+        plan.create["status"] = open_status
+        plan.update["status"] = target.status
+        plan.changes.append(f"status {target.status} set after the impacts were written")
+
+
+def _plan_update(
+    plan: EventPlan, target: EventTarget, wanted: dict, snapshot: EventSnapshot, open_status: str
+) -> None:
+    plan.update = _changed(snapshot, wanted)
+    if (plan.impacts_create or plan.impacts_update) and snapshot.status in CLOSED_STATUSES:
+        plan.reopen_status = open_status
+        plan.update["status"] = target.status
+        plan.changes.append(
+            f"reopened as {open_status} to record impacts, then status {target.status} set again"
+        )
+    moved = {"start", "end"} & plan.update.keys()
+    if moved and snapshot.acknowledged:
+        plan.update["acknowledged"] = False
+        plan.changes.append("acknowledged reset (schedule moved)")
+    plan.changes += [_describe(name, plan.update[name]) for name in plan.update if name != "acknowledged"]
+    plan.changes = list(dict.fromkeys(plan.changes))
+
+
+def _plan_writes(
+    plan: EventPlan, notices: list[Notice], snapshot: EventSnapshot | None, circuits: CircuitIndex
+) -> None:
+    """Fold ``notices`` and fill in ``plan`` with the event, impact and field writes that reach it."""
+    target = _folded_target(notices)
+    _plan_impacts(plan, target, snapshot, circuits)
+    wanted = _event_fields(target, _impact_text(target, plan.unmatched_circuits))
+    open_status = target.newest_open_status or PROVISIONAL_STATUS[target.kind]
     if snapshot is None:
-        plan.create = dict(wanted, name=plan.event_name, provider=provider_id)
-        if target.kind == "outage":
-            plan.create["reported_at"] = target.first_reported
-        plan.changes.insert(0, f"created with status {target.status}")
-        if writes_impacts and target.closed:
-            # The plugin refuses impacts on a closed event: open first, close after the impacts.
-            plan.create["status"] = open_status
-            plan.update["status"] = target.status
-            plan.changes.append(f"status {target.status} set after the impacts were written")
+        _plan_create(plan, target, wanted, open_status)
     else:
-        plan.update = _changed(snapshot, wanted)
-        if writes_impacts and snapshot.status in CLOSED_STATUSES:
-            plan.reopen_status = open_status
-            plan.update["status"] = target.status
-            plan.changes.append(
-                f"reopened as {open_status} to record impacts, then status {target.status} set again"
-            )
-        moved = {"start", "end"} & plan.update.keys()
-        if moved and snapshot.acknowledged:
-            plan.update["acknowledged"] = False
-            plan.changes.append("acknowledged reset (schedule moved)")
-        plan.changes += [_describe(name, plan.update[name]) for name in plan.update if name != "acknowledged"]
-        plan.changes = list(dict.fromkeys(plan.changes))
+        _plan_update(plan, target, wanted, snapshot, open_status)
     if plan.unmatched_circuits:
         plan.changes.append(f"circuits not in NetBox: {', '.join(plan.unmatched_circuits)}")
     plan.changes += target.notes
-
-    plan.notification = notification_fields(email)
-    plan.notices = [n.model_dump(mode="json") for n in notices]
-    return plan
 
 
 class PlanError(Exception):

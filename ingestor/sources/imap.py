@@ -1,15 +1,24 @@
 """Emails from an IMAP folder: one thin façade over imapclient, opened per poll as a context manager.
 
-Where the folder was left off lives in the state store (UIDVALIDITY + last UID handled). ``fetch_new``
-reads messages with UID above it, without setting \\Seen; ``dispose`` applies the configured actions to one
-message and only then advances the last UID. So a run that stops early (NetBox down) simply reads the same
-emails again next poll: the NetBox stage is idempotent (Message-ID + body digest).
+Claims make two instances on one mailbox (an HA pair, or a second daemon by mistake) safe: an email is
+moved (IMAP ``UID MOVE``, RFC 6851) from the folder into this instance's claim folder
+``<claim_prefix><mailbox>@<instance>`` before anything is done with it. The server moves a message once:
+the other instance's MOVE of the same UID fails (EXPUNGEISSUED) and it goes on with the next one. So:
+- ``fetch_new`` reads what the claim folder still holds first (an earlier run that was killed, or lost its
+  connection, left it there), then claims new emails of the folder in batches and reads those;
+- ``dispose`` moves an email from the claim folder to its final folder, or applies the keywords and
+  moves it back into the folder (marked handled, so it is not read again);
+- ``release`` puts an email back into the folder untouched (NetBox failed transiently: try later);
+- another instance's claim folder whose emails sit there longer than ``claim_lease_seconds`` (that
+  instance died) is emptied back into the folder, where anyone may claim them again.
+Nothing depends on the lease for correctness: NetBox writes are idempotent by (Message-ID, digest).
 """
 
 from __future__ import annotations
 
 import re
 import ssl
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -45,6 +54,11 @@ BODY_BATCH_MESSAGES = 20
 BODY_BATCH_BYTES = 8 * 1024 * 1024
 
 
+# Marks an email that was handled and left in (moved back into) the folder, whatever the disposition: the
+# folder is searched without it, so an email is not claimed again.
+HANDLED_KEYWORD = "$NoticesHandled"
+
+
 class MailboxError(Exception):
     """The mailbox cannot be used right now. The message names the mailbox, never the password."""
 
@@ -61,30 +75,39 @@ class MailboxLoginError(MailboxError):
     """The server refused the username and password."""
 
 
+def claim_folder_name(prefix: str, mailbox: str, instance: str) -> str:
+    """``Processing-noc@host1``: one per (mailbox, instance); ``@`` is in neither name."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", instance).strip("-") or "instance"
+    return f"{prefix}{mailbox}@{slug}"
+
+
 class ImapMailbox:
     """One session on one configured mailbox folder.
 
     Usage::
 
-        with ImapMailbox(config, StateStore(state_dir)) as box:
+        with ImapMailbox(config, StateStore(state_dir), instance_name) as box:
             for message in box.fetch_new():
-                ...  # process; on a transient error stop here, without disposing
-                box.dispose(message, actions_for(outcome, config))
-
-    Messages must be disposed of in the order they were fetched: disposing of one records every lower UID
-    as handled too.
+                ...  # process
+                box.dispose(message, actions_for(outcome, config))  # or box.release(message)
+            box.release_all()  # when stopping early: what is still claimed goes back to the folder
     """
 
-    def __init__(self, config: MailboxConfig, state_store: StateStore):
+    def __init__(self, config: MailboxConfig, state_store: StateStore, instance_name: str = "localhost"):
         self.config = config
         self._store = state_store
         self._client: IMAPClient | None = None
-        self._state = MailboxState(folder=config.folder)
         self._capabilities: frozenset[bytes] = frozenset()
         self._known_folders: set[str] = set()
         self._message_count = 0
+        self._uidvalidity: int | None = None
+        self._claim_below = 0  # UIDNEXT when the session began: emails put back later wait for a new one
+        self._selected: str | None = None
+        self._select_info: dict = {}
+        self._uidvalidity_of: dict[str, int] = {}
+        self.claim_folder = claim_folder_name(config.claim_prefix, config.name, instance_name)
         check_dispositions(config)  # a bad spec fails here, before any email is read
-        self._done_keywords = done_keywords(config)
+        self._done_keywords = [HANDLED_KEYWORD, *done_keywords(config)]
         self._log = log.bind(mailbox=config.name)
 
     # -- session ------------------------------------------------------------------------------------------
@@ -104,11 +127,16 @@ class ImapMailbox:
             # servers announce some capabilities (MOVE, UIDPLUS) only once logged in: ask again
             with self._errors("CAPABILITY"):
                 self._capabilities = frozenset(client.capabilities())
-            self._select(client)
+            self._client = client
+            self._select_source()
         except BaseException:
+            self._client = None
             _close_quietly(client)
             raise
-        self._client = client
+        if not self.has_capability("MOVE"):
+            self._log.warning(
+                "imap_no_move", reason="claims are not atomic without MOVE: run one instance on this mailbox"
+            )
 
     def close(self) -> None:
         if self._client is not None:
@@ -117,63 +145,80 @@ class ImapMailbox:
 
     @property
     def uidvalidity(self) -> int | None:
-        return self._state.uidvalidity
-
-    @property
-    def last_uid(self) -> int:
-        return self._state.last_uid
+        return self._uidvalidity
 
     def has_capability(self, name: str) -> bool:
         return name.upper().encode() in self._capabilities
 
     def describe(self) -> str:
-        """One line for `check`: where we are connected and where the folder was left off."""
+        """One line for `check`: where we are connected and how emails are claimed."""
         cfg = self.config
-        move = "UID MOVE" if self.has_capability("MOVE") else "COPY+EXPUNGE"
+        move = "UID MOVE" if self.has_capability("MOVE") else "COPY+EXPUNGE (not atomic)"
         return (
             f"{cfg.security} {cfg.host}:{cfg.port} as {cfg.username}, folder {cfg.folder}: "
-            f"{self._message_count} messages, UIDVALIDITY {self.uidvalidity}, last UID handled "
-            f"{self.last_uid}, moves by {move}"
+            f"{self._message_count} messages, UIDVALIDITY {self.uidvalidity}, claims into "
+            f"{self.claim_folder} by {move}"
         )
 
     # -- reading ------------------------------------------------------------------------------------------
 
     def fetch_new(self) -> Iterator[RawMessage]:
-        """Messages with a UID above the last one handled, in UID order; never sets \\Seen.
+        """Claimed messages, in UID order: first those the claim folder still holds, then new ones of the
+        folder, claimed ``claim_batch`` at a time. Never sets \\Seen.
 
         A message over ``max_message_bytes`` is not downloaded: it is yielded with ``error`` set.
         """
-        client = self._require_client()
-        last_uid = self._state.last_uid
-        criteria: list[str] = ["UID", f"{last_uid + 1}:*", "UNDELETED"]
+        self._ensure_folder(self.claim_folder)
+        self._return_expired_claims()
+        while True:
+            yield from self._read_claimed()
+            if not self._claim_batch():
+                return
+
+    def _claim_batch(self) -> bool:
+        """Move the next batch of unhandled emails into the claim folder; False when there are none."""
+        client = self._select(self.config.folder)
+        criteria: list[str] = ["UNDELETED"]
         for keyword in self._done_keywords:
             criteria += ["UNKEYWORD", keyword]
         with self._errors("SEARCH for new messages"):
-            # "N:*" always matches the highest UID, even when it is below N: filter
-            uids = sorted(uid for uid in client.search(criteria) if uid > last_uid)
-        self._log.info("imap_new_messages", count=len(uids), folder=self.config.folder, after_uid=last_uid)
+            uids = sorted(uid for uid in client.search(criteria) if uid < self._claim_below)
+        if not uids:
+            return False
+        batch = uids[: self.config.claim_batch]
+        self._log.info("imap_claiming", count=len(batch), waiting=len(uids), folder=self.config.folder)
+        if not self._move_uids(batch, self.claim_folder):
+            self._log.info("imap_claims_taken_by_another", uids=len(batch))
+        return True
 
+    def _read_claimed(self) -> Iterator[RawMessage]:
+        client = self._select(self.claim_folder)
+        with self._errors("SEARCH the claim folder"):
+            uids = sorted(client.search(["UNDELETED"]))
         for chunk in _chunks(uids, SIZE_BATCH):
-            with self._errors("FETCH sizes"):
-                sizes = client.fetch(chunk, ["RFC822.SIZE"])
-            batch: list[int] = []
-            batch_bytes = 0
-            for uid in chunk:
-                size = sizes.get(uid, {}).get(b"RFC822.SIZE")
-                if size is None:
-                    self._log.info("imap_message_gone", uid=uid)  # expunged by someone else meanwhile
-                    continue
-                if size > self.config.max_message_bytes:
-                    yield from self._fetch_bodies(batch)  # keep UID order
-                    batch, batch_bytes = [], 0
-                    yield self._too_large(uid, size)
-                    continue
-                if batch and (len(batch) >= BODY_BATCH_MESSAGES or batch_bytes + size > BODY_BATCH_BYTES):
-                    yield from self._fetch_bodies(batch)
-                    batch, batch_bytes = [], 0
-                batch.append(uid)
-                batch_bytes += size
-            yield from self._fetch_bodies(batch)
+            yield from self._read_chunk(chunk)
+
+    def _read_chunk(self, chunk: list[int]) -> Iterator[RawMessage]:
+        with self._errors("FETCH sizes"):
+            sizes = self._require_client().fetch(chunk, ["RFC822.SIZE"])
+        batch: list[int] = []
+        batch_bytes = 0
+        for uid in chunk:
+            size = sizes.get(uid, {}).get(b"RFC822.SIZE")
+            if size is None:
+                self._log.info("imap_message_gone", uid=uid)  # expunged by someone else meanwhile
+                continue
+            if size > self.config.max_message_bytes:
+                yield from self._fetch_bodies(batch)  # keep UID order
+                batch, batch_bytes = [], 0
+                yield self._too_large(uid, size)
+                continue
+            if batch and (len(batch) >= BODY_BATCH_MESSAGES or batch_bytes + size > BODY_BATCH_BYTES):
+                yield from self._fetch_bodies(batch)
+                batch, batch_bytes = [], 0
+            batch.append(uid)
+            batch_bytes += size
+        yield from self._fetch_bodies(batch)
 
     def _fetch_bodies(self, uids: list[int]) -> Iterator[RawMessage]:
         if not uids:
@@ -200,16 +245,15 @@ class ImapMailbox:
 
     def _source(self, uid: int) -> str:
         cfg = self.config
-        return f"imap://{cfg.username}@{cfg.host}:{cfg.port}/{cfg.folder};UID={uid}"
+        return f"imap://{cfg.username}@{cfg.host}:{cfg.port}/{self.claim_folder};UID={uid}"
 
     # -- disposing ----------------------------------------------------------------------------------------
 
     def dispose(self, message: RawMessage, actions: Sequence[Action]) -> None:
-        """Apply ``actions`` to the message, then record its UID as handled (persisted at once)."""
-        client = self._require_client()
-        if message.uid is None or message.mailbox != self.config.name:
-            raise ValueError(f"{message.source} was not fetched from mailbox {self.config.name}")
-        uid = message.uid
+        """Apply ``actions`` to a claimed message. Without a move it goes back into the folder, marked
+        handled; with one it leaves the claim folder for the move's folder."""
+        uid = self._claimed_uid(message)
+        client = self._select(self.claim_folder)
         for action in actions:
             if isinstance(action, AddKeyword):
                 with self._errors(f"STORE keyword {action.name}"):
@@ -217,28 +261,97 @@ class ImapMailbox:
             elif isinstance(action, MarkSeen):
                 with self._errors("STORE \\Seen"):
                     client.add_flags([uid], [SEEN], silent=True)
-            elif isinstance(action, Move):
-                self._move(uid, action.folder)
-            else:
+            elif not isinstance(action, Move):
                 raise TypeError(f"unknown disposition action {action!r}")
-        self._mark_handled(uid)
-        self._log.info("imap_message_disposed", uid=uid, actions=[_describe(a) for a in actions])
+        moves = [action for action in actions if isinstance(action, Move)]
+        if moves:
+            target = moves[-1].folder
+        else:
+            target = self.config.folder
+            with self._errors(f"STORE keyword {HANDLED_KEYWORD}"):
+                client.add_flags([uid], [HANDLED_KEYWORD], silent=True)
+        if self._move_uids([uid], target):
+            self._log.info("imap_message_disposed", uid=uid, actions=[_describe(a) for a in actions])
 
-    def _move(self, uid: int, folder: str) -> None:
+    def release(self, message: RawMessage) -> None:
+        """Put a claimed message back into the folder as it was, to be tried again by a later poll."""
+        uid = self._claimed_uid(message)
+        self._select(self.claim_folder)
+        if self._move_uids([uid], self.config.folder):
+            self._log.info("imap_message_released", uid=uid)
+
+    def release_all(self) -> int:
+        """Put everything still claimed back into the folder (stopping early); returns how many."""
+        client = self._select(self.claim_folder)
+        with self._errors("SEARCH the claim folder"):
+            uids = client.search(["UNDELETED"])
+        if uids:
+            self._move_uids(sorted(uids), self.config.folder)
+            self._log.info("imap_claims_released", count=len(uids))
+        return len(uids)
+
+    def _claimed_uid(self, message: RawMessage) -> int:
+        if message.uid is None or message.mailbox != self.config.name:
+            raise ValueError(f"{message.source} was not fetched from mailbox {self.config.name}")
+        return message.uid
+
+    def _move_uids(self, uids: list[int], folder: str) -> bool:
+        """Move messages of the selected folder; False when they were gone already (claimed, or taken
+        back after a lease, by another instance) — not an error: whoever has them now handles them."""
         client = self._require_client()
         self._ensure_folder(folder)
-        with self._errors(f"move to {folder!r}"):
-            if self.has_capability("MOVE"):
-                client.move([uid], folder)
-                return
-            client.copy([uid], folder)
-            client.add_flags([uid], [DELETED], silent=True)
-            if self.has_capability("UIDPLUS"):
-                client.uid_expunge([uid])
-            else:
-                # a plain EXPUNGE would also remove messages others flagged \Deleted; fetch_new skips
-                # \Deleted messages, so leaving it flagged is enough
-                self._log.info("imap_message_left_deleted", uid=uid, reason="server lacks UIDPLUS")
+        try:
+            with self._errors(f"move to {folder!r}"):
+                if self.has_capability("MOVE"):
+                    client.move(uids, folder)
+                    return True
+                client.copy(uids, folder)
+                client.add_flags(uids, [DELETED], silent=True)
+                if self.has_capability("UIDPLUS"):
+                    client.uid_expunge(uids)
+                else:
+                    # a plain EXPUNGE would also remove messages others flagged \Deleted; reading skips
+                    # \Deleted messages, so leaving it flagged is enough
+                    self._log.info("imap_message_left_deleted", uids=uids, reason="server lacks UIDPLUS")
+                return True
+        except MailboxError as exc:
+            if _gone(exc.__cause__):
+                self._log.info("imap_claim_lost", uids=uids, folder=folder)
+                return False
+            raise
+
+    def _return_expired_claims(self) -> None:
+        """Empty other instances' claim folders of this mailbox whose emails outstayed the lease."""
+        client = self._require_client()
+        pattern = f"{self.config.claim_prefix}{self.config.name}@*"
+        with self._errors("LIST claim folders"):
+            folders = [name for _flags, _sep, name in client.list_folders(pattern=pattern)]
+        state = self._store.load(self.config.name)
+        seen: dict[str, float] = {}
+        now = time.time()
+        for folder in folders:
+            if folder == self.claim_folder:
+                continue
+            expired = self._expired_claims(folder, state, seen, now)
+            if expired and self._move_uids(expired, self.config.folder):
+                self._log.warning("imap_claims_taken_back", folder=folder, count=len(expired))
+        if seen != state.foreign_claims:
+            self._store.save(self.config.name, replace(state, foreign_claims=seen))
+
+    def _expired_claims(
+        self, folder: str, state: MailboxState, seen: dict[str, float], now: float
+    ) -> list[int]:
+        client = self._select(folder)
+        with self._errors(f"SEARCH {folder!r}"):
+            uids = client.search(["UNDELETED"])
+        expired = []
+        for uid in uids:
+            key = f"{folder}/{self._uidvalidity_of[folder]}/{uid}"
+            seen[key] = state.foreign_claims.get(key, now)
+            if now - seen[key] >= self.config.claim_lease_seconds:
+                expired.append(uid)
+                del seen[key]
+        return sorted(expired)
 
     def _ensure_folder(self, folder: str) -> None:
         if folder in self._known_folders:
@@ -258,11 +371,6 @@ class ImapMailbox:
                     except IMAPClientError as exc:
                         self._log.debug("imap_subscribe_failed", folder=folder, error=str(exc))
         self._known_folders.add(folder)
-
-    def _mark_handled(self, uid: int) -> None:
-        state = replace(self._state, last_uid=max(self._state.last_uid, uid))
-        self._store.save(self.config.name, state)
-        self._state = state
 
     # -- connecting ---------------------------------------------------------------------------------------
 
@@ -332,35 +440,28 @@ class ImapMailbox:
         except (OSError, IMAPClientError) as exc:
             raise MailboxConnectError(f"{self._where()}: connection lost at login: {_reason(exc)}") from None
 
-    def _select(self, client: IMAPClient) -> None:
-        cfg = self.config
-        with self._errors(f"SELECT {cfg.folder!r}"):
-            info = client.select_folder(cfg.folder)
-        uidvalidity = int(info[b"UIDVALIDITY"])
-        uidnext = info.get(b"UIDNEXT")
+    def _select(self, folder: str) -> IMAPClient:
+        """Select ``folder`` (read-write) unless it is selected already."""
+        client = self._require_client()
+        if self._selected != folder:
+            self._selected = None
+            with self._errors(f"SELECT {folder!r}"):
+                info = client.select_folder(folder)
+            self._selected = folder
+            self._uidvalidity_of[folder] = int(info[b"UIDVALIDITY"])
+            self._select_info = info
+        return client
+
+    def _select_source(self) -> None:
+        """Select the folder at the start of a session and note what the session needs of it."""
+        self._select(self.config.folder)
+        info = self._select_info
+        self._uidvalidity = int(info[b"UIDVALIDITY"])
+        self._claim_below = int(info.get(b"UIDNEXT") or 0) or 2**32
         self._message_count = int(info.get(b"EXISTS", 0))
         if b"READ-ONLY" in info:
-            self._log.warning("imap_folder_read_only", folder=cfg.folder)
+            self._log.warning("imap_folder_read_only", folder=self.config.folder)
         self._check_keywords_allowed(info.get(b"PERMANENTFLAGS", ()))
-
-        saved = self._store.load(cfg.name, cfg.folder)
-        state = saved
-        if saved.folder != cfg.folder:
-            self._log.info("imap_folder_changed", old=saved.folder, new=cfg.folder)
-            state = MailboxState(cfg.folder, uidvalidity, 0)
-        elif saved.uidvalidity != uidvalidity:
-            if saved.uidvalidity is not None:
-                # UIDs were renumbered: read the folder again; NetBox catches the ones already ingested
-                self._log.warning(
-                    "imap_uidvalidity_changed", folder=cfg.folder, old=saved.uidvalidity, new=uidvalidity
-                )
-            state = MailboxState(cfg.folder, uidvalidity, 0)
-        elif uidnext is not None and saved.last_uid >= int(uidnext):
-            self._log.warning("imap_last_uid_ahead", last_uid=saved.last_uid, uidnext=int(uidnext))
-            state = MailboxState(cfg.folder, uidvalidity, 0)
-        if state != saved:
-            self._store.save(cfg.name, state)
-        self._state = state
 
     def _check_keywords_allowed(self, permanent_flags: Sequence[bytes]) -> None:
         if b"\\*" in permanent_flags:
@@ -398,6 +499,12 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
 def _reason(exc: BaseException) -> str:
     # imapclient says "select failed: <server text>"; the caller already says what failed
     return re.sub(r"^\w+ failed: ", "", str(exc)) or type(exc).__name__
+
+
+def _gone(exc: BaseException | None) -> bool:
+    """The server says the messages no longer exist (another session moved or expunged them)."""
+    text = str(exc or "")
+    return "EXPUNGEISSUED" in text or "no longer exist" in text
 
 
 def _describe(action: Action) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import requests
 
 from ingestor.config import Config
 from ingestor.netbox.client import NetBoxUnavailable
@@ -44,9 +45,25 @@ def test_a_bug_met_by_one_email_fails_that_email_only():
     )  # the crash names the email
 
 
-def test_netbox_unavailable_escapes_so_the_email_stays_for_the_next_poll():
-    with pytest.raises(NetBoxUnavailable):
-        Pipeline(CONFIG, RaisingGateway(NetBoxUnavailable("HTTP 503"))).process(message())
+def test_netbox_unavailable_defers_the_email_for_the_next_attempt():
+    report = Pipeline(CONFIG, RaisingGateway(NetBoxUnavailable("HTTP 503"))).process(message())
+    assert (report.outcome, report.reason) == (Outcome.DEFERRED, "NetBox unavailable: HTTP 503")
+    assert report.message_id == "<demo-northwind-88213-1@northwind-fiber.example>"
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        requests.ConnectionError("connection dropped"),
+        requests.ReadTimeout("read timed out"),
+        ConnectionResetError(),
+    ],
+)
+def test_a_transient_fault_raised_outside_the_gateway_is_never_quarantined(exc):
+    """E.g. a dropped connection while a lazy listing is iterated: the email is deferred, not failed."""
+    report = Pipeline(CONFIG, RaisingGateway(exc)).process(message())
+    assert report.outcome == Outcome.DEFERRED
+    assert report.reason.startswith("NetBox unavailable: ")
 
 
 def test_unreadable_source_message_fails_with_the_sources_reason():

@@ -1,57 +1,52 @@
 import json
-import os
+import time
 
-from ingestor.state import MailboxState, StateStore
+from ingestor.state import Attempts, MailboxState, StateStore
 
 
 def test_missing_file_starts_fresh(tmp_path):
-    store = StateStore(tmp_path / "not-yet")
-    assert store.load("noc", "INBOX") == MailboxState(folder="INBOX", uidvalidity=None, last_uid=0)
+    assert StateStore(tmp_path).load("noc") == MailboxState()
 
 
-def test_save_and_load_round_trip(tmp_path):
-    store = StateStore(tmp_path / "state")  # created on first save
-    store.save("noc", MailboxState("INBOX", 1700000000, 42))
-    assert StateStore(tmp_path / "state").load("noc", "INBOX") == MailboxState("INBOX", 1700000000, 42)
-    data = json.loads(store.path_for("noc").read_text())
-    assert data == {"folder": "INBOX", "uidvalidity": 1700000000, "last_uid": 42}
+def test_attempts_count_up_round_trip_and_are_forgotten(tmp_path):
+    store = StateStore(tmp_path)
+    state, count = MailboxState().failed_attempt("abc", "NetBox unavailable: HTTP 500", now=time.time())
+    state, count = state.failed_attempt("abc", "NetBox unavailable: HTTP 502")
+    assert count == 2
+    store.save("noc", state)
+    loaded = store.load("noc")
+    assert loaded.attempts["abc"].count == 2
+    assert loaded.attempts["abc"].last_error == "NetBox unavailable: HTTP 502"
+    assert loaded.forget("abc").attempts == {}
+
+
+def test_stale_attempts_are_dropped_on_load(tmp_path):
+    store = StateStore(tmp_path)
+    old = MailboxState(attempts={"old": Attempts(3, "x", time.time() - 30 * 24 * 3600)})
+    store.save("noc", old)
+    assert store.load("noc").attempts == {}
 
 
 def test_mailboxes_are_independent(tmp_path):
     store = StateStore(tmp_path)
-    store.save("a", MailboxState("INBOX", 1, 5))
-    store.save("b", MailboxState("Notices", 2, 7))
-    assert store.load("a", "INBOX").last_uid == 5
-    assert store.load("b", "Notices") == MailboxState("Notices", 2, 7)
+    store.save("a", MailboxState(foreign_claims={"P-a@h/1/5": 100.0}))
+    assert store.load("b") == MailboxState()
+    assert store.load("a").foreign_claims == {"P-a@h/1/5": 100.0}
 
 
 def test_save_replaces_atomically_and_leaves_no_temp_files(tmp_path):
     store = StateStore(tmp_path)
-    store.save("noc", MailboxState("INBOX", 1, 1))
-    inode_before = os.stat(store.path_for("noc")).st_ino
-    store.save("noc", MailboxState("INBOX", 1, 2))
-    assert os.stat(store.path_for("noc")).st_ino != inode_before  # a new file renamed over the old
+    store.save("noc", MailboxState(foreign_claims={"k": 1.0}))
+    store.save("noc", MailboxState(foreign_claims={"k": 2.0}))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["imap-noc.json"]
-    assert store.load("noc", "INBOX").last_uid == 2
+    assert store.load("noc").foreign_claims == {"k": 2.0}
 
 
-def test_corrupt_file_starts_fresh(tmp_path):
+def test_corrupt_or_old_files_start_fresh(tmp_path):
     store = StateStore(tmp_path)
-    for text in [
-        "{not json",
-        "[]",
-        '"x"',
-        '{"folder": "INBOX"}',
-        '{"folder": "INBOX", "uidvalidity": 1, "last_uid": "7"}',
-        '{"folder": "INBOX", "uidvalidity": true, "last_uid": 7}',
-        '{"folder": "INBOX", "uidvalidity": 1, "last_uid": -1}',
-        "\xff",
-    ]:
-        store.path_for("noc").write_text(text, encoding="latin-1")
-        assert store.load("noc", "INBOX") == MailboxState("INBOX"), text
-
-
-def test_null_uidvalidity_is_accepted(tmp_path):
-    store = StateStore(tmp_path)
-    store.save("noc", MailboxState("INBOX"))
-    assert store.load("noc", "INBOX") == MailboxState("INBOX", None, 0)
+    for text in ("{not json", '{"attempts": {"k": {"count": "x"}}}', "[]"):
+        store.path_for("noc").write_text(text)
+        assert store.load("noc") == MailboxState()
+    # a file of the previous version (UID bookkeeping) reads as a fresh state
+    store.path_for("noc").write_text(json.dumps({"folder": "INBOX", "uidvalidity": 1, "last_uid": 7}))
+    assert store.load("noc") == MailboxState()
