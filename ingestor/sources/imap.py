@@ -104,6 +104,7 @@ class ImapMailbox:
         self._claim_below = 0  # UIDNEXT when the session began: emails put back later wait for a new one
         self._selected: str | None = None
         self._select_info: dict = {}
+        self._handed_out: set[int] = set()  # claim-folder UIDs fetch_new yielded in this session
         self._uidvalidity_of: dict[str, int] = {}
         self.claim_folder = claim_folder_name(config.claim_prefix, config.name, instance_name)
         check_dispositions(config)  # a bad spec fails here, before any email is read
@@ -169,7 +170,9 @@ class ImapMailbox:
         A message over ``max_message_bytes`` is not downloaded: it is yielded with ``error`` set.
         """
         self._ensure_folder(self.claim_folder)
-        self._return_expired_claims()
+        if self._return_expired_claims():
+            self._selected = None
+            self._select_source()  # what came back is below the new UIDNEXT: claimable in this session
         while True:
             yield from self._read_claimed()
             if not self._claim_batch():
@@ -194,7 +197,9 @@ class ImapMailbox:
     def _read_claimed(self) -> Iterator[RawMessage]:
         client = self._select(self.claim_folder)
         with self._errors("SEARCH the claim folder"):
-            uids = sorted(client.search(["UNDELETED"]))
+            # what this session handed out already and the caller left in place is not handed out again
+            uids = sorted(set(client.search(["UNDELETED"])) - self._handed_out)
+        self._handed_out.update(uids)
         for chunk in _chunks(uids, SIZE_BATCH):
             yield from self._read_chunk(chunk)
 
@@ -320,8 +325,9 @@ class ImapMailbox:
                 return False
             raise
 
-    def _return_expired_claims(self) -> None:
-        """Empty other instances' claim folders of this mailbox whose emails outstayed the lease."""
+    def _return_expired_claims(self) -> int:
+        """Empty other instances' claim folders of this mailbox whose emails outstayed the lease; returns
+        how many emails came back into the folder."""
         client = self._require_client()
         pattern = f"{self.config.claim_prefix}{self.config.name}@*"
         with self._errors("LIST claim folders"):
@@ -329,14 +335,17 @@ class ImapMailbox:
         state = self._store.load(self.config.name)
         seen: dict[str, float] = {}
         now = time.time()
+        returned = 0
         for folder in folders:
             if folder == self.claim_folder:
                 continue
             expired = self._expired_claims(folder, state, seen, now)
             if expired and self._move_uids(expired, self.config.folder):
                 self._log.warning("imap_claims_taken_back", folder=folder, count=len(expired))
+                returned += len(expired)
         if seen != state.foreign_claims:
             self._store.save(self.config.name, replace(state, foreign_claims=seen))
+        return returned
 
     def _expired_claims(
         self, folder: str, state: MailboxState, seen: dict[str, float], now: float

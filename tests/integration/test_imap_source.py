@@ -52,6 +52,7 @@ def make_config(stack, folder):
             "on_success": f"move:{folder}-Processed",
             "on_ignored": f"move:{folder}-Ignored",
             "on_failed": f"move:{folder}-Failed",
+            "claim_prefix": f"{folder}-P-",  # each test its own claim folders
         }
         return MailboxConfig(**(fields | overrides))
 
@@ -71,8 +72,8 @@ def append(imap_append, stack, folder):
     return append_to
 
 
-def fetch_all(config, store) -> list:
-    with ImapMailbox(config, store) as box:
+def fetch_all(config, store, instance: str = "localhost") -> list:
+    with ImapMailbox(config, store, instance) as box:
         return list(box.fetch_new())
 
 
@@ -158,10 +159,14 @@ def test_missing_folder_is_a_clear_error(make_config, store):
         ImapMailbox(make_config(folder=f"NoSuchFolder{uuid.uuid4().hex[:6]}"), store).open()
 
 
-# -- reading -----------------------------------------------------------------------------------------------
+# -- reading: claims ------------------------------------------------------------------------------------------
 
 
-def test_fetch_new_returns_exact_bytes_in_uid_order_and_does_not_set_seen(
+def claim_folder(folder: str, instance: str = "localhost") -> str:
+    return f"{folder}-P-noc@{instance}"
+
+
+def test_fetch_new_claims_then_returns_exact_bytes_in_uid_order_and_does_not_set_seen(
     make_config, store, append, imap_client, folder
 ):
     sent = [email("one"), email("two"), email("three")]
@@ -169,10 +174,11 @@ def test_fetch_new_returns_exact_bytes_in_uid_order_and_does_not_set_seen(
         append(raw)
     messages = fetch_all(make_config(), store)
     assert [m.data for m in messages] == sent
-    assert [m.uid for m in messages] == [1, 2, 3]
+    assert [m.uid for m in messages] == [1, 2, 3]  # UIDs in the claim folder
     assert all(m.mailbox == "noc" and m.error is None for m in messages)
-    assert messages[0].source.endswith(f":{make_config().port}/{folder};UID=1")
-    assert all(SEEN not in flags for flags in flags_of(imap_client, folder).values())
+    assert messages[0].source.endswith(f":{make_config().port}/{claim_folder(folder)};UID=1")
+    assert flags_of(imap_client, folder) == {}  # claimed: moved out of the folder
+    assert all(SEEN not in flags for flags in flags_of(imap_client, claim_folder(folder)).values())
 
 
 def test_fetch_in_small_batches(make_config, store, append, monkeypatch):
@@ -181,17 +187,17 @@ def test_fetch_in_small_batches(make_config, store, append, monkeypatch):
     sent = [email(f"n{i}") for i in range(7)]
     for raw in sent:
         append(raw)
-    assert [m.data for m in fetch_all(make_config(), store)] == sent
+    assert [m.data for m in fetch_all(make_config(claim_batch=3), store)] == sent
 
 
-def test_without_dispose_the_next_poll_fetches_again(make_config, store, append):
-    append(email("transient"))
-    assert len(fetch_all(make_config(), store)) == 1
-    assert len(fetch_all(make_config(), store)) == 1  # e.g. NetBox was down: nothing was disposed
-    assert store.load("noc", make_config().folder).last_uid == 0
+def test_what_a_stopped_run_left_claimed_is_read_first_by_the_next(make_config, store, append):
+    append(email("claimed, then the process was killed"))
+    assert len(fetch_all(make_config(), store)) == 1  # nothing disposed: it stays claimed
+    append(email("new"))
+    assert [b"killed" in m.data for m in fetch_all(make_config(), store)] == [True, False]
 
 
-def test_after_dispose_nothing_is_fetched_again(make_config, store, append, folder):
+def test_after_dispose_nothing_is_fetched_again(make_config, store, append, imap_client, folder):
     append(email("a"))
     append(email("b"))
     config = make_config(on_success="none")
@@ -201,9 +207,60 @@ def test_after_dispose_nothing_is_fetched_again(make_config, store, append, fold
             box.dispose(message, [])
         assert list(box.fetch_new()) == []  # same session
     assert fetch_all(config, store) == []  # next poll
-    assert store.load("noc", folder).last_uid == 2
+    # back in the folder, marked handled
+    assert all(b"$NoticesHandled" in flags for flags in flags_of(imap_client, folder).values())
+    assert len(flags_of(imap_client, folder)) == 2
     append(email("c"))
-    assert [m.uid for m in fetch_all(config, store)] == [3]
+    assert [b"Subject: c" in m.data for m in fetch_all(config, store)] == [True]
+
+
+def test_release_puts_an_email_back_untouched_for_a_later_poll(
+    make_config, store, append, imap_client, folder
+):
+    append(email("deferred"))
+    with ImapMailbox(make_config(), store) as box:
+        [message] = box.fetch_new()
+        box.release(message)
+        assert list(box.fetch_new()) == []  # not claimed again in the same session
+    [flags] = flags_of(imap_client, folder).values()
+    assert b"$NoticesHandled" not in flags
+    assert flags_of(imap_client, claim_folder(folder)) == {}
+    assert len(fetch_all(make_config(), store)) == 1  # the next poll tries it again
+
+
+def test_release_all_empties_the_claim_folder(make_config, store, append, imap_client, folder):
+    for n in range(3):
+        append(email(f"m{n}"))
+    with ImapMailbox(make_config(), store) as box:
+        next(box.fetch_new())
+        assert box.release_all() == 3
+    assert len(flags_of(imap_client, folder)) == 3
+    assert flags_of(imap_client, claim_folder(folder)) == {}
+
+
+def test_a_message_is_claimed_by_one_instance_only(make_config, store, append, imap_client, folder):
+    append(email("contended"))
+    config = make_config()
+    with ImapMailbox(config, store, "host-a") as a, ImapMailbox(config, store, "host-b") as b:
+        a._ensure_folder(a.claim_folder)
+        b._select(config.folder)
+        a._select(config.folder)
+        assert a._move_uids([1], a.claim_folder) is True
+        assert b._move_uids([1], b.claim_folder) is False  # EXPUNGEISSUED: the other one has it
+    assert len(flags_of(imap_client, claim_folder(folder, "host-a"))) == 1
+    assert flags_of(imap_client, claim_folder(folder, "host-b")) == {}
+
+
+def test_another_instances_claims_come_back_after_the_lease(
+    make_config, store, append, imap_client, folder, tmp_path
+):
+    append(email("claimed by an instance that died"))
+    assert len(fetch_all(make_config(), StateStore(tmp_path / "a"), "host-a")) == 1
+    survivor = StateStore(tmp_path / "b")
+    assert fetch_all(make_config(claim_lease_seconds=3600), survivor, "host-b") == []  # lease running
+    [message] = fetch_all(make_config(claim_lease_seconds=0.01), survivor, "host-b")
+    assert b"died" in message.data
+    assert flags_of(imap_client, claim_folder(folder, "host-a")) == {}
 
 
 def test_oversize_message_is_an_error_not_downloaded(make_config, store, append):
@@ -217,34 +274,13 @@ def test_oversize_message_is_an_error_not_downloaded(make_config, store, append)
     assert "too large" in messages[1].error and "limit is 2000 bytes" in messages[1].error
 
 
-def test_uidvalidity_change_fetches_again(make_config, store, append, imap_client, folder):
-    first = email("before")
-    append(first)
-    config = make_config(on_success="none")
-    with ImapMailbox(config, store) as box:
-        [message] = box.fetch_new()
-        box.dispose(message, [])
-        old_uidvalidity = box.uidvalidity
-    assert fetch_all(config, store) == []
-
-    client = imap_client()
-    client.delete_folder(folder)
-    client.create_folder(folder)
-    append(first)
-
-    with ImapMailbox(config, store) as box:
-        assert box.uidvalidity != old_uidvalidity
-        assert [m.data for m in box.fetch_new()] == [first]
-    assert store.load("noc", folder).uidvalidity != old_uidvalidity
-
-
 def test_lost_state_refetches_but_skips_messages_carrying_the_done_keyword(
     make_config, store, append, tmp_path
 ):
     append(email("done"), flags=["$Ingested"])
     append(email("new"))
     config = make_config(on_success="keyword:$Ingested")
-    assert [m.uid for m in fetch_all(config, StateStore(tmp_path / "fresh"))] == [2]
+    assert [b"Subject: new" in m.data for m in fetch_all(config, StateStore(tmp_path / "fresh"))] == [True]
 
 
 # -- disposing ---------------------------------------------------------------------------------------------
@@ -260,6 +296,7 @@ def test_move_to_a_missing_folder_creates_it(make_config, store, append, imap_cl
     client = imap_client()
     assert client.folder_exists(target)
     assert flags_of(imap_client, folder) == {}
+    assert flags_of(imap_client, claim_folder(folder)) == {}
     client.select_folder(target, readonly=True)
     [(_, data)] = client.fetch(client.search("ALL"), ["BODY.PEEK[]"]).items()
     assert data[b"BODY[]"] == raw
@@ -275,7 +312,8 @@ def test_move_without_the_move_capability_copies_and_expunges(
     with ImapMailbox(make_config(), store) as box:
         first, _second = box.fetch_new()
         box.dispose(first, [Move(target)])
-    assert list(flags_of(imap_client, folder)) == [2]  # only the disposed one expunged
+    assert flags_of(imap_client, folder) == {}  # both claimed (copied, then expunged)
+    assert list(flags_of(imap_client, claim_folder(folder))) == [2]  # only the disposed one left it
     assert len(flags_of(imap_client, target)) == 1
 
 
