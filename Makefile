@@ -5,13 +5,14 @@
 #   make stack        bring up NetBox + notices, PostgreSQL, Redis, Dovecot (scripts/dev-stack up)
 #   make integration  tests against that stack (-m integration); the `stack` fixture brings it up too
 #   make test         all of the above, in order
+#   make faults       the fault scenarios on the whole corpus, 20 kills, with figures (long; CI runs a slice)
 # pytest's exit code 5 (no tests collected) is a failure here, like any other non-zero code.
 
 PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv lint unit stack integration test demo benchmark
+.PHONY: venv lint unit stack integration test demo benchmark faults
 
 venv: $(STAMP)
 
@@ -46,3 +47,7 @@ demo:
 # Figures, not a test: the shared corpus into a fresh NetBox (emails/s, NetBox requests per email).
 benchmark: venv stack
 	$(VENV)/bin/python scripts/benchmark.py
+
+# The long fault-injection runs (tests/faults/): whole corpus, 20 kills; prints a FIGURES line per scenario.
+faults: venv stack
+	NIS_FAULTS=full $(VENV)/bin/pytest -s -m integration tests/integration/test_faults.py

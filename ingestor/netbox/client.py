@@ -174,7 +174,7 @@ class NetBoxGateway:
             if "404" not in str(exc):
                 raise
 
-    def list(self, model: str, **filters) -> list[dict]:
+    def list(self, model: str, /, **filters) -> list[dict]:
         """Every row matching ``filters``, all pages read inside one retried call."""
         return self.call(lambda: [dict(row) for row in self.endpoint(model).filter(**filters)])
 

@@ -9,6 +9,9 @@ Each request draws one fault from a seeded mix (or none, and is forwarded untouc
                 after NetBox did the work;
 ``hold``        forward, then hold the answer past the client's timeout and close.
 
+``delay_seconds`` slows every request down (a slow NetBox, so a poll is still running when a test
+restarts the mail server).
+
 ``poison`` (a regex over the request body) answers 500 to every matching request, as the plugin does for
 a write it can never accept; ``down`` answers every request, /api/status/ included, with 503. Counters
 per fault say what happened, for the figures.
@@ -43,6 +46,7 @@ class FaultMix:
     drop: float = 0.0
     hold: float = 0.0
     hold_seconds: float = 3.0
+    delay_seconds: float = 0.0  # added to every request: a slower NetBox
     seed: int = 1
     methods: frozenset[str] = field(
         default_factory=lambda: frozenset({"GET", "POST", "PATCH", "PUT", "DELETE"})
@@ -146,6 +150,8 @@ class FaultProxy:
                 body = self.rfile.read(length) if length else b""
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
                 fault = proxy.draw(self.command, body)
+                if proxy.mix.delay_seconds:
+                    time.sleep(proxy.mix.delay_seconds)
                 if fault in ("reject", "down", "poison"):
                     status = {"down": 503, "poison": 500}.get(fault) or proxy._random.choice((502, 503, 504))
                     return self._answer(

@@ -159,7 +159,7 @@ def test_missing_folder_is_a_clear_error(make_config, store):
         ImapMailbox(make_config(folder=f"NoSuchFolder{uuid.uuid4().hex[:6]}"), store).open()
 
 
-# -- reading: claims ------------------------------------------------------------------------------------------
+# -- reading: claims ---------------------------------------------------------------------------------
 
 
 def claim_folder(folder: str, instance: str = "localhost") -> str:

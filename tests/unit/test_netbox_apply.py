@@ -113,7 +113,7 @@ def test_a_lost_answer_then_a_refused_retry_is_still_found(db):
     assert len(db.rows("impact")) == 1
 
 
-# -- two writers ----------------------------------------------------------------------------------------------
+# -- two writers ------------------------------------------------------------------------------------------
 
 
 def test_the_writer_whose_event_is_not_the_oldest_removes_it_and_plans_again(db):

@@ -1,0 +1,199 @@
+"""The reliability promises, proven on the real stack with faults injected (tests/faults/).
+
+A slice of the shared maintenance corpus (CI's time); `make faults` (NIS_FAULTS=full) runs the same
+scenarios on the whole corpus with 20 kills and prints a FIGURES line per scenario. Every scenario ends
+by comparing NetBox with a clean run of the same emails, and the mailbox with what must be there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+
+import pytest
+
+from tests.faults.proxy import FaultMix, FaultProxy
+from tests.faults.scenarios import (
+    Bench,
+    append_all,
+    cli,
+    dump_difference,
+    kill_at_random,
+    log_events,
+    mailbox_contents,
+    netbox_dump,
+    polls_until_done,
+    restart_imap,
+    start,
+)
+
+from .helpers import MAINTENANCE_CORPUS, corpus_manifest
+
+pytestmark = pytest.mark.integration
+
+# Providers with multi-email lifecycles (zayo, lumen), forwarded mail (colt), and every error email.
+SLICE_PROVIDERS = {"zayo", "lumen", "colt"}
+FULL = os.environ.get("NIS_FAULTS") == "full"
+KILLS = 20 if FULL else 4
+
+
+def figures(scenario: str, **values) -> None:
+    print(f"\nFIGURES {scenario}: {json.dumps(values, sort_keys=True)}")
+
+
+@pytest.fixture(scope="module")
+def bench(netbox_api, stack, tmp_path_factory) -> Bench:
+    manifest = corpus_manifest(MAINTENANCE_CORPUS)
+    entries = [e for e in manifest if FULL or e["provider"] in SLICE_PROVIDERS or e["outcome"] != "ok"]
+    return Bench(stack, netbox_api, tmp_path_factory.mktemp("faults"), entries)
+
+
+@pytest.fixture(scope="module")
+def clean(bench) -> dict:
+    dump = bench.clean_dump()
+    assert sum(len(v) for v in dump.values()) >= 10  # the slice makes real events
+    return dump
+
+
+@pytest.fixture
+def proxy(stack):
+    with FaultProxy(stack.netbox_url) as running:
+        yield running
+
+
+def assert_same_netbox(bench: Bench, clean: dict) -> None:
+    problems = dump_difference(netbox_dump(bench.nb), clean)
+    assert not problems, "\n".join(problems[:10])
+
+
+def assert_mailbox_done(bench: Bench) -> dict:
+    contents = mailbox_contents(bench.stack)
+    assert contents["INBOX"] == [] and contents["claims"] == []
+    assert contents["Failed"] == bench.error_ids  # exactly the corpus' error emails: 0 wrongly quarantined
+    assert contents["Processed"] == bench.good_ids  # every good email, once
+    return contents
+
+
+def test_mixed_faults_every_good_email_processed_within_8_polls(bench, clean, proxy):
+    bench.fresh()
+    append_all(bench.stack, bench.files)
+    proxy.set_mix(FaultMix.issue_mix(seed=7, hold_seconds=2.5))
+    config = bench.config("mixed", proxy.url)
+    polls, runs = polls_until_done(config, bench.stack, max_polls=8)
+    figures("mixed-faults", emails=len(bench.entries), polls=polls, proxy=dict(proxy.counts))
+    assert_mailbox_done(bench)
+    assert_same_netbox(bench, clean)
+    assert proxy.counts["error_after"] > 0 and proxy.counts["drop"] > 0 and proxy.counts["hold"] > 0
+    failed_reasons = [
+        e["reason"]
+        for run in runs
+        for e in log_events(run.stderr, "email_processed")
+        if e["outcome"] == "failed"
+    ]
+    assert all("NetBox" not in reason for reason in failed_reasons), failed_reasons
+
+
+def test_a_poison_email_goes_to_failed_after_max_attempts_with_its_error(bench, clean, proxy):
+    bench.fresh()
+    poison = next(e for e in bench.entries if e["outcome"] == "ok" and e["provider"] == "lumen")
+    append_all(bench.stack, [MAINTENANCE_CORPUS / poison["file"]])
+    proxy.poison = re.compile(re.escape(poison["message_id"]).encode())
+    config = bench.config("poison", proxy.url, retries=1)
+    config.write_text(
+        config.read_text().replace("interval_seconds = 5", "interval_seconds = 5\nmax_attempts = 2")
+    )
+    first = cli(config, "run", "--once")
+    assert mailbox_contents(bench.stack)["INBOX"] == [poison["message_id"]]  # attempt 1: back in INBOX
+    second = cli(config, "run", "--once")
+    contents = mailbox_contents(bench.stack)
+    assert contents["Failed"] == [poison["message_id"]] and contents["INBOX"] == []
+    [event] = [e for e in log_events(second.stderr, "email_processed") if e["outcome"] == "failed"]
+    assert event["reason"].startswith("poison email: failed 2 times") and "HTTP 500" in event["reason"]
+    assert log_events(first.stderr, "email_deferred")
+
+
+def test_netbox_down_stops_the_poll_keeps_every_email_and_backs_off(bench, clean, proxy):
+    bench.fresh()
+    append_all(bench.stack, bench.files[:6])
+    proxy.down = True
+    config = bench.config("down", proxy.url, retries=1)
+    run = cli(config, "run", "--once")
+    assert run.returncode == 1
+    contents = mailbox_contents(bench.stack)
+    assert len(contents["INBOX"]) == 6 and contents["claims"] == [] and contents["Failed"] == []
+    assert log_events(run.stderr, "poll_interrupted")[0]["backoff_seconds"] > 0
+    # one email tried, then the poll stopped: no request storm against a NetBox that is down
+    assert len([e for e in log_events(run.stderr, "email_processed")]) <= 1
+    proxy.down = False
+    assert cli(config, "run", "--once").returncode in (0, 1)
+    assert mailbox_contents(bench.stack)["INBOX"] == []
+
+
+def test_two_daemons_on_one_mailbox_end_as_a_clean_run(bench, clean):
+    bench.fresh()
+    append_all(bench.stack, bench.files)
+    configs = [bench.config(name, bench.stack.netbox_url, instance=name) for name in ("host-a", "host-b")]
+    for config in configs:  # small claim batches, so both instances really share the work
+        config.write_text(
+            config.read_text().replace("interval_seconds = 5", "interval_seconds = 5\nclaim_batch = 3")
+        )
+    procs = [start(config, "run", "--once") for config in configs]
+    outputs = [proc.communicate(timeout=900)[1] for proc in procs]
+    processed = [e for out in outputs for e in log_events(out, "email_processed")]
+    figures("two-daemons", per_instance=[len(log_events(out, "email_processed")) for out in outputs])
+    assert all(len([e for e in log_events(out, "email_processed")]) > 0 for out in outputs), (
+        "one instance idle"
+    )
+    assert len(processed) == len(bench.entries)  # each email processed once, by one of them
+    assert_mailbox_done(bench)
+    assert_same_netbox(bench, clean)
+
+
+def test_a_replay_beside_the_daemon_ends_as_a_clean_run(bench, clean):
+    bench.fresh()
+    append_all(bench.stack, bench.files)
+    config = bench.config("daemon", bench.stack.netbox_url)
+    replay_config = bench.config("replay", bench.stack.netbox_url, instance="operator")
+    daemon = start(config, "run", "--once")
+    replay = cli(replay_config, "replay", *map(str, reversed(bench.files)))
+    daemon.communicate(timeout=900)
+    assert replay.returncode == 1  # the corpus' error emails fail in the replay too
+    assert_mailbox_done(bench)
+    assert_same_netbox(bench, clean)
+
+
+def test_kill_9_at_random_moments_then_a_restart_ends_as_a_clean_run(bench, clean):
+    bench.fresh()
+    append_all(bench.stack, bench.files)
+    config = bench.config("killed", bench.stack.netbox_url)
+    moments = kill_at_random(config, kills=KILLS, seed=11, window=(2.5, 6.0))
+    left = mailbox_contents(bench.stack)
+    figures("kill-9", kills=len(moments), moments=moments, claimed_after_kills=len(left["claims"]))
+    polls, _runs = polls_until_done(config, bench.stack, max_polls=3)
+    assert polls == 1
+    assert_mailbox_done(bench)
+    assert_same_netbox(bench, clean)
+
+
+def test_dovecot_restarted_mid_poll_loses_nothing(bench, clean, proxy):
+    bench.fresh()
+    append_all(bench.stack, bench.files)
+    proxy.set_mix(FaultMix(delay_seconds=0.03))  # a slower NetBox: the poll is still running at the restart
+    config = bench.config("imap-restart", proxy.url)
+    config.write_text(
+        config.read_text().replace("interval_seconds = 5", "interval_seconds = 5\nreconnect_attempts = 5")
+    )
+    daemon = start(config, "run", "--once")
+    time.sleep(6)
+    assert daemon.poll() is None, "the poll ended before the restart: slow it down"
+    restarter = threading.Thread(target=restart_imap)
+    restarter.start()
+    restarter.join()
+    _out, err = daemon.communicate(timeout=900)
+    assert log_events(err, "imap_reconnecting"), "the restart did not interrupt the poll"
+    polls, _runs = polls_until_done(config, bench.stack, max_polls=2)
+    assert_mailbox_done(bench)
+    assert_same_netbox(bench, clean)
