@@ -126,6 +126,11 @@ class MailboxConfig(_Strict):
     claim_batch: int = Field(default=20, ge=1, le=500)
     # Within one poll, a dropped IMAP connection is re-opened this many times (with backoff).
     reconnect_attempts: int = Field(default=3, ge=0)
+    # IMAP IDLE: when the server offers it, a connection waits in IDLE and new mail is polled at once;
+    # interval_seconds stays the safety-net poll. IDLE is re-issued every idle_renew_seconds (RFC 2177:
+    # servers may drop an IDLE after 30 minutes).
+    idle: bool = True
+    idle_renew_seconds: float = Field(default=1500, gt=0, le=1740)
 
     @model_validator(mode="after")
     def _resolve_password(self) -> MailboxConfig:

@@ -9,6 +9,11 @@ Faults, and what a poll does about them:
   polls of every mailbox wait with exponential backoff (no hot loop) until NetBox answers again;
 - the IMAP connection drops (server restart, network): re-open it with backoff, up to
   ``reconnect_attempts`` times per poll; what was claimed is in the claim folder and is read first.
+
+News without waiting for the next poll: where the server offers IMAP IDLE, one more connection per
+mailbox waits in IDLE (``IdleWatcher``) and asks for a poll as soon as mail arrives. Polls of one
+mailbox never overlap, and a request that comes during a poll makes that poll go round once more, so
+no arrival waits for the safety-net interval.
 """
 
 from __future__ import annotations
@@ -78,6 +83,33 @@ class Backoff:
         return max(0.0, self.until - now)
 
 
+class PollGate:
+    """Serialises one mailbox's polls; a request made while a poll runs makes it go round once more."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pending = False
+
+    def run(self, poll) -> None:
+        self._pending = True
+        while self._pending:
+            if not self._lock.acquire(blocking=False):
+                return  # the running poll sees _pending and goes round again
+            try:
+                while self._pending:
+                    self._pending = False
+                    poll()
+            finally:
+                self._lock.release()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait for a running poll to finish (a clean stop); False if it did not within ``timeout``."""
+        if not self._lock.acquire(timeout=timeout):
+            return False
+        self._lock.release()
+        return True
+
+
 class Daemon:
     def __init__(self, config: Config, pipeline: Pipeline):
         self.config = config
@@ -86,6 +118,12 @@ class Daemon:
         self.stopping = threading.Event()
         self.netbox_backoff = Backoff()
         self._scheduler: BlockingScheduler | None = None
+        self._gates = {mailbox.name: PollGate() for mailbox in config.mailboxes}
+
+    def request_poll(self, mailbox: MailboxConfig) -> None:
+        """Poll now, or right after the poll that is running (scheduler and IDLE watchers call this)."""
+        if not self.stopping.is_set():
+            self._gates[mailbox.name].run(lambda: self.poll(mailbox))
 
     # -- one poll ------------------------------------------------------------------------------------------
 
@@ -182,7 +220,7 @@ class Daemon:
         scheduler = BlockingScheduler(timezone="UTC")
         for mailbox in self.config.mailboxes:
             scheduler.add_job(
-                self.poll,
+                self.request_poll,
                 IntervalTrigger(seconds=mailbox.interval_seconds),
                 args=[mailbox],
                 id=f"mailbox:{mailbox.name}",
@@ -193,8 +231,13 @@ class Daemon:
         self._scheduler = scheduler
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
+        for mailbox in self.config.mailboxes:
+            if mailbox.idle:
+                IdleWatcher(self, mailbox).start()
         log.info("daemon_started", mailboxes=[m.name for m in self.config.mailboxes])
         scheduler.start()
+        for gate in self._gates.values():  # a poll an IDLE watcher started finishes its email too
+            gate.wait_idle(timeout=120)
         log.info("daemon_stopped")
 
     def _on_signal(self, signum, _frame) -> None:
@@ -204,3 +247,58 @@ class Daemon:
             # Finish the email in hand (its disposition too), then stop; from a signal handler the
             # shutdown must not block the main thread that runs the scheduler loop.
             threading.Thread(target=self._scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+
+
+class IdleWatcher(threading.Thread):
+    """Waits in IMAP IDLE on one mailbox and asks for a poll when mail arrives.
+
+    Its own connection (the poll uses another). Re-issues IDLE every ``idle_renew_seconds``; after a
+    dropped connection it reconnects with backoff and asks for a poll (mail may have come meanwhile).
+    A server without IDLE ends the watcher: the interval polls go on as before.
+    """
+
+    CHECK_SECONDS = 1.0  # how often the wait looks at the stop flag
+
+    def __init__(self, daemon: Daemon, mailbox: MailboxConfig):
+        super().__init__(name=f"idle:{mailbox.name}", daemon=True)
+        self.owner, self.mailbox = daemon, mailbox
+        self.log = log.bind(mailbox=mailbox.name)
+
+    def run(self) -> None:
+        failures = 0
+        while not self.owner.stopping.is_set():
+            try:
+                with ImapMailbox(self.mailbox, self.owner.state, self.owner.config.instance_name) as imap:
+                    if not imap.has_capability("IDLE"):
+                        self.log.info("imap_idle_unsupported", reason="polling every interval_seconds only")
+                        return
+                    failures = 0
+                    self._watch(imap)
+            except (MailboxLoginError, MailboxTLSError) as exc:
+                self.log.error("imap_idle_stopped", error=str(exc))
+                return
+            except MailboxError as exc:
+                failures += 1
+                delay = min(BACKOFF_MAX_SECONDS, RECONNECT_FIRST_SECONDS * 2 ** min(failures, 8))
+                self.log.warning("imap_idle_reconnecting", error=str(exc), delay_seconds=delay)
+                self.owner.stopping.wait(delay)
+
+    def _watch(self, imap: ImapMailbox) -> None:
+        self.log.info("imap_idle_started")
+        self._poll_soon()  # mail may have arrived while we were not watching
+        renew_at = time.monotonic() + self.mailbox.idle_renew_seconds
+        while not self.owner.stopping.is_set():
+            if imap.wait_for_news(self.CHECK_SECONDS):
+                self._poll_soon()
+            if time.monotonic() >= renew_at:
+                imap.stop_idle()  # the next wait re-issues IDLE
+                renew_at = time.monotonic() + self.mailbox.idle_renew_seconds
+        imap.stop_idle()
+
+    def _poll_soon(self) -> None:
+        threading.Thread(
+            target=self.owner.request_poll,
+            args=(self.mailbox,),
+            name=f"poll:{self.mailbox.name}",
+            daemon=True,
+        ).start()

@@ -105,6 +105,7 @@ class ImapMailbox:
         self._selected: str | None = None
         self._select_info: dict = {}
         self._handed_out: set[int] = set()  # claim-folder UIDs fetch_new yielded in this session
+        self._idling = False
         self._uidvalidity_of: dict[str, int] = {}
         self.claim_folder = claim_folder_name(config.claim_prefix, config.name, instance_name)
         check_dispositions(config)  # a bad spec fails here, before any email is read
@@ -251,6 +252,35 @@ class ImapMailbox:
     def _source(self, uid: int) -> str:
         cfg = self.config
         return f"imap://{cfg.username}@{cfg.host}:{cfg.port}/{self.claim_folder};UID={uid}"
+
+    # -- waiting for news (IMAP IDLE, RFC 2177) --------------------------------------------------------------
+
+    def wait_for_news(self, timeout: float) -> bool:
+        """Block in IDLE for at most ``timeout`` seconds; True when the server announced new mail.
+
+        The session stays in IDLE between calls (``stop_idle`` ends it); the caller re-issues it before
+        the server's limit (RFC 2177: at most 29 minutes) by calling ``stop_idle`` now and then.
+        """
+        client = self._require_client()
+        if not self._idling:
+            with self._errors("IDLE"):
+                client.idle()
+            self._idling = True
+        started = time.monotonic()
+        with self._errors("IDLE wait"):
+            responses = client.idle_check(timeout=timeout)
+        # imapclient swallows EOF: a closed connection reads as "nothing" returned before the timeout
+        closed = not responses and time.monotonic() - started < timeout * 0.9
+        if closed or any(_is_eof(r) for r in responses):
+            self._idling = False
+            raise MailboxConnectError(f"{self._where()}: the server closed the connection during IDLE")
+        return any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+
+    def stop_idle(self) -> None:
+        if self._idling:
+            self._idling = False
+            with self._errors("DONE (end IDLE)"):
+                self._require_client().idle_done()
 
     # -- disposing ----------------------------------------------------------------------------------------
 
@@ -508,6 +538,11 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
 def _reason(exc: BaseException) -> str:
     # imapclient says "select failed: <server text>"; the caller already says what failed
     return re.sub(r"^\w+ failed: ", "", str(exc)) or type(exc).__name__
+
+
+def _is_eof(response: tuple) -> bool:
+    """A server shutting down says BYE before it closes the connection."""
+    return bool(response) and response[0] == b"BYE"
 
 
 def _gone(exc: BaseException | None) -> bool:
