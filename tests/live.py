@@ -41,11 +41,11 @@ def outage_email(ticket: str) -> tuple[str, bytes]:
 class LiveDaemon:
     """``run`` in the background, its JSON log lines in a file, read as they come."""
 
-    def __init__(self, config: Path, log: Path):
+    def __init__(self, config: Path, log: Path, *args: str):
         self.log = log
         self._file = log.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ingestor", "-c", str(config), "run"],
+            [sys.executable, "-m", "ingestor", "-c", str(config), "run", *args],
             stdout=subprocess.DEVNULL,
             stderr=self._file,
             stdin=subprocess.DEVNULL,

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
-import time
 
 import pytest
 
@@ -29,6 +27,7 @@ from tests.faults.scenarios import (
     restart_imap,
     start,
 )
+from tests.live import LiveDaemon
 
 from .helpers import MAINTENANCE_CORPUS, corpus_manifest
 
@@ -110,7 +109,8 @@ def test_a_poison_email_goes_to_failed_after_max_attempts_with_its_error(bench, 
     second = cli(config, "run", "--once")
     contents = mailbox_contents(bench.stack)
     assert contents["Failed"] == [poison["message_id"]] and contents["INBOX"] == []
-    [event] = [e for e in log_events(second.stderr, "email_processed") if e["outcome"] == "failed"]
+    [event] = log_events(second.stderr, "email_poison")
+    assert event["message_id"] == poison["message_id"]
     assert event["reason"].startswith("poison email: failed 2 times") and "HTTP 500" in event["reason"]
     assert log_events(first.stderr, "email_deferred")
 
@@ -178,22 +178,26 @@ def test_kill_9_at_random_moments_then_a_restart_ends_as_a_clean_run(bench, clea
     assert_same_netbox(bench, clean)
 
 
-def test_dovecot_restarted_mid_poll_loses_nothing(bench, clean, proxy):
+def test_dovecot_restarted_mid_poll_loses_nothing(bench, clean, proxy, tmp_path):
     bench.fresh()
     append_all(bench.stack, bench.files)
-    proxy.set_mix(FaultMix(delay_seconds=0.03))  # a slower NetBox: the poll is still running at the restart
+    proxy.set_mix(FaultMix(delay_seconds=0.1))  # a slower NetBox: the poll is still running at the restart
     config = bench.config("imap-restart", proxy.url)
     config.write_text(
         config.read_text().replace("interval_seconds = 5", "interval_seconds = 5\nreconnect_attempts = 5")
     )
-    daemon = start(config, "run", "--once")
-    time.sleep(6)
-    assert daemon.poll() is None, "the poll ended before the restart: slow it down"
-    restarter = threading.Thread(target=restart_imap)
-    restarter.start()
-    restarter.join()
-    _out, err = daemon.communicate(timeout=900)
-    assert log_events(err, "imap_reconnecting"), "the restart did not interrupt the poll"
-    polls, _runs = polls_until_done(config, bench.stack, max_polls=2)
+    daemon = LiveDaemon(config, tmp_path / "imap-restart.log", "--once")
+    daemon.wait_for("email_processed", count=5, timeout=300)
+    restart_imap()
+    assert daemon.proc.wait(timeout=900) in (0, 1)
+    daemon.stop()
+    reconnects = daemon.events("imap_reconnecting")
+    assert reconnects, "the restart did not interrupt the poll: make NetBox slower"
+    figures(
+        "imap-restart",
+        reconnects=len(reconnects),
+        processed_in_that_poll=len(daemon.events("email_processed")),
+    )
+    polls_until_done(config, bench.stack, max_polls=2)
     assert_mailbox_done(bench)
     assert_same_netbox(bench, clean)
