@@ -3,13 +3,15 @@ provider-specific code.
 
 One reading of an email, shared by the generic outage parser and the declarative parsers:
 
-- text lines "Label: value"; a value may go on over the following lines (a list of circuits under
+- text lines "Label: value", or "Label ....... value" with dot leaders and no colon; a value may go on
+  over the following lines (a list of circuits under
   "Impacted Circuits:") until a blank line or the next "Label:" line;
 - HTML tables: every row of two cells is a label and a value, and a table whose first row is all
   ``<th>`` gives each column as a label whose values are the cells below it.
 
 Labels are compared after normalisation (case, punctuation, plurals: "Affected service(s)" and
-"AFFECTED SERVICES" are the same label); a trailing "(UTC)" in a label is read as the zone of its value.
+"AFFECTED SERVICES" are the same label); a zone in a label ("Start (UTC)", "Time of occurrence GMT") is
+read as the zone of its value.
 """
 
 from __future__ import annotations
@@ -22,14 +24,20 @@ from dataclasses import dataclass, field
 from bs4 import BeautifulSoup, Tag
 
 from parsers.email import decode_bytes, message_text
-from parsers.times import FoundZone, find_timezone
+from parsers.times import ABBREVIATIONS, FoundZone, find_timezone
 
-# A label starts with a letter, stays short and ends at the first colon; bullets and quoting before it
-# are skipped. The value is the rest of the line.
+# A label starts with a letter, stays short and ends at the first colon, or at dot leaders with or
+# without a colon ("Ticket ........ X", "Start time....: X"); bullets and quoting before it are skipped.
+# The value is the rest of the line.
 _LABEL_LINE = re.compile(
-    r"^[\s>*\u2022-]*(?P<label>[^\W\d_][^:\uff1a\n]{0,59}?)[\s*]*[:\uff1a]\s*(?P<value>.*)$"
+    r"^[\s>*\u2022-]*(?P<label>[^\W\d_][^:\uff1a\n]{0,59}?)"
+    r"(?:[\s*]*[:\uff1a]|\s*(?:\.{3,}|\u2026+)[.\u2026\s]*[:\uff1a]?)\s*(?P<value>.*)$"
 )
 _MAX_LABEL_WORDS = 6
+_PARENTHESES = re.compile(r"[(\[]([^()\[\]]+)[)\]]")
+_PARENTHESES_WITH = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
+_TRAILING_ZONE = re.compile(r"(?<=\s)(" + "|".join(ABBREVIATIONS) + r")\s*$")
+_SEPARATOR_CELL = frozenset({"", ":", "\uff1a", "-", "=", "|"})
 _BULLET = re.compile(r"^\s*(?:[-*\u2022\u00b7]|\d+[.)])\s+")
 _ITEM_SEPARATORS = re.compile(r"[,;|\t]|\s{2,}")
 
@@ -58,13 +66,18 @@ class LabelledValue:
 
     @property
     def zone_hint(self) -> FoundZone | None:
-        """The zone a label names for its value: "Start Time (UTC)", "End (times in CET)"."""
-        match = re.search(r"[(\[]([^()\[\]]+)[)\]]\s*$", self.label)
-        return find_timezone(match[1]) if match else None
+        """The zone a label names for its value: "Start Time (UTC)", "Time (GMT) of occurrence",
+        "End (times in CET)", "Start Time GMT"."""
+        for part in (*_PARENTHESES.findall(self.label), *_TRAILING_ZONE.findall(self.label)):
+            found = find_timezone(part)
+            if found is not None:
+                return found
+        return None
 
     def keys(self) -> set[str]:
-        """The normalised label, also without a trailing parenthesis ("Start Time (UTC)" -> "start time")."""
-        stripped = re.sub(r"\s*[(\[][^()\[\]]*[)\]]\s*$", "", self.label)
+        """The normalised label, also without its parentheses and a trailing zone ("Start Time (UTC)",
+        "Start Time GMT" -> "start time")."""
+        stripped = _TRAILING_ZONE.sub("", _PARENTHESES_WITH.sub(" ", self.label))
         return {normalize_label(self.label), normalize_label(stripped)} - {""}
 
 
@@ -75,15 +88,23 @@ class NoticeText:
     subject: str
     text: str  # the subject, then every text part (HTML as text): what patterns search
     values: list[LabelledValue] = field(default_factory=list)
+    _by_key: dict[str, LabelledValue] | None = field(default=None, repr=False, compare=False)
+    _indexed: int = field(default=0, repr=False, compare=False)
 
     def find(self, labels: Sequence[str]) -> LabelledValue | None:
         """The first value under any of ``labels``, in the order of ``labels``, then of the email."""
-        for label in labels:
-            wanted = normalize_label(label)
+        index = self._index()
+        return next((index[key] for key in map(normalize_label, labels) if key in index), None)
+
+    def _index(self) -> dict[str, LabelledValue]:
+        """Normalised label -> its first value in the email, built once (lookups stay linear)."""
+        if self._by_key is None or self._indexed != len(self.values):
+            self._by_key = {}
             for value in self.values:
-                if wanted in value.keys():
-                    return value
-        return None
+                for key in value.keys():
+                    self._by_key.setdefault(key, value)
+            self._indexed = len(self.values)
+        return self._by_key
 
     def label_names(self) -> list[str]:
         """Every label seen once, in email order (to help an admin write a definition)."""
@@ -98,31 +119,35 @@ def clean_label(label: str) -> str:
     return label.strip().lstrip("*").rstrip(" *.:_\u2026\uff1a").strip()
 
 
-def _is_label_line(line: str) -> bool:
+def _label_match(line: str) -> re.Match[str] | None:
     match = _LABEL_LINE.match(line)
-    return bool(match) and len(match["label"].split()) <= _MAX_LABEL_WORDS
+    return match if match and len(match["label"].split()) <= _MAX_LABEL_WORDS else None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def labelled_lines(text: str) -> Iterator[LabelledValue]:
-    """Every "Label: value" line of a text, with the lines that continue its value."""
+    """Every "Label: value" (or "Label ..... value") line of a text, with the lines that continue its
+    value. Each line is matched once and read forward only up to the next label, so a long email is
+    read in linear time."""
     lines = text.splitlines()
-    for index, line in enumerate(lines):
-        match = _LABEL_LINE.match(line)
-        if not match or len(match["label"].split()) > _MAX_LABEL_WORDS:
+    matches = [_label_match(line) for line in lines]
+    for index, match in enumerate(matches):
+        if match is None:
             continue
         value = match["value"].strip()
-        indent = len(line) - len(line.lstrip())
+        nxt = index + 1
+        if not value and nxt < len(lines) and not lines[nxt].strip():
+            nxt += 1  # "Affected services:", a blank line, then the list
         following: list[str] = []
-        rest = lines[index + 1 :]
-        if not value and rest and not rest[0].strip():
-            rest = rest[1:]  # "Affected services:", a blank line, then the list
-        for next_line in rest:
-            if not next_line.strip() or _is_label_line(next_line):
-                break
+        while nxt < len(lines) and lines[nxt].strip() and matches[nxt] is None:
             # An empty value takes the lines below it; a stated one only lines indented under it.
-            if value and len(next_line) - len(next_line.lstrip()) <= indent:
+            if value and _indent(lines[nxt]) <= _indent(lines[index]):
                 break
-            following.append(next_line.strip())
+            following.append(lines[nxt].strip())
+            nxt += 1
         yield LabelledValue(clean_label(match["label"]), value.strip(" *"), tuple(following), "text")
 
 
@@ -143,6 +168,8 @@ def table_values(soup: BeautifulSoup) -> Iterator[LabelledValue]:
                     yield LabelledValue(header.get_text(" ", strip=True), cells[0], tuple(cells[1:]), "table")
             continue
         for cells in rows:
+            # a separator cell between label and value ("Ticket | : | 123") is no value
+            cells = [c for c in cells if c.get_text(strip=True) not in _SEPARATOR_CELL]
             if len(cells) != 2:
                 continue
             label = clean_label(" ".join(cells[0].get_text(" ").split()))

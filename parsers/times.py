@@ -16,55 +16,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as dateutil_parser
 
+from parsers.dateorder import NUMERIC_DATE, DateContext, Decision, decide, to_iso
+from parsers.vocabulary import ZONE_OFFSETS, ZONE_REGIONS
+
 
 def _fixed(hours: float, name: str) -> timezone:
     return timezone(timedelta(hours=hours), name)
 
 
-# Abbreviations stand for one fixed offset each (EDT is always -04:00), which is what the email meant.
-# The bare US zone letters (ET, CT...) say nothing about daylight saving, so they follow the region's rules.
-# IST is left out on purpose: India, Ireland and Israel all use it; give `timezone` in a definition instead.
+# The zone table is data (parsers.vocabulary): each abbreviation one fixed offset, the bare US zone
+# letters (ET, CT...) their region's rules.
 ABBREVIATIONS: dict[str, tzinfo] = {
-    "UTC": UTC,
-    "UT": UTC,
-    "GMT": UTC,
-    "Z": UTC,
-    "EST": _fixed(-5, "EST"),
-    "EDT": _fixed(-4, "EDT"),
-    "CST": _fixed(-6, "CST"),
-    "CDT": _fixed(-5, "CDT"),
-    "MST": _fixed(-7, "MST"),
-    "MDT": _fixed(-6, "MDT"),
-    "PST": _fixed(-8, "PST"),
-    "PDT": _fixed(-7, "PDT"),
-    "AKST": _fixed(-9, "AKST"),
-    "AKDT": _fixed(-8, "AKDT"),
-    "HST": _fixed(-10, "HST"),
-    "ET": ZoneInfo("America/New_York"),
-    "CT": ZoneInfo("America/Chicago"),
-    "MT": ZoneInfo("America/Denver"),
-    "PT": ZoneInfo("America/Los_Angeles"),
-    "WET": _fixed(0, "WET"),
-    "WEST": _fixed(1, "WEST"),
-    "BST": _fixed(1, "BST"),
-    "CET": _fixed(1, "CET"),
-    "CEST": _fixed(2, "CEST"),
-    "MET": _fixed(1, "MET"),
-    "MEST": _fixed(2, "MEST"),
-    "EET": _fixed(2, "EET"),
-    "EEST": _fixed(3, "EEST"),
-    "MSK": _fixed(3, "MSK"),
-    "SGT": _fixed(8, "SGT"),
-    "HKT": _fixed(8, "HKT"),
-    "AWST": _fixed(8, "AWST"),
-    "JST": _fixed(9, "JST"),
-    "KST": _fixed(9, "KST"),
-    "ACST": _fixed(9.5, "ACST"),
-    "AEST": _fixed(10, "AEST"),
-    "AEDT": _fixed(11, "AEDT"),
-    "NZST": _fixed(12, "NZST"),
-    "NZDT": _fixed(13, "NZDT"),
-}
+    **{name: UTC if hours == 0 and name in ("UTC", "UT", "GMT", "Z") else _fixed(hours, name)
+       for name, hours in ZONE_OFFSETS.items()},
+    **{name: ZoneInfo(region) for name, region in ZONE_REGIONS.items()},
+}  # fmt: skip
 
 # "UTC+2", "GMT -05:00", "UTC+05:30" (prefix, hours with optional minutes) or a bare "+0200"/"-05:00"
 # after a space (4 digits, so the "-03" of "2026-03-02" is never taken for an offset).
@@ -168,19 +134,72 @@ def _parse_naive_or_aware(text: str, original: str, formats: Sequence[str]) -> d
     raise ValueError(f"{original!r} is not a date and time this parser can read")
 
 
+class DateReading(NamedTuple):
+    """A date as read: the UTC value, the zone as written, the rule that read a numeric date, and a
+    warning when that rule had to choose between two possible dates (parsers.dateorder)."""
+
+    value: datetime
+    zone: str | None
+    rule: str | None = None
+    warning: str | None = None
+
+
+_MERIDIEM = re.compile(r"\b([ap])\.\s?m\.?(?=\W|$)", re.IGNORECASE)
+# "1415Z", "1415 hrs", "14:15hrs", "14h15": clock notations dateutil does not read.
+_CLOCK = re.compile(r"\b([01]\d|2[0-3]):?h?([0-5]\d)\s*(Z|hrs?\b|h\b)(?!\w)", re.IGNORECASE)
+
+
+def _tidy(value: str) -> str:
+    text = _MERIDIEM.sub(lambda m: f"{m[1].upper()}M", " ".join(value.split()).rstrip("."))
+    return _CLOCK.sub(lambda m: f"{m[1]}:{m[2]}{'Z' if m[3] in 'Zz' else ''}", text)
+
+
+def _numeric_date(text: str, zone_name: str | None, context: DateContext) -> tuple[str, Decision | None]:
+    """The text with its numeric date as yyyy-mm-dd, and the decision that read it (None: no such date)."""
+    match = NUMERIC_DATE.search(text)
+    if match is None:
+        return text, None
+    decision = decide(match, zone_name, context)
+    return text[: match.start()] + to_iso(match, decision.order) + text[match.end() :], decision
+
+
+def read_datetime(
+    value: str | None,
+    *,
+    formats: Sequence[str] = (),
+    default_tz: tzinfo | None = None,
+    zone_hint: str | None = None,
+    context: DateContext | None = None,
+) -> DateReading | None:
+    """Read a date as written in a notice; None when it states none. ``zone_hint`` is the name of the
+    zone the label gives (it counts as evidence for the date order), ``context`` the email's evidence.
+    Raises ValueError when the value has digits but is no date."""
+    if value is None or not is_stated(value):
+        return None
+    original = _tidy(value)
+    found = find_timezone(original)
+    text = found.rest if found else original
+    decision = None
+    if not formats:
+        zone_name = found.name if found else zone_hint
+        text, decision = _numeric_date(text, zone_name, context or DateContext())
+    parsed = _parse_naive_or_aware(text, original, formats)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=found.zone if found else default_tz or UTC)
+    warning = None
+    if decision is not None and decision.ambiguous:
+        warning = f"{value.strip()!r} read as {parsed.date().isoformat()}: {decision.rule}"
+    return DateReading(
+        parsed.astimezone(UTC), found.name if found else None, decision.rule if decision else None, warning
+    )
+
+
 def parse_datetime_zone(
     value: str | None, *, formats: Sequence[str] = (), default_tz: tzinfo | None = None
 ) -> tuple[datetime, str | None] | None:
     """Like parse_datetime, also returning the zone as the email wrote it (None when it states none)."""
-    if value is None or not is_stated(value):
-        return None
-    original = " ".join(value.split()).rstrip(".")
-    found = find_timezone(original)
-    text = found.rest if found else original
-    parsed = _parse_naive_or_aware(text, original, formats)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=found.zone if found else default_tz or UTC)
-    return parsed.astimezone(UTC), (found.name if found else None)
+    reading = read_datetime(value, formats=formats, default_tz=default_tz)
+    return (reading.value, reading.zone) if reading else None
 
 
 def parse_datetime(
@@ -190,7 +209,8 @@ def parse_datetime(
 
     None when the value does not state one ("Not available at this time": no digit in it). The zone is
     the one the value states, else ``default_tz``, else UTC. With ``formats`` (strptime formats) only
-    those are tried; without, ISO 8601 and then dateutil's reading (month before day: 07/20/2026).
+    those are tried; without, a numeric date is read by parsers.dateorder's rule (dotted day first,
+    a part over 12 is the day, else the evidence), the rest by ISO 8601 and then dateutil.
     Raises ValueError when the value has digits but is no date.
     """
     result = parse_datetime_zone(value, formats=formats, default_tz=default_tz)
