@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parse = commands.add_parser("parse", help="print the parsed notices as JSON (no NetBox needed)")
     parse.add_argument(
-        "--explain", action="store_true", help="show what each [[parsers]] definition and the outage reader extract"
+        "--explain",
+        action="store_true",
+        help="show what each [[parsers]] definition and the generic outage reader extract",
     )
     parse.add_argument("paths", nargs="+", metavar="PATH")
 
