@@ -6,14 +6,17 @@ The rule, in order (the first that applies decides, and says so):
 2. a part over 12 can only be the day (25/03/2026, 03/25/2026);
 3. both parts equal: nothing to decide;
 4. the provider's ``date_order`` in the config ("DMY" or "MDY"), or a declarative definition's;
-5. the zone named with the value or in its label: US zones month first, the other named zones of
-   parsers.vocabulary.ZONE_DATE_ORDER day first (UTC/GMT say nothing);
-6. the other slashed dates of the same email, when one of them has a part over 12;
-7. the zones named elsewhere in the email, when they all point the same way;
-8. the sender's country domain (.de, .co.uk day first; .us month first);
-9. else month first (the US convention, which dateutil also assumes), as a last resort.
+5. the format the email states ("... GMT (dd/mm/yyyy)");
+6. the zone named with the value or in its label: US zones month first, the other named zones of
+   parsers.vocabulary.ZONE_DATE_ORDER day first;
+7. the other slashed dates of the same email, when one of them has a part over 12;
+8. the zones named elsewhere in the email, when they all point the same way;
+9. the sender's country domain (.de, .co.uk day first; .us month first);
+10. a date written in UTC/GMT is day first: carriers that write slashed dates in UTC/GMT are European
+    or Asian (Colt, PCCW, Sparkle...), US carriers name their own zone (EST, CDT...);
+11. else month first (the US convention, which dateutil also assumes), as a last resort.
 
-Rules 4-9 decide an ambiguous date: the reading carries a warning naming the rule, which the parsers
+Rules 4-11 decide an ambiguous date: the reading carries a warning naming the rule, which the parsers
 put in the notice and the log — an ambiguous date is never read silently.
 """
 
@@ -29,6 +32,8 @@ NUMERIC_DATE = re.compile(
     r"(?<![\w./-])(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})(?![\w/-]|\.\d)"
 )
 _WORDS = {DAY_FIRST: "day first", MONTH_FIRST: "month first"}
+_FORMAT = re.compile(r"\b(dd|mm)[/.-](?:mm|dd)[/.-]y{2,4}\b", re.IGNORECASE)
+_UNIVERSAL = frozenset({"UTC", "GMT", "UT", "Z"})
 _ZONE_WORD = re.compile(r"\b(" + "|".join(sorted(ZONE_DATE_ORDER, key=len, reverse=True)) + r")\b")
 
 
@@ -45,6 +50,7 @@ class DateContext:
     """The email-wide evidence for ambiguous dates (rules 4, 6, 7 and 8); empty when nothing is known."""
 
     configured: Evidence | None = None
+    stated_format: Evidence | None = None
     other_dates: Evidence | None = None
     zones: Evidence | None = None
     country: Evidence | None = None
@@ -55,6 +61,7 @@ class DateContext:
             configured=Evidence(date_order, f"the date_order configured for {who or 'this provider'}")
             if date_order
             else None,
+            stated_format=_stated_format(text),
             other_dates=_other_dates(text),
             zones=_zones_named(text),
             country=_country(sender),
@@ -78,6 +85,14 @@ def _other_dates(text: str) -> Evidence | None:
         if b > 12 >= a:
             return Evidence(MONTH_FIRST, f"another date in this email, {match[0]}, is month first")
     return None
+
+
+def _stated_format(text: str) -> Evidence | None:
+    match = _FORMAT.search(text)
+    if match is None:
+        return None
+    order = DAY_FIRST if match[1].lower() == "dd" else MONTH_FIRST
+    return Evidence(order, f"the email states the format {match[0]}")
 
 
 def _zones_named(text: str) -> Evidence | None:
@@ -112,6 +127,7 @@ def decide(match: re.Match[str], zone_name: str | None, context: DateContext) ->
         return Decision(DAY_FIRST, "day and month are the same", False)
     for evidence in (
         context.configured,
+        context.stated_format,
         zone_evidence(zone_name),
         context.other_dates,
         context.zones,
@@ -119,6 +135,8 @@ def decide(match: re.Match[str], zone_name: str | None, context: DateContext) ->
     ):
         if evidence is not None:
             return Decision(evidence.order, evidence.reason, True)
+    if (zone_name or "").upper() in _UNIVERSAL:
+        return Decision(DAY_FIRST, f"written in {zone_name}: day first, as carriers outside the US write", True)
     return Decision(MONTH_FIRST, "no evidence in the email: month first, the US convention", True)
 
 

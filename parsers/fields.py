@@ -191,12 +191,14 @@ def html_tables(msg: email.message.Message) -> Iterator[LabelledValue]:
 
 
 def read_notice_text(msg: email.message.Message, subject: str) -> NoticeText:
-    """Read an email once into its searchable text and labelled values (text lines first, then tables).
+    """Read an email once into its searchable text and labelled values (tables first, then text lines).
 
-    The text is parsers.email.message_text: the subject, then every text part, HTML as text.
+    The text is parsers.email.message_text: the subject, then every text part, HTML as text. A table
+    row says exactly which cell is the value (a cell of several lines is one value), while the same
+    row flattened to text ("Impacted Services : A" then "B" on its own line) does not: tables win.
     """
     text = message_text(msg)
-    values = [*labelled_lines(text), *html_tables(msg)]
+    values = [*html_tables(msg), *labelled_lines(text)]
     return NoticeText(subject=" ".join(subject.split()), text=text, values=values)
 
 

@@ -54,7 +54,8 @@ LABELS: dict[str, tuple[str, ...]] = {
         "Restoration Time", "Restore Time", "Time Restored", "Restored", "Restored At", "Restored On",
         "Resolved", "Resolved At", "Resolved On", "Resolution Time", "Time Resolved", "Time of Resolution",
         "Cleared", "Cleared At", "Clear Time", "Time Cleared", "Fault Cleared", "Fault Clear Time",
-        "Recovery Time", "Recovered At", "Service Up", "End Time", "End Date", "End Date Time", "End",
+        "Recovery Time", "Recovered At", "Service Up", "Event Clear Time", "Restoral Time",
+        "Resolved Date Time", "Resolution Date Time", "Cleared Date Time", "End Time", "End Date", "End Date Time", "End",
     ),
     "estimated_time_to_repair": (
         "Estimated Time to Restore", "Estimated Time to Repair", "Estimated Time to Restoration",
@@ -64,7 +65,8 @@ LABELS: dict[str, tuple[str, ...]] = {
         "Estimated Service Restoration", "Estimated Repair Time", "Estimated Repair", "Estimated Fix Time",
         "Estimated Clear Time", "Estimated Resolution", "Estimated Resolution Time", "Estimated Recovery",
         "Expected Restoration", "Expected Restoration Time", "Expected Resolution", "Expected Repair Time",
-        "Expected Time to Repair", "Expected Time to Restore", "ETR", "ETTR", "ERT",
+        "Expected Time to Repair", "Expected Time to Restore", "Estimated Restoral Time", "Estimated Restoral",
+        "ETR", "ETTR", "ERT",
     ),
     "summary": (
         "Description", "Summary", "Incident Description", "Incident Summary", "Outage Description",
