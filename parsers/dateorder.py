@@ -136,7 +136,8 @@ def decide(match: re.Match[str], zone_name: str | None, context: DateContext) ->
         if evidence is not None:
             return Decision(evidence.order, evidence.reason, True)
     if (zone_name or "").upper() in _UNIVERSAL:
-        return Decision(DAY_FIRST, f"written in {zone_name}: day first, as carriers outside the US write", True)
+        reason = f"written in {zone_name}: day first, as carriers outside the US write"
+        return Decision(DAY_FIRST, reason, True)
     return Decision(MONTH_FIRST, "no evidence in the email: month first, the US convention", True)
 
 

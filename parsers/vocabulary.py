@@ -55,7 +55,8 @@ LABELS: dict[str, tuple[str, ...]] = {
         "Resolved", "Resolved At", "Resolved On", "Resolution Time", "Time Resolved", "Time of Resolution",
         "Cleared", "Cleared At", "Clear Time", "Time Cleared", "Fault Cleared", "Fault Clear Time",
         "Recovery Time", "Recovered At", "Service Up", "Event Clear Time", "Restoral Time",
-        "Resolved Date Time", "Resolution Date Time", "Cleared Date Time", "End Time", "End Date", "End Date Time", "End",
+        "Resolved Date Time", "Resolution Date Time", "Cleared Date Time", "End Time", "End Date",
+        "End Date Time", "End",
     ),
     "estimated_time_to_repair": (
         "Estimated Time to Restore", "Estimated Time to Repair", "Estimated Time to Restoration",
@@ -65,7 +66,8 @@ LABELS: dict[str, tuple[str, ...]] = {
         "Estimated Service Restoration", "Estimated Repair Time", "Estimated Repair", "Estimated Fix Time",
         "Estimated Clear Time", "Estimated Resolution", "Estimated Resolution Time", "Estimated Recovery",
         "Expected Restoration", "Expected Restoration Time", "Expected Resolution", "Expected Repair Time",
-        "Expected Time to Repair", "Expected Time to Restore", "Estimated Restoral Time", "Estimated Restoral",
+        "Expected Time to Repair", "Expected Time to Restore", "Estimated Restoral Time",
+        "Estimated Restoral",
         "ETR", "ETTR", "ERT",
     ),
     "summary": (

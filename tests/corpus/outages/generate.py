@@ -83,7 +83,7 @@ class View:
         return f" - {self.step.subject_word}" if self.step.subject_word else ""
 
 
-# --- date formats ---------------------------------------------------------------------------------------------
+# --- date formats ---
 
 
 def us12(zone: Zone) -> Callable[[datetime], str]:
@@ -150,7 +150,7 @@ def slashed_unnamed(zone: Zone) -> Callable[[datetime], str]:
     return slashed_dmy(zone, named=False)
 
 
-# --- carrier styles: (sender, subject, body) -------------------------------------------------------------------
+# --- carrier styles: (sender, subject, body) ---
 
 Rendered = tuple[str, str, str, str]  # sender, subject, text/plain body or "", text/html body or ""
 
@@ -174,7 +174,8 @@ def zayo(v: View) -> Rendered:
     if v.circuits:
         body += "Impacted Circuits:\n" + circuit_lines(v, "  ") + "\n"
     body += f"{v.step.note}\n\nZayo Network Control Center\n1-866-236-2824\n"
-    return "Zayo NCC <ncc@zayo.com>", f"Zayo Incident Notification - TTN-{v.ticket}{v.subject_tail()}", body, ""
+    subject = f"Zayo Incident Notification - TTN-{v.ticket}{v.subject_tail()}"
+    return "Zayo NCC <ncc@zayo.com>", subject, body, ""
 
 
 def html_table(rows: list[tuple[str, str | None]], intro: str, outro: str, separator: bool = False) -> str:
@@ -186,7 +187,7 @@ def html_table(rows: list[tuple[str, str | None]], intro: str, outro: str, separ
         cells.append(f'<tr><td style="font-weight:bold">{label}</td>{middle}<td>{value}</td></tr>')
     return (
         "<html><body>"
-        f"<p>{intro}</p><table border=\"1\" cellpadding=\"4\">{''.join(cells)}</table><p>{outro}</p>"
+        f'<p>{intro}</p><table border="1" cellpadding="4">{"".join(cells)}</table><p>{outro}</p>'
         "</body></html>"
     )
 
@@ -256,7 +257,8 @@ def colt(v: View) -> Rendered:
     if v.circuits:
         body += f"Circuit ID(s): {'; '.join(v.circuits)}\n"
     body += f"\n{v.step.note}\n\nKind regards,\nColt Service Operations Centre\n"
-    return "Colt NOC <noc@colt.net>", f"Colt Incident {v.ticket}: fault notification{v.subject_tail()}", body, ""
+    subject = f"Colt Incident {v.ticket}: fault notification{v.subject_tail()}"
+    return "Colt NOC <noc@colt.net>", subject, body, ""
 
 
 def eunetworks(v: View) -> Rendered:
@@ -440,7 +442,8 @@ def pccw(v: View) -> Rendered:
         ("Root Cause", v.life.summary),
     ]
     html = html_table(rows, "PCCW Global NOC - Fault Notification", v.step.note or "PCCW Global NOC")
-    return "PCCW Global NOC <noc@pccwglobal.com>", f"PCCW Global Fault TT{v.ticket}{v.subject_tail()}", "", html
+    subject = f"PCCW Global Fault TT{v.ticket}{v.subject_tail()}"
+    return "PCCW Global NOC <noc@pccwglobal.com>", subject, "", html
 
 
 Style = tuple[Callable[[View], Rendered], Callable[[Zone], Callable[[datetime], str]], str, str]
@@ -465,14 +468,14 @@ STYLES: dict[str, Style] = {
     "pccw": (pccw, slashed_unnamed, "pccw", "{}"),
 }
 
-# --- the lifecycles -----------------------------------------------------------------------------------------
+# --- the lifecycles ---
 
 EST, EDT, CST, CDT = Zone("EST", -5), Zone("EDT", -4), Zone("CST", -6), Zone("CDT", -5)
 CET, CEST, GMT, UTC_ = Zone("CET", 1), Zone("CEST", 2), Zone("GMT", 0), Zone("UTC", 0)
 JST, IST, SGT, HKT = Zone("JST", 9), Zone("IST", 5.5), Zone("SGT", 8), Zone("HKT", 8)
 AEDT, AEST = Zone("AEDT", 11), Zone("AEST", 10)
 S = Step
-I, ID, M, R, RP = "INVESTIGATING", "IDENTIFIED", "MONITORING", "RESOLVED", "REPORTED"
+INV, ID, M, R, RP = "INVESTIGATING", "IDENTIFIED", "MONITORING", "RESOLVED", "REPORTED"
 
 
 def at(value: str) -> datetime:
@@ -481,70 +484,73 @@ def at(value: str) -> datetime:
 
 LIFECYCLES: list[Lifecycle] = [
     Lifecycle("zayo", "0007710001", ["OGYX/200145//ZYO", "OGYX/200146//ZYO"], at("2026-02-10 13:05"), EST, [
-        S(15, I, "Open - Under Investigation", "Investigating"),
-        S(75, ID, "Open - Fault isolated", "Update", etr=420, note="A fiber cut has been isolated near Newark."),
+        S(15, INV, "Open - Under Investigation", "Investigating"),
+        S(75, ID, "Open - Fault isolated", "Update", etr=420, note="A fiber cut was isolated near Newark."),
         S(300, R, "Closed", "Resolved", end=290),
     ]),
     Lifecycle("zayo", "0007710002", ["OGYX/310007//ZYO"], at("2026-07-08 22:40"), EDT, [
         S(10, RP, "New", "New"),
-        S(60, ID, "Fiber cut located - splicing crew dispatched", "Update", start=False, etr=360, circuits=False),
-        S(200, ID, "Repair in progress", "Update", start=False, etr=480, note="ETR extended: splicing continues."),
+        S(60, ID, "Fiber cut located - splicing crew dispatched", "Update", start=False, etr=360,
+          circuits=False),
+        S(200, ID, "Repair in progress", "Update", start=False, etr=480,
+          note="ETR extended: splicing continues."),
         S(400, R, "Resolved", "Resolved", end=390),
     ], summary="Third-party construction damaged a fiber bundle."),
     Lifecycle("lumen", "27110456", ["441234567", "441234568", "441234569"], at("2026-03-04 09:12"), GMT, [
-        S(20, I, "Investigating"),
+        S(20, INV, "Investigating"),
         S(90, ID, "Cause Identified", etr=300),
         S(280, M, "Service Restored - Monitoring", end=265),
         S(600, R, "Closed", start=False, circuits=False),
     ]),
     Lifecycle("lumen", "27118890", ["447700101"], at("2026-11-06 17:30"), GMT, [
         S(5, RP, "Reported"),
-        S(45, I, "Under investigation"),
+        S(45, INV, "Under investigation"),
         S(180, R, "Resolved", note="No further updates will be sent for this event."),
     ]),
     Lifecycle("cogent", "0456789", ["1-300012345", "1-300012346"], at("2026-01-07 14:20"), EST, [
-        S(10, I, "We are investigating a loss of service on the circuits below."),
+        S(10, INV, "We are investigating a loss of service on the circuits below."),
         S(95, ID, "A fiber cut has been identified; repair crews are on site.", etr=330),
         S(320, M, "Service has been restored and we are monitoring.", end=310),
         S(500, R, None, "Closed", start=False, circuits=False),
     ]),
     Lifecycle("cogent", "0457001", ["1-300099881"], at("2026-08-11 03:50"), EDT, [
-        S(15, I, "Our engineers are troubleshooting the issue."),
+        S(15, INV, "Our engineers are troubleshooting the issue."),
         S(120, R, "The fault has been cleared and service is back to normal.", end=110, circuits=False),
     ]),
     Lifecycle("gtt", "7834512", ["GTT-ETH-10021", "GTT-ETH-10022"], at("2026-04-09 06:00"), UTC_, [
-        S(10, I, "Open"),
+        S(10, INV, "Open"),
         S(50, ID, "Open - Fault isolated", etr=240),
         S(230, R, "Closed", end=215),
     ]),
     Lifecycle("gtt", "7839940", ["GTT-WAVE-3301"], at("2026-12-02 21:15"), UTC_, [
-        S(20, I, "Open - under investigation"),
-        S(100, I, "In progress", etr=300),
+        S(20, INV, "Open - under investigation"),
+        S(100, INV, "In progress", etr=300),
         S(250, ID, "Fault localised, repair under way", start=False, etr=420),
         S(430, R, "Resolved - service restored", end=410),
     ]),
-    Lifecycle("colt", "C-20260205-0042", ["LON/LON/LE-123456", "LON/PAR/IP-884412"], at("2026-02-05 07:30"), CET, [
-        S(10, I, "Under investigation"),
+    Lifecycle("colt", "C-20260205-0042", ["LON/LON/LE-123456", "LON/PAR/IP-884412"], at("2026-02-05 07:30"),
+              CET, [
+        S(10, INV, "Under investigation"),
         S(80, ID, "Root cause identified", etr=260),
         S(250, R, "Cleared", end=240),
     ]),
     Lifecycle("colt", "C-20260609-0117", ["FRA/FRA/LE-551200"], at("2026-06-09 11:45"), CEST, [
         S(15, RP, "New"),
-        S(60, I, "Investigation in progress", etr=240, circuits=False),
+        S(60, INV, "Investigation in progress", etr=240, circuits=False),
         S(200, R, "Closed"),
     ]),
     Lifecycle("eunetworks", "EUN-F-40021", ["EUN-WAV-0012", "EUN-WAV-0013"], at("2026-03-06 08:10"), CET, [
-        S(12, I, "Open - Investigating"),
+        S(12, INV, "Open - Investigating"),
         S(70, ID, "Open - Fault located", etr=300),
         S(290, R, "Restored", end=280),
     ]),
     Lifecycle("eunetworks", "EUN-F-40388", ["EUN-DF-7710"], at("2026-09-03 16:25"), CEST, [
-        S(10, I, "Open"),
+        S(10, INV, "Open"),
         S(140, M, "Temporary fix in place - monitoring", etr=600),
         S(700, R, "Resolved", end=650),
     ]),
     Lifecycle("telekom", "4410021", ["DTGC-FRA-00412", "DTGC-FRA-00413"], at("2026-02-11 10:00"), UTC_, [
-        S(20, I, "in progress"),
+        S(20, INV, "in progress"),
         S(120, ID, "cause identified - cable damage", etr=360),
         S(340, R, "closed", end=330),
     ]),
@@ -553,27 +559,27 @@ LIFECYCLES: list[Lifecycle] = [
         S(90, R, "service restored", end=75),
     ]),
     Lifecycle("ntt", "20260309-0031", ["NTT-IP-50311", "NTT-IP-50312"], at("2026-03-09 14:05"), JST, [
-        S(20, I, "Investigating"),
+        S(20, INV, "Investigating"),
         S(150, ID, "Root cause found - submarine cable fault", etr=900),
         S(880, R, "Recovered", end=860),
     ]),
     Lifecycle("ntt", "20260512-0007", ["NTT-IP-61020"], at("2026-05-12 01:00"), JST, [
-        S(10, I, "Under analysis"),
+        S(10, INV, "Under analysis"),
         S(60, None, None, start=False, etr=180, circuits=False),
         S(170, R, "Closed", end=160),
     ]),
     Lifecycle("tata", "TCL2026031000871", ["TCL-IPLC-2231", "TCL-IPLC-2232"], at("2026-03-10 13:20"), IST, [
-        S(10, I, "Open - Under Investigation"),
+        S(10, INV, "Open - Under Investigation"),
         S(70, ID, "Open - Fiber cut identified", etr=400),
         S(380, R, "Closed", end=370),
     ]),
     Lifecycle("tata", "TCL2026080400112", ["TCL-GVPN-7730"], at("2026-08-04 19:45"), IST, [
         S(15, RP, "New"),
-        S(50, I, "Work in progress"),
+        S(50, INV, "Work in progress"),
         S(160, R, "Resolved"),
     ]),
     Lifecycle("singtel", "SGI-2601-0088", ["SGT-IPL-4401", "SGT-IPL-4402"], at("2026-01-08 02:30"), SGT, [
-        S(10, I, "Investigating"),
+        S(10, INV, "Investigating"),
         S(90, ID, "Identified", etr=300),
         S(280, R, "Resolved", end=270),
     ]),
@@ -583,43 +589,43 @@ LIFECYCLES: list[Lifecycle] = [
         S(300, R, "Closed", end=250),
     ]),
     Lifecycle("hgc", "HGC-CS-880123", ["HGC-EPL-7781", "HGC-EPL-7782"], at("2026-04-07 03:15"), HKT, [
-        S(10, I, "Under Investigation"),
+        S(10, INV, "Under Investigation"),
         S(60, ID, "Fault isolated", etr=240),
         S(230, R, "Service Restored", end=220),
     ]),
     Lifecycle("hgc", "HGC-CS-880977", ["HGC-IPT-1202"], at("2026-11-11 15:40"), HKT, [
-        S(15, I, "Open"),
+        S(15, INV, "Open"),
         S(200, R, "Closed"),
     ]),
     Lifecycle("telstra", "TI-0305521", ["TI-IPVPN-3301", "TI-IPVPN-3302"], at("2026-03-02 14:05"), AEDT, [
-        S(15, I, "Investigating"),
+        S(15, INV, "Investigating"),
         S(120, ID, "Cause known - cable cut", etr=480),
         S(470, R, "Resolved", end=460),
     ], restoration_label_is_end=True),
     Lifecycle("telstra", "TI-0307740", ["TI-EPL-9001"], at("2026-07-06 22:00"), AEST, [
         S(10, RP, "Logged"),
-        S(90, I, "Being investigated", etr=300),
+        S(90, INV, "Being investigated", etr=300),
         S(260, R, "Restored", end=250),
     ]),
-    Lifecycle("verizon", "VZ26020301", ["VZB/IP/12345", "VZB/IP/12346", "VZB/ETH/55120"], at("2026-02-03 13:15"),
-              EST, [
-        S(20, I, "Open - Investigating"),
+    Lifecycle("verizon", "VZ26020301", ["VZB/IP/12345", "VZB/IP/12346", "VZB/ETH/55120"],
+              at("2026-02-03 13:15"), EST, [
+        S(20, INV, "Open - Investigating"),
         S(100, ID, "Open - Cause Identified", etr=360),
         S(340, R, "Closed", end=330),
     ]),
     Lifecycle("verizon", "VZ26061077", ["VZB/ETH/61001"], at("2026-06-10 18:30"), EDT, [
         S(10, RP, "New"),
-        S(70, I, "Acknowledged", etr=240),
+        S(70, INV, "Acknowledged", etr=240),
         S(240, M, "Restored - monitoring", end=230),
         S(480, R, "Closed", start=False),
     ]),
     Lifecycle("vodafone", "2602090044", ["VFCS-ETH-9001", "VFCS-ETH-9002"], at("2026-02-09 11:00"), GMT, [
-        S(10, I, "Under investigation"),
+        S(10, INV, "Under investigation"),
         S(90, ID, "Fault located", etr=300),
         S(280, R, "Service back to normal", end=270),
     ]),
     Lifecycle("vodafone", "2612010019", ["VFCS-IPT-1200"], at("2026-12-01 08:20"), GMT, [
-        S(10, I, "Open"),
+        S(10, INV, "Open"),
         S(50, ID, "Open - engineer dispatched", etr=200),
         S(190, R, "Resolved"),
     ]),
@@ -633,17 +639,17 @@ LIFECYCLES: list[Lifecycle] = [
         S(150, R, None, "Closed", start=False),
     ]),
     Lifecycle("sparkle", "TT2026030300091", ["SPK-10G-0001", "SPK-10G-0002"], at("2026-03-03 05:00"), UTC_, [
-        S(10, I, "Open - under investigation"),
+        S(10, INV, "Open - under investigation"),
         S(60, ID, "Open - Fault isolated", etr=180),
         S(170, R, "Closed", end=165),
     ]),
     Lifecycle("sparkle", "TT2026100500210", ["SPK-IPT-7001"], at("2026-10-05 12:00"), UTC_, [
-        S(15, I, "Open"),
-        S(120, I, "Open - fault not yet located", etr=300),
+        S(15, INV, "Open"),
+        S(120, INV, "Open - fault not yet located", etr=300),
         S(290, R, "Cleared", end=280),
     ]),
     Lifecycle("pccw", "20260212-3301", ["PCCW-EPL-3321", "PCCW-EPL-3322"], at("2026-02-12 01:30"), GMT, [
-        S(10, I, "Open - Under investigation"),
+        S(10, INV, "Open - Under investigation"),
         S(70, ID, "Open - Fault isolated", etr=240),
         S(230, R, "Closed", end=225),
     ]),
@@ -654,7 +660,7 @@ LIFECYCLES: list[Lifecycle] = [
 ]  # fmt: skip
 
 
-# --- writing ------------------------------------------------------------------------------------------------
+# --- writing ---
 
 
 def view_of(life: Lifecycle, step: Step, number: int) -> View:
