@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from parsers.vocabulary import COUNTRY_DATE_ORDER, DAY_FIRST, MONTH_FIRST, ZONE_DATE_ORDER
 
@@ -54,10 +55,19 @@ class DateContext:
     other_dates: Evidence | None = None
     zones: Evidence | None = None
     country: Evidence | None = None
+    sent: datetime | None = None  # the email's date, for a time written without a date
 
     @classmethod
-    def of_email(cls, text: str, sender: str, date_order: str | None = None, who: str = "") -> DateContext:
+    def of_email(
+        cls,
+        text: str,
+        sender: str,
+        date_order: str | None = None,
+        who: str = "",
+        sent: datetime | None = None,
+    ) -> DateContext:
         return cls(
+            sent=sent,
             configured=Evidence(date_order, f"the date_order configured for {who or 'this provider'}")
             if date_order
             else None,

@@ -14,7 +14,7 @@ from datetime import datetime, tzinfo
 from typing import Any, Literal
 
 from parsers.dateorder import DateContext
-from parsers.fields import LabelledValue, NoticeText, split_ids
+from parsers.fields import LabelledValue, NoticeText, normalize_label, split_ids
 from parsers.times import FoundZone, read_datetime
 from parsers.vocabulary import LABELS, RESTORATION_LABEL_FIELDS
 
@@ -134,6 +134,7 @@ def _read_date(
             default_tz=default_tz,
             zone_hint=hint.name if hint else None,
             context=context,
+            forward=result.field == "estimated_time_to_repair",
         )
     except ValueError as exc:
         result.error = str(exc)
@@ -141,6 +142,30 @@ def _read_date(
     if reading is not None:
         result.value, result.zone = reading.value, reading.zone or (hint.name if hint else None)
         result.rule, result.warning = reading.rule, reading.warning
+
+
+_HAS_DATE = re.compile(
+    r"\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}|[A-Za-z]{3,}\.? \d{1,2}\b|\b\d{1,2}[ -][A-Za-z]{3,}"
+)
+_HAS_CLOCK = re.compile(r"\d{1,2}[:h]\d{2}|\d\s*[ap]\.?m\b|\d{4}\s*(hrs|z)\b", re.IGNORECASE)
+
+
+def _date_and_time(text: NoticeText, found: LabelledValue, source: str) -> tuple[str, str]:
+    """A date and its time under two labels ("Start Date: 05/03/2026", "Start Time: 14:05 UTC") joined."""
+    words = normalize_label(found.label).split()
+    pairs = (
+        ("time", "date", not _HAS_DATE.search(found.value)),
+        ("date", "time", not _HAS_CLOCK.search(found.value)),
+    )
+    for have, want, missing in pairs:
+        if missing and have in words:
+            sibling = text.find([" ".join(want if w == have else w for w in words)])
+            if sibling is not None and sibling is not found and sibling.value:
+                joined = (
+                    f"{sibling.value} {found.value}" if want == "date" else f"{found.value} {sibling.value}"
+                )
+                return joined, f"{source} with label {sibling.label!r}"
+    return found.value, source
 
 
 def extract_field(
@@ -167,6 +192,8 @@ def extract_field(
         result.source = f"label {value.label!r} ({value.where})"
         result.raw = value.value if name != "summary" else value.full_text
         zone_hint = value.zone_hint
+        if name in DATE_FIELDS:
+            result.raw, result.source = _date_and_time(text, value, result.source)
     if not result.raw:
         return result
     if name in DATE_FIELDS:

@@ -87,7 +87,7 @@ def date_context(
     text: NoticeText, meta: EmailMeta, provider: str, date_orders: dict[str, str]
 ) -> DateContext:
     """The email's evidence for ambiguous dates, with the provider's configured date_order."""
-    return DateContext.of_email(text.text, meta.sender, date_orders.get(provider), provider)
+    return DateContext.of_email(text.text, meta.sender, date_orders.get(provider), provider, meta.received)
 
 
 def notice_from_fields(

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil import parser as dateutil_parser
 
 from parsers.dateorder import NUMERIC_DATE, DateContext, Decision, decide, to_iso
-from parsers.vocabulary import ZONE_OFFSETS, ZONE_REGIONS
+from parsers.vocabulary import ZONE_NAMES, ZONE_OFFSETS, ZONE_REGIONS
 
 
 def _fixed(hours: float, name: str) -> timezone:
@@ -39,6 +39,11 @@ _BARE_OFFSET = re.compile(r"(?<=\s)(?P<sign>[+-])(?P<h>\d{2}):?(?P<m>\d{2})\b")
 _ABBREVIATION = re.compile(
     r"\b(" + "|".join(sorted((a for a in ABBREVIATIONS if a != "Z"), key=len, reverse=True)) + r")\b"
 )
+_ZONE_NAME = re.compile(
+    r"\b(" + "|".join(sorted(map(re.escape, ZONE_NAMES), key=len, reverse=True)) + r")(?:\s+time)?\b",
+    re.IGNORECASE,
+)
+_ZONE_NAME_KEYS = {name.casefold(): abbreviation for name, abbreviation in ZONE_NAMES.items()}
 _ZULU = re.compile(r"(?<=\d)Z\b")
 _IANA = re.compile(r"\b[A-Z][A-Za-z]+/[A-Za-z_]+(?:/[A-Za-z_]+)?\b")
 
@@ -73,6 +78,10 @@ def find_timezone(value: str) -> FoundZone | None:
     match = _ABBREVIATION.search(value)
     if match:
         return FoundZone(ABBREVIATIONS[match[1]], match[1], _without(value, match))
+    match = _ZONE_NAME.search(value)
+    if match:
+        abbreviation = _ZONE_NAME_KEYS[match[1].casefold()]
+        return FoundZone(ABBREVIATIONS[abbreviation], abbreviation, _without(value, match))
     match = _ZULU.search(value)
     if match:
         return FoundZone(UTC, "Z", _without(value, match))
@@ -108,7 +117,11 @@ def is_stated(value: str | None) -> bool:
     return bool(value) and any(ch.isdigit() for ch in value)
 
 
-def _parse_naive_or_aware(text: str, original: str, formats: Sequence[str]) -> datetime:
+def _parse_naive_or_aware(
+    text: str, original: str, formats: Sequence[str], time_only: bool = False
+) -> datetime:
+    """The date and time of ``text``; with ``time_only``, a bare clock time ("18:00") comes back on
+    the year-1 placeholder date for the caller to place."""
     if formats:
         for fmt in formats:
             for candidate in (original, text):  # the format may itself read the zone (%z, %Z)
@@ -129,7 +142,7 @@ def _parse_naive_or_aware(text: str, original: str, formats: Sequence[str]) -> d
                 parsed = dateutil_parser.parse(text, default=_NO_DATE, fuzzy=fuzzy, ignoretz=True)
             except (ValueError, OverflowError):
                 continue
-            if parsed.year != _NO_DATE.year:
+            if parsed.year != _NO_DATE.year or (time_only and _CLOCK_TIME.search(text)):
                 return parsed
     raise ValueError(f"{original!r} is not a date and time this parser can read")
 
@@ -149,9 +162,39 @@ _MERIDIEM = re.compile(r"\b([ap])\.\s?m\.?(?=\W|$)", re.IGNORECASE)
 _CLOCK = re.compile(r"\b([01]\d|2[0-3]):?h?([0-5]\d)\s*(Z|hrs?\b|h\b)(?!\w)", re.IGNORECASE)
 
 
+_CLOCK_TIME = re.compile(r"\d{1,2}:\d{2}|\d\s*[AP]M\b", re.IGNORECASE)
+_PARENTHESIS = re.compile(r"\s*[(\[]([^()\[\]]*)[)\]]")
+
+
 def _tidy(value: str) -> str:
     text = _MERIDIEM.sub(lambda m: f"{m[1].upper()}M", " ".join(value.split()).rstrip("."))
-    return _CLOCK.sub(lambda m: f"{m[1]}:{m[2]}{'Z' if m[3] in 'Zz' else ''}", text)
+    return _first_reading(_CLOCK.sub(lambda m: f"{m[1]}:{m[2]}{'Z' if m[3] in 'Zz' else ''}", text))
+
+
+def _first_reading(text: str) -> str:
+    """The first of two renderings of one time: "14:05 EST (19:05 UTC)", "14:05 CET / 13:05 UTC"."""
+    if not _CLOCK_TIME.search(text):
+        return text
+
+    def drop(match: re.Match[str]) -> str:
+        found = find_timezone(match[1])  # "(UTC+01:00)" is a zone, not a second time
+        return "" if _CLOCK_TIME.search(found.rest if found else match[1]) else match[0]
+
+    text = _PARENTHESIS.sub(drop, text)
+    head, separator, tail = text.partition(" / ")
+    return head if separator and _CLOCK_TIME.search(head) and _CLOCK_TIME.search(tail) else text
+
+
+def _on_the_email_date(parsed: datetime, zone: tzinfo, sent: datetime, forward: bool) -> datetime:
+    """A time without a date ("ETR: 18:00 UTC") on the day the email was sent, in the value's zone: the
+    next such time after it for an estimate (``forward``), the last one before it for a start or end."""
+    local = sent.astimezone(zone)
+    candidate = datetime.combine(local.date(), parsed.time(), zone)
+    if forward and candidate < sent - timedelta(hours=1):
+        candidate += timedelta(days=1)
+    elif not forward and candidate > sent + timedelta(hours=1):
+        candidate -= timedelta(days=1)
+    return candidate
 
 
 def _numeric_date(text: str, zone_name: str | None, context: DateContext) -> tuple[str, Decision | None]:
@@ -170,28 +213,30 @@ def read_datetime(
     default_tz: tzinfo | None = None,
     zone_hint: str | None = None,
     context: DateContext | None = None,
+    forward: bool = False,
 ) -> DateReading | None:
     """Read a date as written in a notice; None when it states none. ``zone_hint`` is the name of the
     zone the label gives (it counts as evidence for the date order), ``context`` the email's evidence.
-    Raises ValueError when the value has digits but is no date."""
+    A time without a date is placed on the email's date (``context.sent``): after it when ``forward``
+    (an estimate), before it otherwise. Raises ValueError when the value has digits but is no date."""
     if value is None or not is_stated(value):
         return None
     original = _tidy(value)
     found = find_timezone(original)
     text = found.rest if found else original
-    decision = None
+    decision, context = None, context or DateContext()
     if not formats:
         zone_name = found.name if found else zone_hint
-        text, decision = _numeric_date(text, zone_name, context or DateContext())
-    parsed = _parse_naive_or_aware(text, original, formats)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=found.zone if found else default_tz or UTC)
-    warning = None
-    if decision is not None and decision.ambiguous:
-        warning = f"{value.strip()!r} read as {parsed.date().isoformat()}: {decision.rule}"
-    return DateReading(
-        parsed.astimezone(UTC), found.name if found else None, decision.rule if decision else None, warning
-    )
+        text, decision = _numeric_date(text, zone_name, context)
+    parsed = _parse_naive_or_aware(text, original, formats, time_only=context.sent is not None)
+    zone = parsed.tzinfo or (found.zone if found else default_tz or UTC)
+    rule, warning = (decision.rule, decision.ambiguous) if decision else (None, False)
+    if parsed.year == _NO_DATE.year and context.sent is not None:
+        parsed = _on_the_email_date(parsed.replace(tzinfo=None), zone, context.sent, forward)
+        rule, warning = "no date: the email's date", True
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+    note = f"{value.strip()!r} read as {parsed.date().isoformat()}: {rule}" if warning else None
+    return DateReading(parsed.astimezone(UTC), found.name if found else None, rule, note)
 
 
 def parse_datetime_zone(

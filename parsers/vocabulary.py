@@ -99,7 +99,8 @@ RESTORATION_LABEL_FIELDS = ("estimated_time_to_repair",)
 OUTAGE_STATUS_WORDING: dict[str, str] = {
     r"\b(resolved|closed|cleared|clear|completed|fixed|finished|solved)\b|repair complete": "RESOLVED",
     r"back to normal|normal service (has )?resumed|service (is )?(back )?up\b|fully operational": "RESOLVED",
-    r"monitor|observ|stabili[sz]ed|temporar(y|ily)|workaround|re-?routed": "MONITORING",
+    r"monitor|observ|stabili[sz]ed|temporar(y|ily)|workaround|re-?routed|"
+    r"partial(ly)? (restored|restoration)": "MONITORING",
     r"restored|restoration complete|service back|back in service|recovered|up and running": "RESOLVED",
     r"identified|isolated|locali[sz]ed|located|root cause|cause (found|known|determined)|fault found|"
     r"repair(ing|s)? (under ?way|in progress|ongoing|started)|being repaired|splic|dispatched|"
@@ -143,6 +144,22 @@ ZONE_OFFSETS: dict[str, float] = {
     "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
     "AKST": -9, "AKDT": -8, "HST": -10, "AST": -4, "ADT": -3, "NST": -3.5, "NDT": -2.5, "BRT": -3,
     "ART": -3,
+}  # fmt: skip
+# Zones written out, as some notices do ("2:05 PM Eastern Time"), and the abbreviation each stands for.
+# Longest first when matched, so "Central European Summer Time" is not read as "Central European Time".
+ZONE_NAMES: dict[str, str] = {
+    "Coordinated Universal Time": "UTC", "Greenwich Mean Time": "GMT", "British Summer Time": "BST",
+    "Central European Summer Time": "CEST", "Central European Time": "CET",
+    "Eastern European Summer Time": "EEST", "Eastern European Time": "EET",
+    "Western European Summer Time": "WEST", "Western European Time": "WET",
+    "Eastern Standard Time": "EST", "Eastern Daylight Time": "EDT", "Eastern Time": "ET", "Eastern": "ET",
+    "Central Standard Time": "CST", "Central Daylight Time": "CDT", "Central Time": "CT",
+    "Mountain Standard Time": "MST", "Mountain Daylight Time": "MDT", "Mountain Time": "MT",
+    "Pacific Standard Time": "PST", "Pacific Daylight Time": "PDT", "Pacific Time": "PT", "Pacific": "PT",
+    "India Standard Time": "IST", "Singapore Standard Time": "SGT", "Singapore Time": "SGT",
+    "Hong Kong Time": "HKT", "Japan Standard Time": "JST", "Korea Standard Time": "KST",
+    "Australian Eastern Standard Time": "AEST", "Australian Eastern Daylight Time": "AEDT",
+    "Moscow Time": "MSK",
 }  # fmt: skip
 # Bare US zone letters say nothing about daylight saving, so they follow the region's rules.
 ZONE_REGIONS: dict[str, str] = {
