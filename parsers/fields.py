@@ -34,6 +34,12 @@ _LABEL_LINE = re.compile(
     r"(?:[\s*]*[:\uff1a]|\s*(?:\.{3,}|\u2026+)[.\u2026\s]*[:\uff1a]?)\s*(?P<value>.*)$"
 )
 _MAX_LABEL_WORDS = 6
+# Fixed-width notices: a label, a tab or a wide gap, the value ("Ticket Number      4711"); read after
+# the lines with a colon or dot leaders, so it only answers for labels those do not have.
+_GAP_LINE = re.compile(
+    r"^[\s>*\u2022-]*(?P<label>[^\W\d_](?:[^\t:\s]| (?! ))*?)(?:\t+|\s{2,})(?P<value>\S.*)$"
+)
+_DESCRIPTION = re.compile(r"\s*\([^()]*\)")
 _PARENTHESES = re.compile(r"[(\[]([^()\[\]]+)[)\]]")
 _PARENTHESES_WITH = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 _TRAILING_ZONE = re.compile(r"(?<=\s)(" + "|".join(ABBREVIATIONS) + r")\s*$")
@@ -151,6 +157,14 @@ def labelled_lines(text: str) -> Iterator[LabelledValue]:
         yield LabelledValue(clean_label(match["label"]), value.strip(" *"), tuple(following), "text")
 
 
+def gap_lines(text: str) -> Iterator[LabelledValue]:
+    """Every "Label<tab or wide gap>value" line of a text (no colon, no dot leaders)."""
+    for line in text.splitlines():
+        match = _GAP_LINE.match(line)
+        if match and len(match["label"].split()) <= _MAX_LABEL_WORDS:
+            yield LabelledValue(clean_label(match["label"]), match["value"].strip(), (), "text, no colon")
+
+
 def _cell_lines(cell: Tag) -> list[str]:
     return [" ".join(line.split()) for line in cell.get_text("\n").splitlines() if line.strip()]
 
@@ -198,20 +212,28 @@ def read_notice_text(msg: email.message.Message, subject: str) -> NoticeText:
     row flattened to text ("Impacted Services : A" then "B" on its own line) does not: tables win.
     """
     text = message_text(msg)
-    values = [*html_tables(msg), *labelled_lines(text)]
+    values = [*html_tables(msg), *labelled_lines(text), *gap_lines(text)]
     return NoticeText(subject=" ".join(subject.split()), text=text, values=values)
+
+
+def _without_description(item: str) -> str:
+    short = _DESCRIPTION.sub("", item).strip()
+    item = short if short != item and any(c.isdigit() for c in short) else item
+    head, separator, _ = item.partition(" - ")
+    return head if separator and len(head.split()) == 1 and any(c.isdigit() for c in head) else item
 
 
 def split_ids(lines: Iterable[str]) -> list[str]:
     """Circuit ids from the lines of a value: one per line or separated by , ; | tabs or wide gaps.
 
     An item with single spaces is split on them only when every word has a digit ("1-300 1-301" is two
-    ids, "10G Wave 1234" is one).
+    ids, "10G Wave 1234" is one). A description after the id is left out: "OGYX/1//ZYO (Chicago - Dallas)"
+    and "LE-123456 - London to Paris" are the ids before it.
     """
     ids: list[str] = []
     for line in lines:
         for item in _ITEM_SEPARATORS.split(_BULLET.sub("", line)):
-            item = item.strip().strip(".")
+            item = _without_description(item.strip().strip("."))
             words = item.split()
             for circuit in (
                 words if len(words) > 1 and all(any(c.isdigit() for c in w) for w in words) else [item]
