@@ -112,7 +112,7 @@ def test_a_time_without_a_date_is_placed_on_the_emails_date_and_warned() -> None
         read_datetime("within 4 hours", context=context, forward=True)
 
 
-# --- labels --------------------------------------------------------------------------------------------------
+# --- labels ---
 
 
 def test_dot_leaders_with_and_without_colon() -> None:
@@ -174,7 +174,7 @@ def test_circuit_ids_without_their_description() -> None:
     ]
 
 
-# --- status wording ------------------------------------------------------------------------------------------
+# --- status wording ---
 
 
 @pytest.mark.parametrize(
