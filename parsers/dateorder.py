@@ -7,16 +7,20 @@ The rule, in order (the first that applies decides, and says so):
 3. both parts equal: nothing to decide;
 4. the provider's ``date_order`` in the config ("DMY" or "MDY"), or a declarative definition's;
 5. the format the email states ("... GMT (dd/mm/yyyy)");
-6. the zone named with the value or in its label: US zones month first, the other named zones of
+6. the email's own date: a notice speaks of days around the day it is sent, so when exactly one
+   reading lies within 14 days of the email's Date that one is meant (the two readings of an
+   ambiguous date are at least four weeks apart);
+7. the zone named with the value or in its label: US zones month first, the other named zones of
    parsers.vocabulary.ZONE_DATE_ORDER day first;
-7. the other slashed dates of the same email, when one of them has a part over 12;
-8. the zones named elsewhere in the email, when they all point the same way;
-9. the sender's country domain (.de, .co.uk day first; .us month first);
-10. a date written in UTC/GMT is day first: carriers that write slashed dates in UTC/GMT are European
-    or Asian (Colt, PCCW, Sparkle...), US carriers name their own zone (EST, CDT...);
-11. else month first (the US convention, which dateutil also assumes), as a last resort.
+8. the other slashed dates of the same email, when one of them has a part over 12;
+9. the zones named elsewhere in the email, when they all point the same way;
+10. the sender's country domain (.de, .co.uk day first; .us month first);
+11. a date written in UTC/GMT is day first: most carriers that write slashed dates in UTC/GMT are
+    European or Asian (Colt, PCCW), US carriers mostly name their own zone (EST, CDT...); not all
+    (Sparkle writes month first in UTC), which is why rule 6 comes first;
+12. else month first (the US convention, which dateutil also assumes), as a last resort.
 
-Rules 4-11 decide an ambiguous date: the reading carries a warning naming the rule, which the parsers
+Rules 4-12 decide an ambiguous date: the reading carries a warning naming the rule, which the parsers
 put in the notice and the log — an ambiguous date is never read silently.
 """
 
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from parsers.vocabulary import COUNTRY_DATE_ORDER, DAY_FIRST, MONTH_FIRST, ZONE_DATE_ORDER
 
@@ -32,6 +36,7 @@ from parsers.vocabulary import COUNTRY_DATE_ORDER, DAY_FIRST, MONTH_FIRST, ZONE_
 NUMERIC_DATE = re.compile(
     r"(?<![\w./-])(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})(?![\w/-]|\.\d)"
 )
+NEAR_DAYS = 14
 _WORDS = {DAY_FIRST: "day first", MONTH_FIRST: "month first"}
 _FORMAT = re.compile(r"\b(dd|mm)[/.-](?:mm|dd)[/.-]y{2,4}\b", re.IGNORECASE)
 _UNIVERSAL = frozenset({"UTC", "GMT", "UT", "Z"})
@@ -120,6 +125,19 @@ def _country(sender: str) -> Evidence | None:
     return Evidence(order, f"the sender's country domain .{tld} writes {_WORDS[order]}") if order else None
 
 
+def _near_the_email(match: re.Match[str], sent: datetime | None) -> Evidence | None:
+    if sent is None:
+        return None
+    near = [
+        order
+        for order in (DAY_FIRST, MONTH_FIRST)
+        if abs((date.fromisoformat(to_iso(match, order)) - sent.date()).days) <= NEAR_DAYS
+    ]
+    if len(near) != 1:
+        return None
+    return Evidence(near[0], f"only read {_WORDS[near[0]]} is it within {NEAR_DAYS} days of the email's date")
+
+
 def zone_evidence(zone_name: str | None) -> Evidence | None:
     order = ZONE_DATE_ORDER.get((zone_name or "").upper())
     return Evidence(order, f"zone {zone_name} writes {_WORDS[order]}") if order else None
@@ -138,6 +156,7 @@ def decide(match: re.Match[str], zone_name: str | None, context: DateContext) ->
     for evidence in (
         context.configured,
         context.stated_format,
+        _near_the_email(match, context.sent),
         zone_evidence(zone_name),
         context.other_dates,
         context.zones,

@@ -73,6 +73,16 @@ def test_email_wide_evidence_decides_an_ambiguous_date(text, sender, configured,
     assert rule in reading.warning
 
 
+def test_the_reading_near_the_emails_date_is_meant() -> None:
+    sent = at(2026, 5, 3, 9)
+    reading = read_datetime("05/03/2026 08:00 UTC", context=DateContext(sent=sent))
+    assert reading.value == at(2026, 5, 3, 8)  # not 5 March: the email was sent on 3 May
+    assert "within 14 days of the email's date" in reading.warning
+    # a date far from the email (an RFO weeks later) is left to the other rules
+    late = read_datetime("05/03/2026 08:00 CET", context=DateContext(sent=at(2026, 8, 1)))
+    assert late.rule == "zone CET writes day first"
+
+
 def test_a_zone_in_the_label_is_evidence_too() -> None:
     reading = read_datetime("05/03/2026 14:00", zone_hint="IST")  # the zone itself is the caller's default_tz
     assert (reading.value, reading.rule) == (at(2026, 3, 5, 14), "zone IST writes day first")
@@ -216,8 +226,8 @@ def test_a_restoration_time_on_a_resolved_notice_is_the_end() -> None:
 
 def test_a_rule_that_decided_is_in_the_notice_and_the_log(caplog) -> None:
     with caplog.at_level(logging.WARNING, logger="parsers"):
-        notice = outage("Ticket: 1\nStart: 05/03/2026 14:00 CET\n", subject="Incident 1")
-    assert notice.warnings == ["start: '05/03/2026 14:00 CET' read as 2026-03-05: zone CET writes day first"]
+        notice = outage("Ticket: 1\nStart: 05/07/2026 14:00 CET\n", subject="Incident 1")
+    assert notice.warnings == ["start: '05/07/2026 14:00 CET' read as 2026-07-05: zone CET writes day first"]
     assert "zone CET writes day first" in caplog.text and "<test@example.net>" in caplog.text
 
 
