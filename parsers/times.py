@@ -142,7 +142,7 @@ def _parse_naive_or_aware(
                 parsed = dateutil_parser.parse(text, default=_NO_DATE, fuzzy=fuzzy, ignoretz=True)
             except (ValueError, OverflowError):
                 continue
-            if parsed.year != _NO_DATE.year or (time_only and _CLOCK_TIME.search(text)):
+            if parsed.year != _NO_DATE.year or (time_only and _CLOCK_TIME.search(text)):  # placed later
                 return parsed
     raise ValueError(f"{original!r} is not a date and time this parser can read")
 
@@ -197,6 +197,45 @@ def _on_the_email_date(parsed: datetime, zone: tzinfo, sent: datetime, forward: 
     return candidate
 
 
+def _in_the_emails_year(parsed: datetime, zone: tzinfo, sent: datetime) -> datetime:
+    """A date without a year ("Mar 5 14:05 UTC") in the year that puts it nearest the email's date."""
+    candidates = [parsed.replace(year=sent.year + delta, tzinfo=zone) for delta in (-1, 0, 1)]
+    return min(candidates, key=lambda candidate: abs(candidate - sent))
+
+
+def _states_month_and_day(text: str) -> bool:
+    """Whether a value read on the year-1 placeholder states its month and day: read with two different
+    placeholders, a stated month and day come out the same."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            one = dateutil_parser.parse(text, default=_NO_DATE, fuzzy=True, ignoretz=True)
+            two = dateutil_parser.parse(text, default=datetime(4, 2, 2), fuzzy=True, ignoretz=True)
+        except (ValueError, OverflowError):
+            return False
+    return (one.month, one.day) == (two.month, two.day)
+
+
+_DURATION = re.compile(
+    r"^(?:approx\.?|approximately|about|around|within|in|up to|~)?\s*(?:\d+(?:\.\d+)?\s*(?:-|to)\s*)?"
+    r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>hours?|hrs?|h|minutes?|mins?)\b",
+    re.IGNORECASE,
+)
+
+
+def _duration_from_the_email(value: str, sent: datetime) -> DateReading | None:
+    """An estimate written as a duration ("ETR: 4 hours", "2-4 hrs"): the email's date plus the longest
+    duration it names."""
+    match = _DURATION.match(value.strip())
+    if match is None:
+        return None
+    hours = float(match["n"]) / (60 if match["unit"].lower().startswith("m") else 1)
+    rule = "a duration: counted from the email's date"
+    return DateReading(
+        (sent + timedelta(hours=hours)).astimezone(UTC), None, rule, f"{value.strip()!r}: {rule}"
+    )
+
+
 def _numeric_date(text: str, zone_name: str | None, context: DateContext) -> tuple[str, Decision | None]:
     """The text with its numeric date as yyyy-mm-dd, and the decision that read it (None: no such date)."""
     match = NUMERIC_DATE.search(text)
@@ -221,6 +260,10 @@ def read_datetime(
     (an estimate), before it otherwise. Raises ValueError when the value has digits but is no date."""
     if value is None or not is_stated(value):
         return None
+    if forward and context is not None and context.sent is not None:
+        duration = _duration_from_the_email(value, context.sent)
+        if duration is not None:
+            return duration
     original = _tidy(value)
     found = find_timezone(original)
     text = found.rest if found else original
@@ -232,8 +275,12 @@ def read_datetime(
     zone = parsed.tzinfo or (found.zone if found else default_tz or UTC)
     rule, warning = (decision.rule, decision.ambiguous) if decision else (None, False)
     if parsed.year == _NO_DATE.year and context.sent is not None:
-        parsed = _on_the_email_date(parsed.replace(tzinfo=None), zone, context.sent, forward)
-        rule, warning = "no date: the email's date", True
+        naive = parsed.replace(tzinfo=None)
+        if _states_month_and_day(text):
+            parsed, rule = _in_the_emails_year(naive, zone, context.sent), "no year: the email's year"
+        else:
+            parsed, rule = _on_the_email_date(naive, zone, context.sent, forward), "no date: the email's date"
+        warning = True
     parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
     note = f"{value.strip()!r} read as {parsed.date().isoformat()}: {rule}" if warning else None
     return DateReading(parsed.astimezone(UTC), found.name if found else None, rule, note)

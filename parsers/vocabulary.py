@@ -82,7 +82,8 @@ LABELS: dict[str, tuple[str, ...]] = {
         "Impacted Service IDs", "Services Affected", "Circuits Affected", "Services Impacted",
         "Circuits Impacted", "Affected Order IDs", "Order IDs", "Affected Customer Circuits",
         "Customer Circuits", "Customer Service IDs", "Your Circuits", "Your Services",
-        "Service References", "Affected Products", "Connection IDs", "Link IDs",
+        "Service References", "Affected Products", "Products Affected", "Product IDs", "Connection IDs",
+        "Link IDs",
     ),
 }  # fmt: skip
 
@@ -117,7 +118,8 @@ NEGATED_WORDING = r"\b(?:not|no longer|yet to be|pending|awaiting|until)\s+(?:(?
 OUTAGE_CUES = (
     r"\boutage|disturbance|\bincident|trouble ticket|service[- ]affecting|service impact|\bfault\b|"
     r"service (interruption|degradation|disruption|alert)|unplanned|network (event|issue)|"
-    r"loss of service|\bdegrad|\bdown\b|\bunavailab"
+    r"loss of (service|connectivity|signal|traffic)|\bdegrad|\bdown\b|\bunavailab|"
+    r"fib(er|re) (cut|break|damage)|\btrouble\b|\binvestigating\b|packet loss|unreachab"
 )
 # A planned maintenance also speaks of "outage" ("Planned Outage Work", "expected outage: 4 hours").
 MAINTENANCE_CUES = (

@@ -118,8 +118,17 @@ def test_a_time_without_a_date_is_placed_on_the_emails_date_and_warned() -> None
     assert estimate.value == at(2026, 3, 6, 2)  # an estimate lies ahead
     assert "no date" in estimate.warning
     assert read_datetime("21:50 UTC", context=context).value == at(2026, 3, 5, 21, 50)
-    with pytest.raises(ValueError, match="not a date"):
-        read_datetime("within 4 hours", context=context, forward=True)
+    assert read_datetime("Mar 4 23:10 UTC", context=context).value == at(2026, 3, 4, 23, 10)  # no year
+    assert read_datetime("Dec 31 23:10 UTC", context=DateContext(sent=at(2027, 1, 1))).value.year == 2026
+
+
+def test_an_estimate_written_as_a_duration_counts_from_the_emails_date() -> None:
+    context = DateContext(sent=at(2026, 3, 5, 22, 30))
+    reading = read_datetime("within 2-4 hours", context=context, forward=True)
+    assert reading.value == at(2026, 3, 6, 2, 30)
+    assert "a duration" in reading.warning
+    with pytest.raises(ValueError, match="not a date"):  # a start is no duration
+        read_datetime("within 4 hours", context=context)
 
 
 # --- labels ---
