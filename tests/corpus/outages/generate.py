@@ -478,6 +478,10 @@ S = Step
 INV, ID, M, R, RP = "INVESTIGATING", "IDENTIFIED", "MONITORING", "RESOLVED", "REPORTED"
 
 
+RFO = "Reason for outage: a third party damaged the cable during civil works."
+LATE = 20 * 24 * 60  # the reason-for-outage report comes three weeks later: its dates are far from its own
+
+
 def at(value: str) -> datetime:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
@@ -487,6 +491,7 @@ LIFECYCLES: list[Lifecycle] = [
         S(15, INV, "Open - Under Investigation", "Investigating"),
         S(75, ID, "Open - Fault isolated", "Update", etr=420, note="A fiber cut was isolated near Newark."),
         S(300, R, "Closed", "Resolved", end=290),
+        S(LATE, R, "Closed", "RFO", end=290, note=RFO),
     ]),
     Lifecycle("zayo", "0007710002", ["OGYX/310007//ZYO"], at("2026-07-08 22:40"), EDT, [
         S(10, RP, "New", "New"),
@@ -543,6 +548,7 @@ LIFECYCLES: list[Lifecycle] = [
         S(12, INV, "Open - Investigating"),
         S(70, ID, "Open - Fault located", etr=300),
         S(290, R, "Restored", end=280),
+        S(LATE, R, "Closed - RFO issued", end=280, circuits=False, note=RFO),
     ]),
     Lifecycle("eunetworks", "EUN-F-40388", ["EUN-DF-7710"], at("2026-09-03 16:25"), CEST, [
         S(10, INV, "Open"),
@@ -553,6 +559,7 @@ LIFECYCLES: list[Lifecycle] = [
         S(20, INV, "in progress"),
         S(120, ID, "cause identified - cable damage", etr=360),
         S(340, R, "closed", end=330),
+        S(LATE, R, "closed", end=330, note=RFO),
     ]),
     Lifecycle("telekom", "4417789", ["DTGC-HAM-01020"], at("2026-10-07 04:40"), UTC_, [
         S(10, RP, "opened"),
@@ -592,6 +599,7 @@ LIFECYCLES: list[Lifecycle] = [
         S(10, INV, "Under Investigation"),
         S(60, ID, "Fault isolated", etr=240),
         S(230, R, "Service Restored", end=220),
+        S(LATE, R, "Closed", end=220, note=RFO),
     ]),
     Lifecycle("hgc", "HGC-CS-880977", ["HGC-IPT-1202"], at("2026-11-11 15:40"), HKT, [
         S(15, INV, "Open"),
@@ -623,6 +631,7 @@ LIFECYCLES: list[Lifecycle] = [
         S(10, INV, "Under investigation"),
         S(90, ID, "Fault located", etr=300),
         S(280, R, "Service back to normal", end=270),
+        S(LATE, R, "Closed", end=270, note=RFO),
     ]),
     Lifecycle("vodafone", "2612010019", ["VFCS-IPT-1200"], at("2026-12-01 08:20"), GMT, [
         S(10, INV, "Open"),
@@ -652,6 +661,7 @@ LIFECYCLES: list[Lifecycle] = [
         S(10, INV, "Open - Under investigation"),
         S(70, ID, "Open - Fault isolated", etr=240),
         S(230, R, "Closed", end=225),
+        S(LATE, R, "Closed", end=225, circuits=False, note=RFO),
     ]),
     Lifecycle("pccw", "20260806-0412", ["PCCW-IPT-8800"], at("2026-08-06 10:10"), GMT, [
         S(10, RP, "New"),
