@@ -14,7 +14,7 @@ import pytest
 from tests.outage_corpus import Lifecycle, lifecycles
 from tests.stack import reset_stack
 
-from .helpers import epoch, netbox_event_state, outage_circuits, prepare_netbox, run_cli
+from .helpers import netbox_event_state, outage_circuits, outage_expected, outage_got, prepare_netbox, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -33,15 +33,8 @@ def wrong_lifecycles(nb, number: int) -> list[str]:
     for life in LIFECYCLES:
         step = life.steps[min(number, len(life.steps)) - 1]
         state = netbox_event_state(nb, "outage", life.provider, life.event_id)
-        want = {
-            "status": step["status"],
-            "start": epoch(step["start"]),
-            "etr": epoch(step["etr"]),
-            "end": epoch(step["end"]),
-            "circuits": set(step["circuits"]),
-            "notifications": min(number, len(life.steps)),
-        }
-        got = state and {**{k: state[k] for k in want}, "circuits": set(state["circuits"])}
+        want = outage_expected(step, min(number, len(life.steps)))
+        got = outage_got(state)
         if got != want:
             wrong.append(f"{life.name}/{step['file']}: got {got}, want {want}")
     return wrong

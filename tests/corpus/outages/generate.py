@@ -73,12 +73,6 @@ class View:
     def ticket(self) -> str:
         return self.life.ticket
 
-    def status_line(self, label: str, sep: str = ": ") -> str:
-        return f"{label}{sep}{self.step.word}\n" if self.step.word else ""
-
-    def line(self, label: str, value: str | None, sep: str = ": ") -> str:
-        return f"{label}{sep}{value}\n" if value else ""
-
     def subject_tail(self) -> str:
         return f" - {self.step.subject_word}" if self.step.subject_word else ""
 
@@ -157,25 +151,117 @@ Rendered = tuple[str, str, str, str]  # sender, subject, text/plain body or "", 
 GREETING = "Dear Customer,\n\n"
 
 
-def circuit_lines(view: View, indent: str = "") -> str:
-    return "".join(f"{indent}{c}\n" for c in view.circuits)
+def listed(label: str, indent: str = "", blank: bool = False) -> Callable[[View], str]:
+    """Circuits one per line under their label (after a blank line with ``blank``)."""
+
+    def block(v: View) -> str:
+        lines = "".join(f"{indent}{c}\n" for c in v.circuits)
+        gap = "\n" if blank else ""
+        return f"{label}\n{gap}{lines}\n" if v.circuits else ""
+
+    return block
+
+
+def inline(label: str, joiner: str) -> Callable[[View], str]:
+    """Circuits on their label's line."""
+    return lambda v: f"{label}{joiner.join(v.circuits)}\n" if v.circuits else ""
+
+
+def plain(v: View, intro: str, rows: list[tuple[str, str | None]], circuits: Callable[[View], str], sign: str,
+          greeting: str = GREETING) -> str:  # fmt: skip
+    """A plain-text notice: greeting, intro, "Label: value" lines (the ones the email states), circuits,
+    the step's note and the NOC's signature."""
+    lines = "".join(f"{label}{value}\n" for label, value in rows if value)
+    return f"{greeting}{intro}\n\n{lines}{circuits(v)}\n{v.step.note}\n\n{sign}\n"
 
 
 def zayo(v: View) -> Rendered:
-    body = (
-        f"{GREETING}Zayo is aware of a service-affecting incident impacting your services.\n\n"
-        f"Trouble Ticket Number: TTN-{v.ticket}\n"
-        f"{v.status_line('Incident Status')}"
-        f"{v.line('Incident Start', v.start)}"
-        f"{v.line('Estimated Time to Restore', v.etr)}"
-        f"{v.line('Service Restored', v.end)}"
-        f"Description: {v.life.summary}\n\n"
-    )
-    if v.circuits:
-        body += "Impacted Circuits:\n" + circuit_lines(v, "  ") + "\n"
-    body += f"{v.step.note}\n\nZayo Network Control Center\n1-866-236-2824\n"
+    body = plain(v, "Zayo is aware of a service-affecting incident impacting your services.", [
+        ("Trouble Ticket Number: ", f"TTN-{v.ticket}"), ("Incident Status: ", v.step.word),
+        ("Incident Start: ", v.start), ("Estimated Time to Restore: ", v.etr), ("Service Restored: ", v.end),
+        ("Description: ", v.life.summary),
+    ], listed("Impacted Circuits:", "  "), "Zayo Network Control Center\n1-866-236-2824")  # fmt: skip
     subject = f"Zayo Incident Notification - TTN-{v.ticket}{v.subject_tail()}"
     return "Zayo NCC <ncc@zayo.com>", subject, body, ""
+
+
+def cogent(v: View) -> Rendered:
+    body = plain(v, "Cogent has opened a trouble ticket for an outage affecting your service.", [
+        ("Trouble Ticket: ", f"HD{v.ticket}"), ("Time of occurrence: ", v.start), ("Update: ", v.step.word),
+        ("Estimated time to repair: ", v.etr), ("Service restored at: ", v.end),
+    ], inline("Circuit ID(s): ", ", "), "Cogent Communications NOC\nsupport@cogentco.com")  # fmt: skip
+    return "Cogent Support <support@cogentco.com>", f"Cogent Outage HD{v.ticket}{v.subject_tail()}", body, ""
+
+
+def colt(v: View) -> Rendered:
+    body = plain(v, "Colt has detected a fault affecting the services listed below.", [
+        ("Incident Number: ", v.ticket), ("Status: ", v.step.word), ("Time of occurrence: ", v.start),
+        ("Estimated time to restore: ", v.etr), ("Clear time: ", v.end),
+    ], inline("Circuit ID(s): ", "; "), "Kind regards,\nColt Service Operations Centre")  # fmt: skip
+    subject = f"Colt Incident {v.ticket}: fault notification{v.subject_tail()}"
+    return "Colt NOC <noc@colt.net>", subject, body, ""
+
+
+def telekom(v: View) -> Rendered:
+    body = plain(v, "we inform you about a disturbance in our network.", [
+        ("Ticket-ID: ", f"DTAG-{v.ticket}"), ("Status: ", v.step.word), ("Start time: ", v.start),
+        ("Expected restoration time: ", v.etr), ("Restored: ", v.end),
+    ], listed("Affected services:", "- "), "All times are UTC.\n\nDeutsche Telekom Global Carrier NOC",
+        greeting="Sehr geehrte Kundin, sehr geehrter Kunde / Dear customer,\n\n")  # fmt: skip
+    subject = f"Disturbance notification DTAG-{v.ticket}{v.subject_tail()}"
+    return "DTAG GC NOC <gc-noc@telekom.de>", subject, body, ""
+
+
+def ntt(v: View) -> Rendered:
+    body = plain(v, "NTT Global IP Network: trouble notification.", [
+        ("Trouble Ticket: ", f"NTT-{v.ticket}"), ("Status: ", v.step.word), ("Occurred At: ", v.start),
+        ("ETTR: ", v.etr), ("Recovered At: ", v.end),
+    ], listed("Service IDs:"), "NTT Communications NOC (Tokyo)")  # fmt: skip
+    return "NTT NOC <noc@ntt.net>", f"[NTT] Trouble Notification NTT-{v.ticket}{v.subject_tail()}", body, ""
+
+
+def tata(v: View) -> Rendered:
+    body = plain(v, "This is to inform you about an unplanned outage on your services.", [
+        ("Trouble Ticket No : ", v.ticket), ("Ticket Status : ", v.step.word),
+        ("Fault Start Time : ", v.start), ("Estimated Time to Restore : ", v.etr),
+        ("Fault Clear Time : ", v.end),
+    ], listed("Impacted Services :"), "Regards,\nTata Communications Customer Service Centre")  # fmt: skip
+    subject = f"Unplanned Outage - Trouble Ticket {v.ticket}{v.subject_tail()}"
+    return "TCL CSC <csc@tatacommunications.com>", subject, body, ""
+
+
+def hgc(v: View) -> Rendered:
+    body = plain(v, "HGC Global Communications - service incident.", [
+        ("Case ID: ", v.ticket), ("Case Status: ", v.step.word), ("Service Impact Start: ", v.start),
+        ("Expected Resolution: ", v.etr), ("Service Restored: ", v.end),
+    ], listed("Affected Circuits:", blank=True), "HGC Network Operation Centre")  # fmt: skip
+    return "HGC NOC <noc@hgc.com.hk>", f"HGC Service Incident Case {v.ticket}{v.subject_tail()}", body, ""
+
+
+def telstra(v: View) -> Rendered:
+    body = plain(v, "Telstra International is managing an incident on your service.", [
+        ("Case ID: ", v.ticket), ("Current Status: ", v.step.word), ("Incident start: ", v.start),
+        ("ETTR: ", v.etr), ("Resolved: ", v.end),
+    ], inline("Impacted services: ", " | "), "Telstra International NOC")  # fmt: skip
+    return "Telstra NOC <gnoc@team.telstra.com>", f"Telstra Incident {v.ticket}{v.subject_tail()}", body, ""
+
+
+def vodafone(v: View) -> Rendered:
+    body = plain(v, "Vodafone Carrier Services - Incident Notification", [
+        ("Incident Reference: ", f"VF-{v.ticket}"), ("Incident Status: ", v.step.word),
+        ("Incident Start (GMT): ", v.start), ("Estimated Time to Repair (GMT): ", v.etr),
+        ("Clear Time (GMT): ", v.end),
+    ], inline("Affected Circuits: ", ", "), "Vodafone Carrier Services NOC")  # fmt: skip
+    return "Vodafone CS NOC <cs.noc@vodafone.co.uk>", f"Incident VF-{v.ticket}{v.subject_tail()}", body, ""
+
+
+def crowncastle(v: View) -> Rendered:
+    body = plain(v, "Crown Castle Fiber NOC outage notification.", [
+        ("Incident Number: ", v.ticket), ("Incident Start Time: ", v.start), ("ETR: ", v.etr),
+        ("Incident End Time: ", v.end),
+    ], listed("Circuits Impacted:"), "Crown Castle Fiber NOC")  # fmt: skip
+    subject = f"Crown Castle Fiber Outage - Incident {v.ticket}{v.subject_tail()}"
+    return "Crown Castle NOC <fiber.noc@crowncastle.com>", subject, body, ""
 
 
 def html_table(rows: list[tuple[str, str | None]], intro: str, outro: str, separator: bool = False) -> str:
@@ -211,22 +297,6 @@ def lumen(v: View) -> Rendered:
     return "Lumen NOC <noc@lumen.com>", subject, "", html
 
 
-def cogent(v: View) -> Rendered:
-    body = (
-        f"{GREETING}Cogent has opened a trouble ticket for an outage affecting your service.\n\n"
-        f"Trouble Ticket: HD{v.ticket}\n"
-        f"{v.line('Time of occurrence', v.start)}"
-        f"{v.status_line('Update')}"
-        f"{v.line('Estimated time to repair', v.etr)}"
-        f"{v.line('Service restored at', v.end)}"
-    )
-    if v.circuits:
-        body += f"Circuit ID(s): {', '.join(v.circuits)}\n"
-    body += f"\n{v.step.note}\n\nCogent Communications NOC\nsupport@cogentco.com\n"
-    subject = f"Cogent Outage HD{v.ticket}{v.subject_tail()}"
-    return "Cogent Support <support@cogentco.com>", subject, body, ""
-
-
 def gtt(v: View) -> Rendered:
     def dots(label: str, value: str | None) -> str:
         return f"{label} {'.' * (22 - len(label))} {value}\n" if value else ""
@@ -245,22 +315,6 @@ def gtt(v: View) -> Rendered:
     return "GTT NOC <noc@gtt.net>", f"GTT Incident {v.ticket} - Service Impact{v.subject_tail()}", body, ""
 
 
-def colt(v: View) -> Rendered:
-    body = (
-        f"{GREETING}Colt has detected a fault affecting the services listed below.\n\n"
-        f"Incident Number: {v.ticket}\n"
-        f"{v.status_line('Status')}"
-        f"{v.line('Time of occurrence', v.start)}"
-        f"{v.line('Estimated time to restore', v.etr)}"
-        f"{v.line('Clear time', v.end)}"
-    )
-    if v.circuits:
-        body += f"Circuit ID(s): {'; '.join(v.circuits)}\n"
-    body += f"\n{v.step.note}\n\nKind regards,\nColt Service Operations Centre\n"
-    subject = f"Colt Incident {v.ticket}: fault notification{v.subject_tail()}"
-    return "Colt NOC <noc@colt.net>", subject, body, ""
-
-
 def eunetworks(v: View) -> Rendered:
     rows = [
         ("Fault Reference", v.ticket),
@@ -274,54 +328,6 @@ def eunetworks(v: View) -> Rendered:
     html = html_table(rows, "euNetworks Service Desk: fault notification.", v.step.note or "Regards.", True)
     subject = f"euNetworks Fault {v.ticket} - Service Disruption{v.subject_tail()}"
     return "euNetworks Service Desk <noc@eunetworks.com>", subject, "", html
-
-
-def telekom(v: View) -> Rendered:
-    body = (
-        "Sehr geehrte Kundin, sehr geehrter Kunde / Dear customer,\n\n"
-        "we inform you about a disturbance in our network.\n\n"
-        f"Ticket-ID: DTAG-{v.ticket}\n"
-        f"{v.status_line('Status')}"
-        f"{v.line('Start time', v.start)}"
-        f"{v.line('Expected restoration time', v.etr)}"
-        f"{v.line('Restored', v.end)}"
-    )
-    if v.circuits:
-        body += "Affected services:\n" + circuit_lines(v, "- ") + "\n"
-    body += f"\n{v.step.note}\nAll times are UTC.\n\nDeutsche Telekom Global Carrier NOC\n"
-    subject = f"Disturbance notification DTAG-{v.ticket}{v.subject_tail()}"
-    return "DTAG GC NOC <gc-noc@telekom.de>", subject, body, ""
-
-
-def ntt(v: View) -> Rendered:
-    body = (
-        f"{GREETING}NTT Global IP Network: trouble notification.\n\n"
-        f"Trouble Ticket: NTT-{v.ticket}\n"
-        f"{v.status_line('Status')}"
-        f"{v.line('Occurred At', v.start)}"
-        f"{v.line('ETTR', v.etr)}"
-        f"{v.line('Recovered At', v.end)}"
-    )
-    if v.circuits:
-        body += "Service IDs:\n" + circuit_lines(v) + "\n"
-    body += f"\n{v.step.note}\n\nNTT Communications NOC (Tokyo)\n"
-    return "NTT NOC <noc@ntt.net>", f"[NTT] Trouble Notification NTT-{v.ticket}{v.subject_tail()}", body, ""
-
-
-def tata(v: View) -> Rendered:
-    body = (
-        f"{GREETING}This is to inform you about an unplanned outage on your services.\n\n"
-        f"Trouble Ticket No : {v.ticket}\n"
-        f"{v.status_line('Ticket Status', ' : ')}"
-        f"{v.line('Fault Start Time', v.start, ' : ')}"
-        f"{v.line('Estimated Time to Restore', v.etr, ' : ')}"
-        f"{v.line('Fault Clear Time', v.end, ' : ')}"
-    )
-    if v.circuits:
-        body += "Impacted Services :\n" + circuit_lines(v) + "\n"
-    body += f"\n{v.step.note}\n\nRegards,\nTata Communications Customer Service Centre\n"
-    subject = f"Unplanned Outage - Trouble Ticket {v.ticket}{v.subject_tail()}"
-    return "TCL CSC <csc@tatacommunications.com>", subject, body, ""
 
 
 def singtel(v: View) -> Rendered:
@@ -338,36 +344,6 @@ def singtel(v: View) -> Rendered:
     return "Singtel GNOC <gnoc@singtel.com>", f"Singtel Incident {v.ticket}{v.subject_tail()}", "", html
 
 
-def hgc(v: View) -> Rendered:
-    body = (
-        f"{GREETING}HGC Global Communications - service incident.\n\n"
-        f"Case ID: {v.ticket}\n"
-        f"{v.status_line('Case Status')}"
-        f"{v.line('Service Impact Start', v.start)}"
-        f"{v.line('Expected Resolution', v.etr)}"
-        f"{v.line('Service Restored', v.end)}"
-    )
-    if v.circuits:
-        body += "Affected Circuits:\n" + circuit_lines(v) + "\n"
-    body += f"\n{v.step.note}\n\nHGC Network Operation Centre\n"
-    return "HGC NOC <noc@hgc.com.hk>", f"HGC Service Incident Case {v.ticket}{v.subject_tail()}", body, ""
-
-
-def telstra(v: View) -> Rendered:
-    body = (
-        f"{GREETING}Telstra International is managing an incident on your service.\n\n"
-        f"Case ID: {v.ticket}\n"
-        f"{v.status_line('Current Status')}"
-        f"{v.line('Incident start', v.start)}"
-        f"{v.line('ETTR', v.etr)}"
-        f"{v.line('Resolved', v.end)}"
-    )
-    if v.circuits:
-        body += f"Impacted services: {' | '.join(v.circuits)}\n"
-    body += f"\n{v.step.note}\n\nTelstra International NOC\n"
-    return "Telstra NOC <gnoc@team.telstra.com>", f"Telstra Incident {v.ticket}{v.subject_tail()}", body, ""
-
-
 def verizon(v: View) -> Rendered:
     rows = [
         ("Case Number", v.ticket),
@@ -381,36 +357,6 @@ def verizon(v: View) -> Rendered:
     html = html_table(rows, "Verizon Business Network Outage Notification", v.step.note or "Verizon NOC")
     subject = f"Verizon Business Outage Notification - Case {v.ticket}{v.subject_tail()}"
     return "Verizon Business NOC <noc@verizon.com>", subject, "", html
-
-
-def vodafone(v: View) -> Rendered:
-    body = (
-        f"{GREETING}Vodafone Carrier Services - Incident Notification\n\n"
-        f"Incident Reference: VF-{v.ticket}\n"
-        f"{v.status_line('Incident Status')}"
-        f"{v.line('Incident Start (GMT)', v.start)}"
-        f"{v.line('Estimated Time to Repair (GMT)', v.etr)}"
-        f"{v.line('Clear Time (GMT)', v.end)}"
-    )
-    if v.circuits:
-        body += f"Affected Circuits: {', '.join(v.circuits)}\n"
-    body += f"\n{v.step.note}\n\nVodafone Carrier Services NOC\n"
-    return "Vodafone CS NOC <cs.noc@vodafone.co.uk>", f"Incident VF-{v.ticket}{v.subject_tail()}", body, ""
-
-
-def crowncastle(v: View) -> Rendered:
-    body = (
-        f"{GREETING}Crown Castle Fiber NOC outage notification.\n\n"
-        f"Incident Number: {v.ticket}\n"
-        f"{v.line('Incident Start Time', v.start)}"
-        f"{v.line('ETR', v.etr)}"
-        f"{v.line('Incident End Time', v.end)}"
-    )
-    if v.circuits:
-        body += "Circuits Impacted:\n" + circuit_lines(v) + "\n"
-    body += f"\n{v.step.note}\n\nCrown Castle Fiber NOC\n"
-    subject = f"Crown Castle Fiber Outage - Incident {v.ticket}{v.subject_tail()}"
-    return "Crown Castle NOC <fiber.noc@crowncastle.com>", subject, body, ""
 
 
 def sparkle(v: View) -> Rendered:
