@@ -39,6 +39,11 @@ _MAX_LABEL_WORDS = 6
 _GAP_LINE = re.compile(
     r"^[\s>*\u2022-]*(?P<label>[^\W\d_](?:[^\t:\s]| (?! ))*?)(?:\t+|\s{2,})(?P<value>\S.*)$"
 )
+_REPLY_MARKER = re.compile(
+    r"^\s*(?:-{2,}\s*(?:Original Message|Forwarded message)\s*-{2,}|On\s.{5,200}\swrote:\s*$|"
+    r"(?:From|Von|De)\s*:\s.+@|_{10,}\s*$)",
+    re.IGNORECASE,
+)
 _DESCRIPTION = re.compile(r"\s*\([^()]*\)")
 _PARENTHESES = re.compile(r"[(\[]([^()\[\]]+)[)\]]")
 _PARENTHESES_WITH = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
@@ -60,6 +65,7 @@ class LabelledValue:
     value: str  # on the label's line / in the value cell (first line)
     following: tuple[str, ...] = ()  # the value's further lines (a list of circuits)
     where: str = "text"  # "text" line or "table" row, for explain output
+    quoted: bool = False  # below a reply marker or ">"-quoted: an earlier notice of the thread
 
     @property
     def lines(self) -> list[str]:
@@ -94,21 +100,29 @@ class NoticeText:
     subject: str
     text: str  # the subject, then every text part (HTML as text): what patterns search
     values: list[LabelledValue] = field(default_factory=list)
-    _by_key: dict[str, LabelledValue] | None = field(default=None, repr=False, compare=False)
+    _by_key: tuple[dict[str, LabelledValue], dict[str, LabelledValue]] | None = field(
+        default=None, repr=False, compare=False
+    )
     _indexed: int = field(default=0, repr=False, compare=False)
 
     def find(self, labels: Sequence[str]) -> LabelledValue | None:
-        """The first value under any of ``labels``, in the order of ``labels``, then of the email."""
-        index = self._index()
-        return next((index[key] for key in map(normalize_label, labels) if key in index), None)
+        """The first value under any of ``labels``, in the order of ``labels``, then of the email. The
+        notice itself goes before the earlier notices a reply quotes: a label found above the quote
+        beats a better label found in it (a new "Update: restored" over a quoted "Status: Open")."""
+        keys = [normalize_label(label) for label in labels]
+        for index in self._index():
+            found = next((index[key] for key in keys if key in index), None)
+            if found is not None:
+                return found
+        return None
 
-    def _index(self) -> dict[str, LabelledValue]:
-        """Normalised label -> its first value in the email, built once (lookups stay linear)."""
+    def _index(self) -> tuple[dict[str, LabelledValue], dict[str, LabelledValue]]:
+        """Normalised label -> its first value, for the notice and for what it quotes; built once."""
         if self._by_key is None or self._indexed != len(self.values):
-            self._by_key = {}
+            self._by_key = ({}, {})
             for value in self.values:
                 for key in value.keys():
-                    self._by_key.setdefault(key, value)
+                    self._by_key[value.quoted].setdefault(key, value)
             self._indexed = len(self.values)
         return self._by_key
 
@@ -130,6 +144,16 @@ def _label_match(line: str) -> re.Match[str] | None:
     return match if match and len(match["label"].split()) <= _MAX_LABEL_WORDS else None
 
 
+def quoted_lines(lines: Sequence[str]) -> list[bool]:
+    """Per line, whether it belongs to an earlier message a reply or forward carries: ">"-quoted, or
+    below a reply marker ("-----Original Message-----", "On ... wrote:", an Outlook "From:" header)."""
+    below, flags = False, []
+    for line in lines:
+        below = below or bool(_REPLY_MARKER.match(line))
+        flags.append(below or line.lstrip().startswith(">"))
+    return flags
+
+
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
@@ -140,6 +164,7 @@ def labelled_lines(text: str) -> Iterator[LabelledValue]:
     read in linear time."""
     lines = text.splitlines()
     matches = [_label_match(line) for line in lines]
+    quoted = quoted_lines(lines)
     for index, match in enumerate(matches):
         if match is None:
             continue
@@ -154,27 +179,42 @@ def labelled_lines(text: str) -> Iterator[LabelledValue]:
                 break
             following.append(lines[nxt].strip())
             nxt += 1
-        yield LabelledValue(clean_label(match["label"]), value.strip(" *"), tuple(following), "text")
+        label = clean_label(match["label"])
+        yield LabelledValue(label, value.strip(" *"), tuple(following), "text", quoted[index])
 
 
 def gap_lines(text: str) -> Iterator[LabelledValue]:
     """Every "Label<tab or wide gap>value" line of a text (no colon, no dot leaders)."""
-    for line in text.splitlines():
+    lines = text.splitlines()
+    for line, quoted in zip(lines, quoted_lines(lines), strict=True):
         match = _GAP_LINE.match(line)
         if match and len(match["label"].split()) <= _MAX_LABEL_WORDS:
-            yield LabelledValue(clean_label(match["label"]), match["value"].strip(), (), "text, no colon")
+            label = clean_label(match["label"])
+            yield LabelledValue(label, match["value"].strip(), (), "text, no colon", quoted)
 
 
 def _cell_lines(cell: Tag) -> list[str]:
     return [" ".join(line.split()) for line in cell.get_text("\n").splitlines() if line.strip()]
 
 
+def _is_header(cells: list[Tag]) -> bool:
+    """A header row: all <th>, or (three cells or more) all bold text — "Circuit ID | A-End | B-End"."""
+    if len(cells) >= 2 and all(cell.name == "th" for cell in cells):
+        return True
+    return len(cells) >= 3 and all(_all_bold(cell) for cell in cells)
+
+
+def _all_bold(cell: Tag) -> bool:
+    bold = cell.find(["b", "strong"])
+    return bold is not None and bold.get_text(strip=True) == cell.get_text(strip=True) != ""
+
+
 def table_values(soup: BeautifulSoup) -> Iterator[LabelledValue]:
-    """Two-cell rows as label/value, and columns of tables whose first row is a header of <th>."""
+    """Two-cell rows as label/value, and columns of tables whose first row is a header."""
     for table in soup.find_all("table"):
         rows = [row.find_all(["td", "th"], recursive=False) for row in table.find_all("tr")]
         rows = [cells for cells in rows if cells]
-        if len(rows) >= 2 and all(cell.name == "th" for cell in rows[0]) and len(rows[0]) >= 2:
+        if len(rows) >= 2 and _is_header(rows[0]):
             for column, header in enumerate(rows[0]):
                 cells = [" ".join(_cell_lines(r[column])) for r in rows[1:] if len(r) == len(rows[0])]
                 cells = [c for c in cells if c]

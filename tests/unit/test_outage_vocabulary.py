@@ -186,6 +186,27 @@ def test_fixed_width_labels_and_a_date_split_over_two_labels() -> None:
     assert notice.start == at(2026, 3, 5, 14, 5)
 
 
+def test_a_reply_is_read_before_the_notice_it_quotes() -> None:
+    text = (
+        "Update: service restored at 15:10 UTC, closing the ticket.\n\n"
+        "-----Original Message-----\nFrom: NOC <noc@carrier.example>\n\n"
+        "Ticket: 4711\nStatus: Investigating\nStart: 2026-03-03 08:00 UTC\n"
+    )
+    notice = outage(text, subject="RE: Incident 4711")
+    assert (notice.event_id, notice.status) == ("4711", "RESOLVED")  # the quote fills only what is missing
+    assert notice.start == at(2026, 3, 3, 8)
+
+
+def test_a_circuit_table_with_a_bold_header_row() -> None:
+    html = (
+        "<p>Ticket: 9</p><table><tr><td><b>Circuit ID</b></td><td><b>A-End</b></td><td><b>B-End</b></td></tr>"
+        "<tr><td>C-1</td><td>NYC</td><td>BOS</td></tr><tr><td>C-2</td><td>NYC</td><td>PHL</td></tr></table>"
+    )
+    msg, meta = make_email("Outage 9", html=html)
+    [notice] = parse_outage(msg, meta, ParserOptions())
+    assert [c.circuit_id for c in notice.circuits] == ["C-1", "C-2"]
+
+
 def test_circuit_ids_without_their_description() -> None:
     assert split_ids(["OGYX/1//ZYO (Chicago - Dallas)", "LE-123456 - London to Paris"]) == [
         "OGYX/1//ZYO",
