@@ -34,8 +34,8 @@ _MAINTENANCE_CUES = re.compile(MAINTENANCE_CUES, re.IGNORECASE)
 _BODY_MAINTENANCE_CUES = re.compile(BODY_MAINTENANCE_CUES, re.IGNORECASE)
 # "Case 00412345", "Ticket #TTN-1", "TT: 123": the ticket id of a subject, when no label gives it.
 _SUBJECT_TICKET = re.compile(
-    r"\b(?:trouble ticket|ticket|case|incident|TT|ref(?:erence)?)\s*(?:number|no\.?|id)?\s*[:#]?\s*"
-    r"(?P<value>[A-Z0-9][\w/-]*\d[\w/-]*)",
+    r"\b(?:trouble ticket|trouble(?: notification)?|ticket|case|incident|fault|TT|ref(?:erence)?)\s*"
+    r"(?:number|no\.?|nr\.?|id)?\s*[:#]?\s*(?P<value>[A-Z0-9][\w/-]*\d[\w/-]*)",
     re.IGNORECASE,
 )
 

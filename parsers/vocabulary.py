@@ -27,7 +27,8 @@ LABELS: dict[str, tuple[str, ...]] = {
         "Fault ID", "Outage ID", "Outage Reference", "Outage Number", "Event ID", "Event Number",
         "Event Reference", "Network Event ID", "Service Request", "SR Number", "Reference Number",
         "Our Reference", "Our Ref", "Incident Ref No", "Case Ref", "Fault No", "Ticket Nr",
-        "Incident Nr", "Trouble Report", "Ticket", "Case", "Incident", "Reference", "Ref", "Ref No",
+        "Incident Nr", "Trouble Report", "Trouble No",
+        "Trouble Number", "Trouble ID", "Ticket", "Case", "Incident", "Reference", "Ref", "Ref No",
     ),
     "status": (
         "Current Status", "Incident Status", "Ticket Status", "Case Status", "Outage Status",
@@ -93,7 +94,7 @@ LABELS: dict[str, tuple[str, ...]] = {
         "Customer Circuits", "Customer Service IDs", "Your Circuits", "Your Services",
         "Service References", "Affected Products", "Products Affected", "Product IDs", "Connection IDs",
         "Link IDs", "Affected Links", "Impacted Links", "Affected Connections",
-        "Customer Services Affected", "Affected Customer Services", "Services",
+        "Customer Services Affected", "Affected Customer Services",
     ),
 }  # fmt: skip
 
