@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from parsers.vocabulary import COUNTRY_DATE_ORDER, DAY_FIRST, MONTH_FIRST, ZONE_DATE_ORDER
 
@@ -61,6 +61,8 @@ class DateContext:
     zones: Evidence | None = None
     country: Evidence | None = None
     sent: datetime | None = None  # the email's date, for a time written without a date
+    zone: tzinfo | None = None  # the zone the email states for all its times ("All times are CET")
+    zone_name: str | None = None
 
     @classmethod
     def of_email(
@@ -70,9 +72,12 @@ class DateContext:
         date_order: str | None = None,
         who: str = "",
         sent: datetime | None = None,
+        zone: tuple[tzinfo, str] | None = None,
     ) -> DateContext:
         return cls(
             sent=sent,
+            zone=zone[0] if zone else None,
+            zone_name=zone[1] if zone else None,
             configured=Evidence(date_order, f"the date_order configured for {who or 'this provider'}")
             if date_order
             else None,

@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from parsers.dateorder import DateContext
 from parsers.definitions import ParserDefinition
 from parsers.errors import ParseFailure
-from parsers.extract import FieldResult, date_warnings, extract, restoration_is_end
+from parsers.extract import FieldResult, date_warnings, email_context, extract, restoration_is_end
 from parsers.fields import NoticeText, read_notice_text
 from parsers.models import CircuitImpact, EmailMeta, Notice
 from parsers.statuses import DEFAULT_STATUS_MAPS, map_status
@@ -113,7 +112,7 @@ def _fields(
     definition: ParserDefinition, text: NoticeText, meta: EmailMeta, options: ParserOptions | None
 ) -> dict[str, FieldResult]:
     configured = definition.date_order or (options.date_orders.get(definition.provider) if options else None)
-    context = DateContext.of_email(text.text, meta.sender, configured, definition.name, meta.received)
+    context = email_context(text, meta.sender, meta.received, configured, definition.name)
     fields = extract(text, definition.extraction_spec(), context)
     if definition.kind == "maintenance":  # a generic "ETR" label means nothing for a maintenance
         fields["estimated_time_to_repair"] = FieldResult(

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from parsers.dateorder import DateContext
 from parsers.fields import LabelledValue, NoticeText, normalize_label, split_ids
-from parsers.times import FoundZone, read_datetime
+from parsers.times import FoundZone, read_datetime, stated_zone
 from parsers.vocabulary import LABELS, RESTORATION_LABEL_FIELDS
 
 FieldName = Literal["event_id", "status", "start", "end", "estimated_time_to_repair", "summary", "circuits"]
@@ -110,7 +110,7 @@ def _circuits(text: NoticeText, spec: ExtractionSpec) -> FieldResult:
         result.source = f"pattern {pattern.pattern!r}"
     elif value is not None:
         result.source = f"label {value.label!r} ({value.where})"
-        found = value.lines
+        found = [line for same in text.all_like(value) for line in same.lines]
         if spec.circuit_pattern is not None:  # the pattern picks the ids out of the labelled text
             found = [match_value(m) for m in spec.circuit_pattern.finditer("\n".join(found))]
     elif spec.circuit_pattern is not None:
@@ -123,16 +123,28 @@ def _circuits(text: NoticeText, spec: ExtractionSpec) -> FieldResult:
     return result
 
 
+def email_context(
+    text: NoticeText, sender: str, sent: datetime | None, date_order: str | None = None, who: str = ""
+) -> DateContext:
+    """The email's evidence for its dates: the configured date order, the email's own date, and the
+    zone it states for all its times ("All times are CET")."""
+    found = stated_zone(text.text)
+    zone = (found.zone, found.name) if found else None
+    return DateContext.of_email(text.text, sender, date_order, who, sent, zone)
+
+
 def _read_date(
     result: FieldResult, spec: ExtractionSpec, hint: FoundZone | None, context: DateContext
 ) -> None:
-    default_tz = hint.zone if hint else spec.default_tz
+    # the zone of a value: its own, else its label's, else the definition's, else the email's statement
+    default_tz = hint.zone if hint else spec.default_tz or context.zone
+    hint_name = hint.name if hint else (None if spec.default_tz else context.zone_name)
     try:
         reading = read_datetime(
             result.raw,
             formats=spec.date_formats,
             default_tz=default_tz,
-            zone_hint=hint.name if hint else None,
+            zone_hint=hint_name,
             context=context,
             forward=result.field == "estimated_time_to_repair",
         )
@@ -140,7 +152,7 @@ def _read_date(
         result.error = str(exc)
         return
     if reading is not None:
-        result.value, result.zone = reading.value, reading.zone or (hint.name if hint else None)
+        result.value, result.zone = reading.value, reading.zone or hint_name
         result.rule, result.warning = reading.rule, reading.warning
 
 

@@ -116,6 +116,12 @@ class NoticeText:
                 return found
         return None
 
+    def all_like(self, found: LabelledValue) -> list[LabelledValue]:
+        """Every value under the same label as ``found``, read the same way at its quote level: one
+        circuit per row or line ("Circuit ID: A", "Circuit ID: B")."""
+        key, kind = normalize_label(found.label), (found.quoted, found.where)
+        return [v for v in self.values if (v.quoted, v.where) == kind and normalize_label(v.label) == key]
+
     def _index(self) -> tuple[dict[str, LabelledValue], dict[str, LabelledValue]]:
         """Normalised label -> its first value, for the notice and for what it quotes; built once."""
         if self._by_key is None or self._indexed != len(self.values):

@@ -20,7 +20,14 @@ from parsers.dateorder import DateContext
 from parsers.declarative import log_warnings
 from parsers.detect import registrable_domain, sender_matches
 from parsers.errors import ParseFailure
-from parsers.extract import GENERIC_SPEC, FieldResult, date_warnings, extract, restoration_is_end
+from parsers.extract import (
+    GENERIC_SPEC,
+    FieldResult,
+    date_warnings,
+    email_context,
+    extract,
+    restoration_is_end,
+)
 from parsers.fields import NoticeText, read_notice_text
 from parsers.models import CircuitImpact, EmailMeta, Notice
 from parsers.options import ParserOptions
@@ -87,7 +94,7 @@ def date_context(
     text: NoticeText, meta: EmailMeta, provider: str, date_orders: dict[str, str]
 ) -> DateContext:
     """The email's evidence for ambiguous dates, with the provider's configured date_order."""
-    return DateContext.of_email(text.text, meta.sender, date_orders.get(provider), provider, meta.received)
+    return email_context(text, meta.sender, meta.received, date_orders.get(provider), provider)
 
 
 def notice_from_fields(

@@ -93,6 +93,22 @@ def find_timezone(value: str) -> FoundZone | None:
     return None
 
 
+_TIMES_STATED = re.compile(
+    r"\b(?:all\s+)?(?:dates\s+(?:and|&)\s+)?times?\s+(?:(?:are|is|shown|given|quoted|listed|stated|displayed)\s+)*"
+    r"(?:in|as)\s+(?P<zone>[^.\n;,)]{1,40})|\ball\s+(?:dates\s+(?:and|&)\s+)?times\s*[:(]?\s*(?P<other>[^.\n;,)]{1,40})",
+    re.IGNORECASE,
+)
+
+
+def stated_zone(text: str) -> FoundZone | None:
+    """The zone an email states for all its times: "All times are CET", "Times shown in UTC"."""
+    for match in _TIMES_STATED.finditer(text):
+        found = find_timezone(match["zone"] or match["other"] or "")
+        if found is not None:
+            return found
+    return None
+
+
 def resolve_timezone(name: str) -> tzinfo:
     """A zone an admin names in the config: an IANA name, an abbreviation (CET) or an offset (+01:00)."""
     text = name.strip()

@@ -207,6 +207,18 @@ def test_a_circuit_table_with_a_bold_header_row() -> None:
     assert [c.circuit_id for c in notice.circuits] == ["C-1", "C-2"]
 
 
+def test_one_circuit_per_line_under_a_repeated_label() -> None:
+    text = "Ticket: 5\nCircuit ID: C-1\nCircuit ID: C-2\n\n> Circuit ID: OLD-1\n"
+    assert [c.circuit_id for c in outage(text, subject="Outage 5").circuits] == ["C-1", "C-2"]
+
+
+def test_the_zone_an_email_states_for_all_its_times() -> None:
+    text = "Ticket: 6\nStart: 05/07/2026 14:05\nETR: 05/07/2026 18:00\n\nAll times are CET.\n"
+    notice = outage(text, subject="Outage 6")
+    assert notice.start == at(2026, 7, 5, 13, 5)  # day first (CET), in CET
+    assert notice.original_timezone == "CET"
+
+
 def test_circuit_ids_without_their_description() -> None:
     assert split_ids(["OGYX/1//ZYO (Chicago - Dallas)", "LE-123456 - London to Paris"]) == [
         "OGYX/1//ZYO",
