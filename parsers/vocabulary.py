@@ -72,6 +72,7 @@ LABELS: dict[str, tuple[str, ...]] = {
         "Estimated Restoration", "Estimated Restoration Time", "Estimated Restore Time",
         "Estimated Service Restoration", "Estimated Repair Time", "Estimated Repair", "Estimated Fix Time",
         "Estimated Clear Time", "Estimated Resolution", "Estimated Resolution Time", "Estimated Recovery",
+        "Estimated Recovery Time",
         "Expected Restoration", "Expected Restoration Time", "Expected Resolution", "Expected Repair Time",
         "Expected Time to Repair", "Expected Time to Restore", "Time to Restore", "Time to Repair",
         "Estimated Time to Restore Service", "ETA for Repair", "ETA to Restore", "Repair ETA",

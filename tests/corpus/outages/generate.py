@@ -54,6 +54,7 @@ class Lifecycle:
     steps: list[Step]
     summary: str = "Fibre cut between two PoPs."
     restoration_label_is_end: bool = False  # the resolved email gives the end under the ETR label
+    etr_as: str = "date"  # how the ETR is written: "date", "time" (a clock time only), "duration" (hours)
 
 
 @dataclass
@@ -392,6 +393,57 @@ def pccw(v: View) -> Rendered:
     return "PCCW Global NOC <noc@pccwglobal.com>", subject, "", html
 
 
+def orange(v: View) -> Rendered:
+    body = plain(v, "Orange Wholesale - Incident notification.", [
+        ("Incident reference : ", v.ticket), ("Incident status : ", v.step.word),
+        ("Time of occurrence : ", v.start), ("Estimated time to repair : ", v.etr), ("Clear time : ", v.end),
+    ], inline("Impacted services : ", ", "), "All times are CET.\n\nOrange Wholesale GNOC")  # fmt: skip
+    return "Orange GNOC <gnoc@orange.com>", f"[Orange] Incident {v.ticket}{v.subject_tail()}", body, ""
+
+
+def retn(v: View) -> Rendered:
+    """Updates are replies: the news on top, the first notice quoted below."""
+
+    def dots(label: str, value: str | None) -> str:
+        return f"{label} {'.' * (20 - len(label))} {value}\n" if value else ""
+
+    first = view_of(v.life, v.life.steps[0], 1)
+    notice = (
+        f"{dots('Trouble Ticket', v.ticket)}{dots('Status', first.step.word)}"
+        f"{dots('Incident start', first.start)}"
+        f"{dots('ETR', first.etr)}{dots('Impacted services', ', '.join(first.circuits))}"
+    )
+    if v.number == 1:
+        body = f"{GREETING}RETN NOC - Fault notification\n\n{notice}\nRETN NOC\n"
+    else:
+        news = f"{dots('Status', v.step.word)}{dots('ETR', v.etr)}{dots('Restored', v.end)}"
+        quoted = "".join(f"> {line}\n" for line in notice.splitlines())
+        body = (
+            f"{GREETING}Update on the fault below.\n\n{news}\n{v.step.note}\n\nRETN NOC\n\n"
+            f"On {format_datetime(v.life.start)} RETN NOC <noc@retn.net> wrote:\n{quoted}"
+        )
+    prefix = "RE: " if v.number > 1 else ""
+    return "RETN NOC <noc@retn.net>", f"{prefix}RETN Fault Notification {v.ticket}", body, ""
+
+
+def kddi(v: View) -> Rendered:
+    body = plain(v, "KDDI Global Network Operation Center: trouble notification.", [
+        ("Trouble No. : ", v.ticket), ("Status : ", v.step.word), ("Occurrence Time : ", v.start),
+        ("Estimated Recovery Time : ", v.etr), ("Recovery Time : ", v.end),
+    ], listed("Affected Service :"), "KDDI GNOC")  # fmt: skip
+    subject = f"KDDI Trouble Notification No.{v.ticket}{v.subject_tail()}"
+    return "KDDI GNOC <gnoc@kddi.com>", subject, body, ""
+
+
+def lightpath(v: View) -> Rendered:
+    circuits = "".join(f"Circuit: {c}\n" for c in v.circuits)
+    body = plain(v, "Lightpath NOC outage notice.", [
+        ("Ticket: ", v.ticket), ("Start: ", v.start), ("ETR: ", v.etr), ("Restored: ", v.end),
+    ], lambda _: circuits, "Lightpath Network Operations Center")  # fmt: skip
+    subject = f"Lightpath Outage Notice - Ticket {v.ticket}{v.subject_tail()}"
+    return "Lightpath NOC <noc@lightpathfiber.com>", subject, body, ""
+
+
 Style = tuple[Callable[[View], Rendered], Callable[[Zone], Callable[[datetime], str]], str, str]
 STYLES: dict[str, Style] = {
     # style: (renderer, date format, provider name the outage reader gives the sender, ticket as written)
@@ -412,6 +464,10 @@ STYLES: dict[str, Style] = {
     "crowncastle": (crowncastle, us12_short, "crowncastle", "{}"),
     "sparkle": (sparkle, iso_named, "sparkle", "{}"),
     "pccw": (pccw, slashed_unnamed, "pccw", "{}"),
+    "orange": (orange, slashed_unnamed, "orange", "{}"),
+    "retn": (retn, dmon, "retn", "{}"),
+    "kddi": (kddi, lambda z: lambda t: z.local(t).strftime("%Y/%m/%d %H:%M (") + z.name + ")", "kddi", "{}"),
+    "lightpath": (lightpath, lambda z: us12_short(Zone("ET", z.hours)), "lightpathfiber", "{}"),
 }
 
 # --- the lifecycles ---
@@ -613,17 +669,60 @@ LIFECYCLES: list[Lifecycle] = [
         S(10, RP, "New"),
         S(100, R, "Fault cleared", end=95),
     ]),
+    Lifecycle("orange", "INC-20260210-0311", ["OBS-VPN-4410", "OBS-VPN-4411"], at("2026-02-10 06:40"), CET, [
+        S(20, INV, "Under investigation"),
+        S(90, ID, "Fault located - repair in progress", etr=480),
+        S(460, R, "Cleared", end=450),
+    ], etr_as="time"),
+    Lifecycle("orange", "INC-20260304-0077", ["OBS-ETH-0900"], at("2026-03-04 21:30"), CET, [
+        S(15, RP, "Opened"),
+        S(60, INV, "Investigation in progress", etr=300),
+        S(280, R, "Closed"),
+    ], etr_as="time"),
+    Lifecycle("retn", "RETN-26-0451", ["RETN-EPL-0101", "RETN-EPL-0102"], at("2026-03-02 11:20"), UTC_, [
+        S(10, INV, "Open - under investigation"),
+        S(75, ID, "Open - Fault isolated", etr=300),
+        S(290, R, "Service back to normal", end=280),
+    ]),
+    Lifecycle("retn", "RETN-26-0533", ["RETN-IPT-0440"], at("2026-10-09 02:10"), UTC_, [
+        S(15, INV, "Open"),
+        S(120, M, "Rerouted - monitoring", etr=400),
+        S(380, R, "Closed", end=360),
+    ]),
+    Lifecycle("kddi", "20260306-02", ["KDDI-IPT-0001", "KDDI-IPT-0002"], at("2026-03-05 15:05"), JST, [
+        S(10, INV, "Investigating"),
+        S(70, ID, "Cause identified", etr=240),
+        S(230, R, "Recovered", end=215),
+    ]),
+    Lifecycle("lightpath", "998877", ["LP-100", "LP-101", "LP-102"], at("2026-03-05 14:05"), EST, [
+        S(20, RP, None, "Initial"),
+        S(60, None, None, "Update", start=False, etr=300, circuits=False),
+        S(250, R, None, "RESOLVED", start=False, circuits=False),
+    ], etr_as="duration"),
+    Lifecycle("lightpath", "998990", ["LP-220"], at("2026-07-07 12:30"), EDT, [
+        S(10, RP, None, "Initial"),
+        S(120, R, None, "Resolved", end=100),
+    ]),
 ]  # fmt: skip
 
 
 # --- writing ---
 
 
+def etr_text(life: Lifecycle, step: Step, fmt: Callable[[datetime], str]) -> str | None:
+    if step.etr is None:
+        return None
+    if life.etr_as == "duration":
+        return f"{(step.etr - step.at) / 60:g} hours"
+    etr = life.start + timedelta(minutes=step.etr)
+    return life.zone.local(etr).strftime("%H:%M") if life.etr_as == "time" else fmt(etr)
+
+
 def view_of(life: Lifecycle, step: Step, number: int) -> View:
     fmt = STYLES[life.style][1](life.zone)
     view = View(life, step, number, fmt)
     view.start = fmt(life.start) if step.start else None
-    view.etr = fmt(life.start + timedelta(minutes=step.etr)) if step.etr is not None else None
+    view.etr = etr_text(life, step, fmt)
     view.end = fmt(life.start + timedelta(minutes=step.end)) if step.end is not None else None
     if life.restoration_label_is_end and step.status == R and view.end:
         view.etr, view.end = view.end, None  # the carrier reuses its ETR field for the restoration time
