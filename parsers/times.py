@@ -128,9 +128,17 @@ def resolve_timezone(name: str) -> tzinfo:
         ) from None
 
 
+_PLACEHOLDER = re.compile(
+    r"\s*(?:tbd|tba|tbc|n/?a|unknown|pending|not (?:yet )?(?:available|known|determined|estimated)|"
+    r"to be (?:determined|advised|confirmed)|under investigation)\b",
+    re.IGNORECASE,
+)
+
+
 def is_stated(value: str | None) -> bool:
-    """False for "Not available at this time", "TBD", "N/A", "-": a date without a single digit."""
-    return bool(value) and any(ch.isdigit() for ch in value)
+    """False for "Not available at this time", "TBD", "N/A", "-": a date without a single digit, or a
+    placeholder followed by something else ("TBD - next update at 16:00 UTC")."""
+    return bool(value) and any(ch.isdigit() for ch in value) and not _PLACEHOLDER.match(value)
 
 
 def _parse_naive_or_aware(

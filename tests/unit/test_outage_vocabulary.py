@@ -122,6 +122,11 @@ def test_a_time_without_a_date_is_placed_on_the_emails_date_and_warned() -> None
     assert read_datetime("Dec 31 23:10 UTC", context=DateContext(sent=at(2027, 1, 1))).value.year == 2026
 
 
+@pytest.mark.parametrize("value", ["TBD - next update at 16:00 UTC", "Unknown (update by 16:00)", "N/A 1"])
+def test_a_placeholder_with_a_time_after_it_states_no_date(value: str) -> None:
+    assert read_datetime(value, context=DateContext(sent=at(2026, 3, 5, 12)), forward=True) is None
+
+
 def test_an_estimate_written_as_a_duration_counts_from_the_emails_date() -> None:
     context = DateContext(sent=at(2026, 3, 5, 22, 30))
     reading = read_datetime("within 2-4 hours", context=context, forward=True)
