@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parse = commands.add_parser("parse", help="print the parsed notices as JSON (no NetBox needed)")
     parse.add_argument(
-        "--explain", action="store_true", help="show what each [[parsers]] definition extracts"
+        "--explain",
+        action="store_true",
+        help="show what each [[parsers]] definition and the generic outage reader extract",
     )
     parse.add_argument("paths", nargs="+", metavar="PATH")
 
@@ -166,7 +168,10 @@ def _explain(raw: bytes, options: ParserOptions) -> list[dict]:
 
     msg = read_message(raw)
     meta = email_meta(msg, raw)
-    return [explain(definition, msg, meta, options) for definition in options.parsers]
+    from parsers.outage import explain as explain_outage
+
+    reports = [explain(definition, msg, meta, options) for definition in options.parsers]
+    return [*reports, explain_outage(msg, meta, options)]
 
 
 def cmd_check(args, config: Config) -> int:

@@ -25,6 +25,7 @@ from pydantic import (
 
 from ingestor.disposition import check_dispositions, parse_disposition
 from parsers.declarative import ParserDefinition
+from parsers.definitions import DateOrder
 from parsers.options import ParserOptions
 from parsers.statuses import OutageStatusMap
 
@@ -148,6 +149,8 @@ class ProviderConfig(_Strict):
     netbox_provider: str | None = None
     # extra sender addresses or domains that belong to this provider
     senders: list[str] = Field(default_factory=list)
+    # how this provider writes ambiguous slashed dates (03/05/2026): "DMY" or "MDY" (parsers.dateorder)
+    date_order: DateOrder | None = None
 
 
 class ParsingConfig(_Strict):
@@ -188,6 +191,7 @@ class Config(_Strict):
             timeout_seconds=self.parsing.timeout_seconds,
             parsers=self.parsers,
             outage_status_map=self.parsing.outage_status_map,
+            date_orders={name: p.date_order for name, p in self.providers.items() if p.date_order},
         )
 
     def netbox_provider_slug(self, provider: str) -> str:

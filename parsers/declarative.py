@@ -12,13 +12,14 @@ that reason rather than handed to parsers that do not know the format.
 from __future__ import annotations
 
 import email.message
+import logging
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from parsers.definitions import ParserDefinition
 from parsers.errors import ParseFailure
-from parsers.extract import FieldResult, extract
+from parsers.extract import FieldResult, date_warnings, email_context, extract, restoration_is_end
 from parsers.fields import NoticeText, read_notice_text
 from parsers.models import CircuitImpact, EmailMeta, Notice
 from parsers.statuses import DEFAULT_STATUS_MAPS, map_status
@@ -26,7 +27,14 @@ from parsers.statuses import DEFAULT_STATUS_MAPS, map_status
 if TYPE_CHECKING:
     from parsers.options import ParserOptions
 
-__all__ = ["ParserDefinition", "explain", "matching_definition", "parse_declarative"]
+__all__ = ["ParserDefinition", "explain", "log_warnings", "matching_definition", "parse_declarative"]
+logger = logging.getLogger(__name__)
+
+
+def log_warnings(notice: Notice, meta: EmailMeta) -> None:
+    """Every rule that decided an ambiguous value goes to the log too, naming the email."""
+    for warning in notice.warnings:
+        logger.warning("%s %s (%s): %s", notice.parser, notice.event_id, meta.message_id, warning)
 
 
 def matching_definition(definitions: list[ParserDefinition], meta: EmailMeta) -> ParserDefinition | None:
@@ -73,6 +81,8 @@ def _notice(
         status = definition.default_status
     if problems:
         raise ParseFailure(f"{definition.name}: {'; '.join(problems)}")
+    if definition.kind == "outage":
+        restoration_is_end(fields, status)
     dates = [fields[name] for name in ("start", "end", "estimated_time_to_repair")]
     try:
         return Notice(
@@ -92,13 +102,18 @@ def _notice(
             stamp=meta.received,
             original_timezone=next((d.zone for d in dates if d.zone), definition.timezone),
             parser=f"declarative:{definition.name}",
+            warnings=date_warnings(fields),
         )
     except ValidationError as exc:  # not expected: the definition's validators keep values in range
         raise ParseFailure(f"{definition.name}: {exc.errors()[0]['msg']}") from None
 
 
-def _fields(definition: ParserDefinition, text: NoticeText) -> dict[str, FieldResult]:
-    fields = extract(text, definition.extraction_spec())
+def _fields(
+    definition: ParserDefinition, text: NoticeText, meta: EmailMeta, options: ParserOptions | None
+) -> dict[str, FieldResult]:
+    configured = definition.date_order or (options.date_orders.get(definition.provider) if options else None)
+    context = email_context(text, meta.sender, meta.received, configured, definition.name)
+    fields = extract(text, definition.extraction_spec(), context)
     if definition.kind == "maintenance":  # a generic "ETR" label means nothing for a maintenance
         fields["estimated_time_to_repair"] = FieldResult(
             "estimated_time_to_repair", source="not for maintenance"
@@ -114,7 +129,9 @@ def parse_declarative(
     if definition is None:
         return None
     text = read_notice_text(msg, meta.subject)
-    return [_notice(definition, _fields(definition, text), text, meta, options)]
+    notice = _notice(definition, _fields(definition, text, meta, options), text, meta, options)
+    log_warnings(notice, meta)
+    return [notice]
 
 
 def explain(
@@ -126,7 +143,7 @@ def explain(
     """What ``definition`` makes of an email, JSON-ready: whether it matches, the labels the email has,
     each field's value with where it came from (or why not), and the notice or the failure."""
     text = read_notice_text(msg, meta.subject)
-    fields = _fields(definition, text)
+    fields = _fields(definition, text, meta, options)
     sender, subject = definition.sender_matches(meta.sender), definition.subject_matches(meta.subject)
     report: dict[str, Any] = {
         "parser": definition.name,

@@ -25,6 +25,8 @@ from parsers.statuses import ALLOWED_STATUSES, check_status_map
 from parsers.times import resolve_timezone
 
 ImpactLevel = Literal["NO-IMPACT", "REDUCED-REDUNDANCY", "DEGRADED", "OUTAGE"]  # as parsers.models
+# Day/month/year or month/day/year, for a provider's ambiguous slashed dates (parsers.dateorder).
+DateOrder = Literal["DMY", "MDY"]
 
 
 def _compile(value: str, flags: int = 0) -> re.Pattern[str]:
@@ -78,6 +80,8 @@ class ParserDefinition(BaseModel):
     patterns: dict[FieldName, FieldPattern] = Field(default_factory=dict)
     date_formats: list[str] = Field(default_factory=list)
     timezone: str | None = None
+    # how the provider writes ambiguous slashed dates (03/05/2026); else parsers.dateorder's evidence
+    date_order: DateOrder | None = None
     status_map: dict[str, str] = Field(default_factory=dict)
     default_status: str | None = None
     impact: ImpactLevel = "OUTAGE"

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, Literal
 
-from parsers.fields import LabelledValue, NoticeText, split_ids
-from parsers.times import FoundZone, parse_datetime_zone
+from parsers.dateorder import DateContext
+from parsers.fields import LabelledValue, NoticeText, normalize_label, split_ids
+from parsers.times import FoundZone, read_datetime, stated_zone
+from parsers.vocabulary import LABELS, RESTORATION_LABEL_FIELDS
 
 FieldName = Literal["event_id", "status", "start", "end", "estimated_time_to_repair", "summary", "circuits"]
 FIELDS: tuple[FieldName, ...] = (
@@ -26,48 +28,11 @@ FIELDS: tuple[FieldName, ...] = (
     "summary",
     "circuits",
 )
-DATE_FIELDS = frozenset({"start", "end", "estimated_time_to_repair"})
+DATE_FIELDS_ORDER = ("start", "estimated_time_to_repair", "end")
+DATE_FIELDS = frozenset(DATE_FIELDS_ORDER)
 
-# The labels the generic parser knows, most specific first. They are compared normalised (case,
-# punctuation and plurals do not matter: "Circuit ID(s)" covers "circuit ids" and "CIRCUIT ID").
-GENERIC_LABELS: dict[str, tuple[str, ...]] = {
-    "event_id": (
-        "Trouble Ticket", "Trouble Ticket Number", "Trouble Ticket ID", "Ticket Number", "Ticket No",
-        "Ticket ID", "Ticket Reference", "Ticket", "TT", "TT Number", "Case ID", "Case Number", "Case No",
-        "Case", "Incident ID", "Incident Number", "Incident No", "Incident Reference", "Incident Ticket",
-        "Outage ID", "Event ID", "Reference Number", "Reference", "Ref",
-    ),
-    "status": (
-        "Current Status", "Incident Status", "Ticket Status", "Case Status", "Outage Status", "Status",
-    ),
-    "start": (
-        "Incident Start", "Incident Start Time", "Outage Start", "Outage Start Time", "Disturbance Start",
-        "Event Start", "Event Start Time", "Fault Start", "Start of Outage", "Start of Incident",
-        "Start Time", "Start Date", "Start Date Time", "Start",
-    ),
-    "end": (
-        "Incident End", "Incident End Time", "Outage End", "Outage End Time", "Disturbance End",
-        "Event End", "Event End Time", "Fault End", "End of Outage", "End of Incident", "End Time",
-        "End Date", "End Date Time", "End", "Service Restored", "Service Restored At", "Restored",
-        "Restored At", "Restoration Time", "Time Restored", "Resolved At", "Resolution Time",
-        "Cleared At", "Clear Time",
-    ),
-    "estimated_time_to_repair": (
-        "Estimated Time to Restore", "Estimated Time to Repair", "Estimated Time to Restoration",
-        "Estimated Time of Restoration", "Estimated Time of Repair", "Estimated Restoration",
-        "Estimated Restoration Time", "Estimated Repair Time", "Estimated Resolution", "ETR", "ETTR",
-    ),
-    "summary": (
-        "Description", "Summary", "Incident Description", "Outage Description", "Cause", "Root Cause",
-        "Reason for Outage", "Reason", "Details",
-    ),
-    "circuits": (
-        "Circuit/Service IDs", "Circuit IDs", "Circuits", "Circuit", "Service IDs", "Affected Services",
-        "Affected Circuits", "Affected Circuit IDs", "Affected Service IDs",
-        "Impacted Circuits", "Impacted Services", "Impacted Circuit IDs", "Affected Order IDs",
-        "Order IDs", "Affected Customer Circuits", "Customer Circuits",
-    ),
-}  # fmt: skip
+# The labels the generic parser knows: the data table of parsers.vocabulary, most specific first.
+GENERIC_LABELS: dict[str, tuple[str, ...]] = LABELS
 
 _ID_PUNCTUATION = " \t,;:.()[]<>\"'"
 
@@ -82,6 +47,8 @@ class FieldResult:
     source: str | None = None  # "label 'Ticket Number' (text)", "pattern", ...
     zone: str | None = None  # the zone a date stated, as written
     error: str | None = None  # the value was there but could not be read
+    rule: str | None = None  # the date rule that read a numeric date (parsers.dateorder)
+    warning: str | None = None  # set when that rule chose between two possible dates
 
     def describe(self) -> dict[str, Any]:
         value = self.value.isoformat() if isinstance(self.value, datetime) else self.value
@@ -90,6 +57,8 @@ class FieldResult:
             "raw": self.raw,
             "source": self.source,
             "zone": self.zone,
+            "date_rule": self.rule,
+            "warning": self.warning,
             "error": self.error,
         }
 
@@ -141,7 +110,7 @@ def _circuits(text: NoticeText, spec: ExtractionSpec) -> FieldResult:
         result.source = f"pattern {pattern.pattern!r}"
     elif value is not None:
         result.source = f"label {value.label!r} ({value.where})"
-        found = value.lines
+        found = [line for same in text.all_like(value) for line in same.lines]
         if spec.circuit_pattern is not None:  # the pattern picks the ids out of the labelled text
             found = [match_value(m) for m in spec.circuit_pattern.finditer("\n".join(found))]
     elif spec.circuit_pattern is not None:
@@ -154,7 +123,66 @@ def _circuits(text: NoticeText, spec: ExtractionSpec) -> FieldResult:
     return result
 
 
-def extract_field(text: NoticeText, spec: ExtractionSpec, name: str) -> FieldResult:
+def email_context(
+    text: NoticeText, sender: str, sent: datetime | None, date_order: str | None = None, who: str = ""
+) -> DateContext:
+    """The email's evidence for its dates: the configured date order, the email's own date, and the
+    zone it states for all its times ("All times are CET")."""
+    found = stated_zone(text.text)
+    zone = (found.zone, found.name) if found else None
+    return DateContext.of_email(text.text, sender, date_order, who, sent, zone)
+
+
+def _read_date(
+    result: FieldResult, spec: ExtractionSpec, hint: FoundZone | None, context: DateContext
+) -> None:
+    # the zone of a value: its own, else its label's, else the definition's, else the email's statement
+    default_tz = hint.zone if hint else spec.default_tz or context.zone
+    hint_name = hint.name if hint else (None if spec.default_tz else context.zone_name)
+    try:
+        reading = read_datetime(
+            result.raw,
+            formats=spec.date_formats,
+            default_tz=default_tz,
+            zone_hint=hint_name,
+            context=context,
+            forward=result.field == "estimated_time_to_repair",
+        )
+    except ValueError as exc:
+        result.error = str(exc)
+        return
+    if reading is not None:
+        result.value, result.zone = reading.value, reading.zone or hint_name
+        result.rule, result.warning = reading.rule, reading.warning
+
+
+_HAS_DATE = re.compile(
+    r"\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}|[A-Za-z]{3,}\.? \d{1,2}\b|\b\d{1,2}[ -][A-Za-z]{3,}"
+)
+_HAS_CLOCK = re.compile(r"\d{1,2}[:h]\d{2}|\d\s*[ap]\.?m\b|\d{4}\s*(hrs|z)\b", re.IGNORECASE)
+
+
+def _date_and_time(text: NoticeText, found: LabelledValue, source: str) -> tuple[str, str]:
+    """A date and its time under two labels ("Start Date: 05/03/2026", "Start Time: 14:05 UTC") joined."""
+    words = normalize_label(found.label).split()
+    pairs = (
+        ("time", "date", not _HAS_DATE.search(found.value)),
+        ("date", "time", not _HAS_CLOCK.search(found.value)),
+    )
+    for have, want, missing in pairs:
+        if missing and have in words:
+            sibling = text.find([" ".join(want if w == have else w for w in words)])
+            if sibling is not None and sibling is not found and sibling.value:
+                joined = (
+                    f"{sibling.value} {found.value}" if want == "date" else f"{found.value} {sibling.value}"
+                )
+                return joined, f"{source} with label {sibling.label!r}"
+    return found.value, source
+
+
+def extract_field(
+    text: NoticeText, spec: ExtractionSpec, name: str, context: DateContext | None = None
+) -> FieldResult:
     """Find one field (see FIELDS); dates come back as aware UTC datetimes."""
     if name == "circuits":
         return _circuits(text, spec)
@@ -176,17 +204,12 @@ def extract_field(text: NoticeText, spec: ExtractionSpec, name: str) -> FieldRes
         result.source = f"label {value.label!r} ({value.where})"
         result.raw = value.value if name != "summary" else value.full_text
         zone_hint = value.zone_hint
+        if name in DATE_FIELDS:
+            result.raw, result.source = _date_and_time(text, value, result.source)
     if not result.raw:
         return result
     if name in DATE_FIELDS:
-        default_tz = zone_hint.zone if zone_hint else spec.default_tz
-        try:
-            parsed = parse_datetime_zone(result.raw, formats=spec.date_formats, default_tz=default_tz)
-        except ValueError as exc:
-            result.error = str(exc)
-            return result
-        if parsed is not None:
-            result.value, result.zone = parsed[0], parsed[1] or (zone_hint.name if zone_hint else None)
+        _read_date(result, spec, zone_hint, context or DateContext())
     elif name == "event_id":
         if is_stated_text(result.raw):
             result.value = _event_id(result.raw) if pattern is None else result.raw.strip(_ID_PUNCTUATION)
@@ -209,6 +232,30 @@ def is_stated_text(value: str) -> bool:
     )
 
 
-def extract(text: NoticeText, spec: ExtractionSpec) -> dict[str, FieldResult]:
-    """Every field of FIELDS, keyed by name."""
-    return {name: extract_field(text, spec, name) for name in FIELDS}
+def extract(
+    text: NoticeText, spec: ExtractionSpec, context: DateContext | None = None
+) -> dict[str, FieldResult]:
+    """Every field of FIELDS, keyed by name. ``context`` is the email's evidence for ambiguous dates."""
+    return {name: extract_field(text, spec, name, context) for name in FIELDS}
+
+
+def restoration_is_end(fields: dict[str, FieldResult], status: str | None) -> None:
+    """On a RESOLVED notice that states no end, a time labelled like a restoration time ("Estimated time
+    to restore") says when service came back: it becomes the end, and the notice states no estimate."""
+    if status != "RESOLVED" or fields["end"].value is not None:
+        return
+    for name in RESTORATION_LABEL_FIELDS:
+        found = fields[name]
+        if found.value is None:
+            continue
+        fields["end"] = FieldResult(
+            "end", found.value, found.raw, f"{found.source}, on a resolved notice: the end", found.zone,
+            rule=found.rule, warning=found.warning,
+        )  # fmt: skip
+        fields[name] = FieldResult(name, source=f"read as the end ({found.source})")
+        return
+
+
+def date_warnings(fields: dict[str, FieldResult]) -> list[str]:
+    """The warnings of the date fields, each naming its field, for the notice and the log."""
+    return [f"{name}: {fields[name].warning}" for name in DATE_FIELDS_ORDER if fields[name].warning]

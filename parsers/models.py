@@ -67,6 +67,9 @@ class Notice(BaseModel):
     original_timezone: str | None = None
     account: str | None = None
     parser: str = Field(default="", description="which parser produced it, for logs and reports")
+    # How a rule decided something the email left ambiguous ("start: '05/03/2026 14:00' read as
+    # 2026-03-05: zone CET writes day first"); also logged, never decided silently.
+    warnings: list[str] = Field(default_factory=list)
 
     @field_validator("start", "end", "estimated_time_to_repair", "stamp")
     @classmethod

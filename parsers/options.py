@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from parsers.definitions import ParserDefinition
+from parsers.definitions import DateOrder, ParserDefinition
 from parsers.statuses import OutageStatusMap
 
 
@@ -18,3 +18,5 @@ class ParserOptions(BaseModel):
     parsers: list[ParserDefinition] = Field(default_factory=list)
     # provider wording -> outage status, tried before parsers.statuses.DEFAULT_OUTAGE_STATUS_MAP
     outage_status_map: OutageStatusMap = Field(default_factory=dict)
+    # provider name -> "DMY" or "MDY": how that provider writes ambiguous slashed dates (parsers.dateorder)
+    date_orders: dict[str, DateOrder] = Field(default_factory=dict)

@@ -14,32 +14,35 @@ from __future__ import annotations
 
 import email.message
 import re
+from typing import Any
 
+from parsers.dateorder import DateContext
+from parsers.declarative import log_warnings
 from parsers.detect import registrable_domain, sender_matches
 from parsers.errors import ParseFailure
-from parsers.extract import GENERIC_SPEC, FieldResult, extract
+from parsers.extract import (
+    GENERIC_SPEC,
+    FieldResult,
+    date_warnings,
+    email_context,
+    extract,
+    restoration_is_end,
+)
 from parsers.fields import NoticeText, read_notice_text
 from parsers.models import CircuitImpact, EmailMeta, Notice
 from parsers.options import ParserOptions
 from parsers.statuses import DEFAULT_OUTAGE_STATUS_MAP, map_status
+from parsers.vocabulary import BODY_MAINTENANCE_CUES, MAINTENANCE_CUES, OUTAGE_CUES
 
 PARSER_NAME = "outage:generic"
 
-_OUTAGE_CUES = re.compile(
-    r"\boutage|disturbance|\bincident|trouble ticket|service[- ]affecting|\bfault\b|"
-    r"service (interruption|degradation|disruption)|unplanned|network event",
-    re.IGNORECASE,
-)
-# A planned maintenance also speaks of "outage" ("Planned Outage Work", "expected outage: 4 hours").
-_MAINTENANCE_CUES = re.compile(
-    r"maint|\bplanned|\bscheduled|\bchange (request|notification)|work notification|emergency work|"
-    r"re-?schedul|upgrade",
-    re.IGNORECASE,
-)
+_OUTAGE_CUES = re.compile(OUTAGE_CUES, re.IGNORECASE)
+_MAINTENANCE_CUES = re.compile(MAINTENANCE_CUES, re.IGNORECASE)
+_BODY_MAINTENANCE_CUES = re.compile(BODY_MAINTENANCE_CUES, re.IGNORECASE)
 # "Case 00412345", "Ticket #TTN-1", "TT: 123": the ticket id of a subject, when no label gives it.
 _SUBJECT_TICKET = re.compile(
-    r"\b(?:trouble ticket|ticket|case|incident|TT|ref(?:erence)?)\s*(?:number|no\.?|id)?\s*[:#]?\s*"
-    r"(?P<value>[A-Z0-9][\w/-]*\d[\w/-]*)",
+    r"\b(?:trouble ticket|trouble(?: notification)?|ticket|case|incident|fault|TT|ref(?:erence)?)\s*"
+    r"(?:number|no\.?|nr\.?|id)?\s*[:#]?\s*(?P<value>[A-Z0-9][\w/-]*\d[\w/-]*)",
     re.IGNORECASE,
 )
 
@@ -50,7 +53,7 @@ def is_outage_notice(subject: str, body: str) -> bool:
         return False
     if _OUTAGE_CUES.search(subject):
         return True
-    return bool(_OUTAGE_CUES.search(body)) and not _MAINTENANCE_CUES.search(body)
+    return bool(_OUTAGE_CUES.search(body)) and not _BODY_MAINTENANCE_CUES.search(body)
 
 
 def provider_for_sender(sender: str, options: ParserOptions) -> str:
@@ -75,12 +78,23 @@ def provider_for_sender(sender: str, options: ParserOptions) -> str:
 
 
 def _status(fields: dict[str, FieldResult], subject: str, options: ParserOptions) -> str | None:
+    """The body's status wording, else (none, or wording no table knows) the subject's ("... - Closed")."""
     tables = (options.outage_status_map, DEFAULT_OUTAGE_STATUS_MAP)
-    if fields["status"].raw is not None:
-        return map_status(fields["status"].value, *tables)
-    # No status field: the subject often ends in one ("... - Resolved", "... - Closed").
+    status = map_status(fields["status"].value, *tables)
+    if status is not None:
+        return status
     subject_words = _SUBJECT_TICKET.sub(" ", subject)
-    return map_status(subject_words, *tables)
+    status = map_status(subject_words, *tables)
+    if status is not None:
+        fields["status"].source = f"{fields['status'].source}; the subject's wording {subject!r}"
+    return status
+
+
+def date_context(
+    text: NoticeText, meta: EmailMeta, provider: str, date_orders: dict[str, str]
+) -> DateContext:
+    """The email's evidence for ambiguous dates, with the provider's configured date_order."""
+    return email_context(text, meta.sender, meta.received, date_orders.get(provider), provider)
 
 
 def notice_from_fields(
@@ -101,22 +115,20 @@ def notice_from_fields(
         stamp=meta.received,
         original_timezone=next((date.zone for date in dates if date.zone), None),
         parser=PARSER_NAME,
+        warnings=date_warnings(fields),
     )
 
 
-def parse_outage(msg: email.message.Message, meta: EmailMeta, options: ParserOptions) -> list[Notice]:
-    """The outage this email announces, as one Notice; [] when it is not an outage notice.
-
-    Raises ParseFailure when the subject says outage but no ticket id can be found, so the email is
-    quarantined with that reason instead of being ignored. Dates the email writes unreadably are left
-    out (None) rather than failing the whole notice.
-    """
-    if _MAINTENANCE_CUES.search(meta.subject):  # cheap early way out for most of a mailbox
-        return []
+def read_outage(
+    msg: email.message.Message, meta: EmailMeta, options: ParserOptions
+) -> tuple[NoticeText, dict[str, FieldResult], str, str | None] | None:
+    """The outage fields of an email (text, fields, provider, status); None when it is no outage notice.
+    Raises ParseFailure for an outage subject without a ticket id."""
     text = read_notice_text(msg, meta.subject)
     if not is_outage_notice(meta.subject, text.text):
-        return []
-    fields = extract(text, GENERIC_SPEC)
+        return None
+    provider = provider_for_sender(meta.sender, options)
+    fields = extract(text, GENERIC_SPEC, date_context(text, meta, provider, options.date_orders))
     if not fields["event_id"].value:
         match = _SUBJECT_TICKET.search(meta.subject)
         if match:
@@ -125,6 +137,48 @@ def parse_outage(msg: email.message.Message, meta: EmailMeta, options: ParserOpt
         if _OUTAGE_CUES.search(meta.subject):
             reason = fields["event_id"].error or "no ticket label, and no ticket number in the subject"
             raise ParseFailure(f"{PARSER_NAME}: outage notice without a ticket id ({reason})")
-        return []
+        return None
     status = _status(fields, meta.subject, options)
-    return [notice_from_fields(fields, text, meta, provider_for_sender(meta.sender, options), status)]
+    restoration_is_end(fields, status)
+    return text, fields, provider, status
+
+
+def parse_outage(msg: email.message.Message, meta: EmailMeta, options: ParserOptions) -> list[Notice]:
+    """The outage this email announces, as one Notice; [] when it is not an outage notice.
+
+    Raises ParseFailure when the subject says outage but no ticket id can be found, so the email is
+    quarantined with that reason instead of being ignored. Dates the email writes unreadably are left
+    out (None) rather than failing the whole notice; ambiguous dates read by a rule are warned about.
+    """
+    if _MAINTENANCE_CUES.search(meta.subject):  # cheap early way out for most of a mailbox
+        return []
+    read = read_outage(msg, meta, options)
+    if read is None:
+        return []
+    text, fields, provider, status = read
+    notice = notice_from_fields(fields, text, meta, provider, status)
+    log_warnings(notice, meta)
+    return [notice]
+
+
+def explain(msg: email.message.Message, meta: EmailMeta, options: ParserOptions) -> dict[str, Any]:
+    """What the generic outage reader makes of an email, JSON-ready: each field with the label it came
+    from and the date rule that read it, the notice, or why there is none."""
+    report: dict[str, Any] = {"parser": PARSER_NAME, "kind": "outage", "notice": None, "error": None}
+    if _MAINTENANCE_CUES.search(meta.subject):
+        report["error"] = "the subject speaks of a maintenance"
+        return report
+    try:
+        read = read_outage(msg, meta, options)
+    except ParseFailure as exc:
+        report["error"] = str(exc)
+        return report
+    if read is None:
+        report["error"] = "not an outage notice (no outage wording, or no ticket id)"
+        return report
+    text, fields, provider, status = read
+    report["provider"] = provider
+    report["labels_in_email"] = text.label_names()
+    report["fields"] = {name: result.describe() for name, result in fields.items()}
+    report["notice"] = notice_from_fields(fields, text, meta, provider, status).model_dump(mode="json")
+    return report

@@ -16,19 +16,11 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 from parsers.models import MAINTENANCE_STATUSES, OUTAGE_STATUSES
+from parsers.vocabulary import NEGATED_WORDING, OUTAGE_STATUS_WORDING
 
-DEFAULT_OUTAGE_STATUS_MAP: dict[str, str] = {
-    # "Closed - service restored" is over, while "Restored - monitoring" is not: closed/resolved first,
-    # monitoring next, a bare "restored" after it.
-    r"\b(resolved|closed|cleared|completed?|fixed|finished)\b": "RESOLVED",
-    r"monitor|observ|stabili[sz]ed": "MONITORING",
-    r"restored|service back": "RESOLVED",
-    r"identified|root cause|cause (found|known|located)|repair(ing)? (under way|in progress)": "IDENTIFIED",
-    r"investigat|under analysis|troubleshoot|in progress|working|acknowledged|assigned|\bopen\b": (
-        "INVESTIGATING"
-    ),
-    r"reported|\bnew\b|logged|received|created|opened": "REPORTED",
-}
+# The outage wording is data (parsers.vocabulary.OUTAGE_STATUS_WORDING), most specific first.
+DEFAULT_OUTAGE_STATUS_MAP: dict[str, str] = OUTAGE_STATUS_WORDING
+_NEGATED = re.compile(NEGATED_WORDING, re.IGNORECASE)
 
 DEFAULT_MAINTENANCE_STATUS_MAP: dict[str, str] = {
     r"cancel": "CANCELLED",
@@ -62,10 +54,12 @@ def _key_matches(key: str, wording: str) -> bool:
 def map_status(wording: str | None, *tables: Mapping[str, str]) -> str | None:
     """The plugin status for a provider's wording: the first key of the first table that matches.
 
-    None when the wording is empty or no key matches (the notice then states no status).
+    None when the wording is empty or no key matches (the notice then states no status). Negated
+    wording ("not yet restored", "pending restoration") is taken out first.
     """
     if not wording or not wording.strip():
         return None
+    wording = _NEGATED.sub(" ", wording)  # "not yet restored" says nothing about restoration
     for table in tables:
         for key, status in table.items():
             if _key_matches(key, wording):

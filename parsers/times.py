@@ -16,55 +16,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as dateutil_parser
 
+from parsers.dateorder import NUMERIC_DATE, DateContext, Decision, decide, to_iso
+from parsers.vocabulary import ZONE_NAMES, ZONE_OFFSETS, ZONE_REGIONS
+
 
 def _fixed(hours: float, name: str) -> timezone:
     return timezone(timedelta(hours=hours), name)
 
 
-# Abbreviations stand for one fixed offset each (EDT is always -04:00), which is what the email meant.
-# The bare US zone letters (ET, CT...) say nothing about daylight saving, so they follow the region's rules.
-# IST is left out on purpose: India, Ireland and Israel all use it; give `timezone` in a definition instead.
+# The zone table is data (parsers.vocabulary): each abbreviation one fixed offset, the bare US zone
+# letters (ET, CT...) their region's rules.
 ABBREVIATIONS: dict[str, tzinfo] = {
-    "UTC": UTC,
-    "UT": UTC,
-    "GMT": UTC,
-    "Z": UTC,
-    "EST": _fixed(-5, "EST"),
-    "EDT": _fixed(-4, "EDT"),
-    "CST": _fixed(-6, "CST"),
-    "CDT": _fixed(-5, "CDT"),
-    "MST": _fixed(-7, "MST"),
-    "MDT": _fixed(-6, "MDT"),
-    "PST": _fixed(-8, "PST"),
-    "PDT": _fixed(-7, "PDT"),
-    "AKST": _fixed(-9, "AKST"),
-    "AKDT": _fixed(-8, "AKDT"),
-    "HST": _fixed(-10, "HST"),
-    "ET": ZoneInfo("America/New_York"),
-    "CT": ZoneInfo("America/Chicago"),
-    "MT": ZoneInfo("America/Denver"),
-    "PT": ZoneInfo("America/Los_Angeles"),
-    "WET": _fixed(0, "WET"),
-    "WEST": _fixed(1, "WEST"),
-    "BST": _fixed(1, "BST"),
-    "CET": _fixed(1, "CET"),
-    "CEST": _fixed(2, "CEST"),
-    "MET": _fixed(1, "MET"),
-    "MEST": _fixed(2, "MEST"),
-    "EET": _fixed(2, "EET"),
-    "EEST": _fixed(3, "EEST"),
-    "MSK": _fixed(3, "MSK"),
-    "SGT": _fixed(8, "SGT"),
-    "HKT": _fixed(8, "HKT"),
-    "AWST": _fixed(8, "AWST"),
-    "JST": _fixed(9, "JST"),
-    "KST": _fixed(9, "KST"),
-    "ACST": _fixed(9.5, "ACST"),
-    "AEST": _fixed(10, "AEST"),
-    "AEDT": _fixed(11, "AEDT"),
-    "NZST": _fixed(12, "NZST"),
-    "NZDT": _fixed(13, "NZDT"),
-}
+    **{name: UTC if hours == 0 and name in ("UTC", "UT", "GMT", "Z") else _fixed(hours, name)
+       for name, hours in ZONE_OFFSETS.items()},
+    **{name: ZoneInfo(region) for name, region in ZONE_REGIONS.items()},
+}  # fmt: skip
 
 # "UTC+2", "GMT -05:00", "UTC+05:30" (prefix, hours with optional minutes) or a bare "+0200"/"-05:00"
 # after a space (4 digits, so the "-03" of "2026-03-02" is never taken for an offset).
@@ -73,6 +39,11 @@ _BARE_OFFSET = re.compile(r"(?<=\s)(?P<sign>[+-])(?P<h>\d{2}):?(?P<m>\d{2})\b")
 _ABBREVIATION = re.compile(
     r"\b(" + "|".join(sorted((a for a in ABBREVIATIONS if a != "Z"), key=len, reverse=True)) + r")\b"
 )
+_ZONE_NAME = re.compile(
+    r"\b(" + "|".join(sorted(map(re.escape, ZONE_NAMES), key=len, reverse=True)) + r")(?:\s+time)?\b",
+    re.IGNORECASE,
+)
+_ZONE_NAME_KEYS = {name.casefold(): abbreviation for name, abbreviation in ZONE_NAMES.items()}
 _ZULU = re.compile(r"(?<=\d)Z\b")
 _IANA = re.compile(r"\b[A-Z][A-Za-z]+/[A-Za-z_]+(?:/[A-Za-z_]+)?\b")
 
@@ -107,6 +78,10 @@ def find_timezone(value: str) -> FoundZone | None:
     match = _ABBREVIATION.search(value)
     if match:
         return FoundZone(ABBREVIATIONS[match[1]], match[1], _without(value, match))
+    match = _ZONE_NAME.search(value)
+    if match:
+        abbreviation = _ZONE_NAME_KEYS[match[1].casefold()]
+        return FoundZone(ABBREVIATIONS[abbreviation], abbreviation, _without(value, match))
     match = _ZULU.search(value)
     if match:
         return FoundZone(UTC, "Z", _without(value, match))
@@ -115,6 +90,22 @@ def find_timezone(value: str) -> FoundZone | None:
             return FoundZone(ZoneInfo(match[0]), match[0], _without(value, match))
         except (ZoneInfoNotFoundError, ValueError):
             continue
+    return None
+
+
+_TIMES_STATED = re.compile(
+    r"\b(?:all\s+)?(?:dates\s+(?:and|&)\s+)?times?\s+(?:(?:are|is|shown|given|quoted|listed|stated|displayed)\s+)*"
+    r"(?:in|as)\s+(?P<zone>[^.\n;,)]{1,40})|\ball\s+(?:dates\s+(?:and|&)\s+)?times\s*[:(]?\s*(?P<other>[^.\n;,)]{1,40})",
+    re.IGNORECASE,
+)
+
+
+def stated_zone(text: str) -> FoundZone | None:
+    """The zone an email states for all its times: "All times are CET", "Times shown in UTC"."""
+    for match in _TIMES_STATED.finditer(text):
+        found = find_timezone(match["zone"] or match["other"] or "")
+        if found is not None:
+            return found
     return None
 
 
@@ -137,12 +128,24 @@ def resolve_timezone(name: str) -> tzinfo:
         ) from None
 
 
+_PLACEHOLDER = re.compile(
+    r"\s*(?:tbd|tba|tbc|n/?a|unknown|pending|not (?:yet )?(?:available|known|determined|estimated)|"
+    r"to be (?:determined|advised|confirmed)|under investigation)\b",
+    re.IGNORECASE,
+)
+
+
 def is_stated(value: str | None) -> bool:
-    """False for "Not available at this time", "TBD", "N/A", "-": a date without a single digit."""
-    return bool(value) and any(ch.isdigit() for ch in value)
+    """False for "Not available at this time", "TBD", "N/A", "-": a date without a single digit, or a
+    placeholder followed by something else ("TBD - next update at 16:00 UTC")."""
+    return bool(value) and any(ch.isdigit() for ch in value) and not _PLACEHOLDER.match(value)
 
 
-def _parse_naive_or_aware(text: str, original: str, formats: Sequence[str]) -> datetime:
+def _parse_naive_or_aware(
+    text: str, original: str, formats: Sequence[str], time_only: bool = False
+) -> datetime:
+    """The date and time of ``text``; with ``time_only``, a bare clock time ("18:00") comes back on
+    the year-1 placeholder date for the caller to place."""
     if formats:
         for fmt in formats:
             for candidate in (original, text):  # the format may itself read the zone (%z, %Z)
@@ -163,24 +166,156 @@ def _parse_naive_or_aware(text: str, original: str, formats: Sequence[str]) -> d
                 parsed = dateutil_parser.parse(text, default=_NO_DATE, fuzzy=fuzzy, ignoretz=True)
             except (ValueError, OverflowError):
                 continue
-            if parsed.year != _NO_DATE.year:
+            if parsed.year != _NO_DATE.year or (time_only and _CLOCK_TIME.search(text)):  # placed later
                 return parsed
     raise ValueError(f"{original!r} is not a date and time this parser can read")
+
+
+class DateReading(NamedTuple):
+    """A date as read: the UTC value, the zone as written, the rule that read a numeric date, and a
+    warning when that rule had to choose between two possible dates (parsers.dateorder)."""
+
+    value: datetime
+    zone: str | None
+    rule: str | None = None
+    warning: str | None = None
+
+
+_MERIDIEM = re.compile(r"\b([ap])\.\s?m\.?(?=\W|$)", re.IGNORECASE)
+# "1415Z", "1415 hrs", "14:15hrs", "14h15": clock notations dateutil does not read.
+_CLOCK = re.compile(r"\b([01]\d|2[0-3]):?h?([0-5]\d)\s*(Z|hrs?\b|h\b)(?!\w)", re.IGNORECASE)
+
+
+_CLOCK_TIME = re.compile(r"\d{1,2}:\d{2}|\d\s*[AP]M\b", re.IGNORECASE)
+_PARENTHESIS = re.compile(r"\s*[(\[]([^()\[\]]*)[)\]]")
+
+
+def _tidy(value: str) -> str:
+    text = _MERIDIEM.sub(lambda m: f"{m[1].upper()}M", " ".join(value.split()).rstrip("."))
+    return _first_reading(_CLOCK.sub(lambda m: f"{m[1]}:{m[2]}{'Z' if m[3] in 'Zz' else ''}", text))
+
+
+def _first_reading(text: str) -> str:
+    """The first of two renderings of one time: "14:05 EST (19:05 UTC)", "14:05 CET / 13:05 UTC"."""
+    if not _CLOCK_TIME.search(text):
+        return text
+
+    def drop(match: re.Match[str]) -> str:
+        found = find_timezone(match[1])  # "(UTC+01:00)" is a zone, not a second time
+        return "" if _CLOCK_TIME.search(found.rest if found else match[1]) else match[0]
+
+    text = _PARENTHESIS.sub(drop, text)
+    head, separator, tail = text.partition(" / ")
+    return head if separator and _CLOCK_TIME.search(head) and _CLOCK_TIME.search(tail) else text
+
+
+def _on_the_email_date(parsed: datetime, zone: tzinfo, sent: datetime, forward: bool) -> datetime:
+    """A time without a date ("ETR: 18:00 UTC") on the day the email was sent, in the value's zone: the
+    next such time after it for an estimate (``forward``), the last one before it for a start or end."""
+    local = sent.astimezone(zone)
+    candidate = datetime.combine(local.date(), parsed.time(), zone)
+    if forward and candidate < sent - timedelta(hours=1):
+        candidate += timedelta(days=1)
+    elif not forward and candidate > sent + timedelta(hours=1):
+        candidate -= timedelta(days=1)
+    return candidate
+
+
+def _in_the_emails_year(parsed: datetime, zone: tzinfo, sent: datetime) -> datetime:
+    """A date without a year ("Mar 5 14:05 UTC") in the year that puts it nearest the email's date."""
+    candidates = [parsed.replace(year=sent.year + delta, tzinfo=zone) for delta in (-1, 0, 1)]
+    return min(candidates, key=lambda candidate: abs(candidate - sent))
+
+
+def _states_month_and_day(text: str) -> bool:
+    """Whether a value read on the year-1 placeholder states its month and day: read with two different
+    placeholders, a stated month and day come out the same."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            one = dateutil_parser.parse(text, default=_NO_DATE, fuzzy=True, ignoretz=True)
+            two = dateutil_parser.parse(text, default=datetime(4, 2, 2), fuzzy=True, ignoretz=True)
+        except (ValueError, OverflowError):
+            return False
+    return (one.month, one.day) == (two.month, two.day)
+
+
+_DURATION = re.compile(
+    r"^(?:approx\.?|approximately|about|around|within|in|up to|~)?\s*(?:\d+(?:\.\d+)?\s*(?:-|to)\s*)?"
+    r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>hours?|hrs?|h|minutes?|mins?)\b",
+    re.IGNORECASE,
+)
+
+
+def _duration_from_the_email(value: str, sent: datetime) -> DateReading | None:
+    """An estimate written as a duration ("ETR: 4 hours", "2-4 hrs"): the email's date plus the longest
+    duration it names."""
+    match = _DURATION.match(value.strip())
+    if match is None:
+        return None
+    hours = float(match["n"]) / (60 if match["unit"].lower().startswith("m") else 1)
+    rule = "a duration: counted from the email's date"
+    return DateReading(
+        (sent + timedelta(hours=hours)).astimezone(UTC), None, rule, f"{value.strip()!r}: {rule}"
+    )
+
+
+def _numeric_date(text: str, zone_name: str | None, context: DateContext) -> tuple[str, Decision | None]:
+    """The text with its numeric date as yyyy-mm-dd, and the decision that read it (None: no such date)."""
+    match = NUMERIC_DATE.search(text)
+    if match is None:
+        return text, None
+    decision = decide(match, zone_name, context)
+    return text[: match.start()] + to_iso(match, decision.order) + text[match.end() :], decision
+
+
+def read_datetime(
+    value: str | None,
+    *,
+    formats: Sequence[str] = (),
+    default_tz: tzinfo | None = None,
+    zone_hint: str | None = None,
+    context: DateContext | None = None,
+    forward: bool = False,
+) -> DateReading | None:
+    """Read a date as written in a notice; None when it states none. ``zone_hint`` is the name of the
+    zone the label gives (it counts as evidence for the date order), ``context`` the email's evidence.
+    A time without a date is placed on the email's date (``context.sent``): after it when ``forward``
+    (an estimate), before it otherwise. Raises ValueError when the value has digits but is no date."""
+    if value is None or not is_stated(value):
+        return None
+    if forward and context is not None and context.sent is not None:
+        duration = _duration_from_the_email(value, context.sent)
+        if duration is not None:
+            return duration
+    original = _tidy(value)
+    found = find_timezone(original)
+    text = found.rest if found else original
+    decision, context = None, context or DateContext()
+    if not formats:
+        zone_name = found.name if found else zone_hint
+        text, decision = _numeric_date(text, zone_name, context)
+    parsed = _parse_naive_or_aware(text, original, formats, time_only=context.sent is not None)
+    zone = parsed.tzinfo or (found.zone if found else default_tz or UTC)
+    rule, warning = (decision.rule, decision.ambiguous) if decision else (None, False)
+    if parsed.year == _NO_DATE.year and context.sent is not None:
+        naive = parsed.replace(tzinfo=None)
+        if _states_month_and_day(text):
+            parsed, rule = _in_the_emails_year(naive, zone, context.sent), "no year: the email's year"
+        else:
+            parsed, rule = _on_the_email_date(naive, zone, context.sent, forward), "no date: the email's date"
+        warning = True
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+    note = f"{value.strip()!r} read as {parsed.date().isoformat()}: {rule}" if warning else None
+    return DateReading(parsed.astimezone(UTC), found.name if found else None, rule, note)
 
 
 def parse_datetime_zone(
     value: str | None, *, formats: Sequence[str] = (), default_tz: tzinfo | None = None
 ) -> tuple[datetime, str | None] | None:
     """Like parse_datetime, also returning the zone as the email wrote it (None when it states none)."""
-    if value is None or not is_stated(value):
-        return None
-    original = " ".join(value.split()).rstrip(".")
-    found = find_timezone(original)
-    text = found.rest if found else original
-    parsed = _parse_naive_or_aware(text, original, formats)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=found.zone if found else default_tz or UTC)
-    return parsed.astimezone(UTC), (found.name if found else None)
+    reading = read_datetime(value, formats=formats, default_tz=default_tz)
+    return (reading.value, reading.zone) if reading else None
 
 
 def parse_datetime(
@@ -190,7 +325,8 @@ def parse_datetime(
 
     None when the value does not state one ("Not available at this time": no digit in it). The zone is
     the one the value states, else ``default_tz``, else UTC. With ``formats`` (strptime formats) only
-    those are tried; without, ISO 8601 and then dateutil's reading (month before day: 07/20/2026).
+    those are tried; without, a numeric date is read by parsers.dateorder's rule (dotted day first,
+    a part over 12 is the day, else the evidence), the rest by ISO 8601 and then dateutil.
     Raises ValueError when the value has digits but is no date.
     """
     result = parse_datetime_zone(value, formats=formats, default_tz=default_tz)

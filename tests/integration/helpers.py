@@ -177,6 +177,24 @@ def epoch(value: str | None) -> int | None:
     return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()) if value else None
 
 
+def outage_expected(entry: dict, notifications: int) -> dict:
+    """The NetBox state an outage manifest entry (or expected.json step) means, as outage_got reads it."""
+    return {
+        "status": entry["status"],
+        "start": epoch(entry["start"]),
+        "etr": epoch(entry["etr"]),
+        "end": epoch(entry["end"]),
+        "circuits": set(entry["circuits"]),
+        "notifications": notifications,
+    }
+
+
+def outage_got(state: dict | None) -> dict | None:
+    """The fields of netbox_event_state that outage_expected names."""
+    keys = ("status", "start", "etr", "end", "notifications")
+    return state and {**{k: state[k] for k in keys}, "circuits": set(state["circuits"])}
+
+
 def choice(value):
     """The plugin serialises some choice fields as {"value", "label"}, others as plain strings."""
     return getattr(value, "value", value)
