@@ -17,8 +17,8 @@ from ingestor.netbox.apply import apply_plan
 from ingestor.netbox.client import NetBoxGateway, NetBoxRejected, NetBoxUnavailable
 from ingestor.netbox.plan import EventPlan, PlanError, event_name, group_by_event, plan_event
 from ingestor.sources import RawMessage
-from parsers import parse_email
 from parsers.models import Outcome, ParseResult
+from parsers.worker import ParseWorkerPool
 
 log = structlog.get_logger(__name__)
 
@@ -51,9 +51,16 @@ class Pipeline:
         self.gateway = gateway
         self.dry_run = dry_run
         self.parser_options = config.parser_options()
+        # Each email is parsed in a worker process under a time and a memory limit (parsers.worker);
+        # parser.restarts counts the workers killed and replaced.
+        self.parser = ParseWorkerPool(self.parser_options)
         # One email at a time reaches NetBox, whichever mailbox it came from: two emails about the same
         # event must not both decide to create it.
         self._netbox_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Stop the parse workers (they also stop when the process exits)."""
+        self.parser.close()
 
     def process(self, message: RawMessage) -> EmailReport:
         report = EmailReport(message.source, None, Outcome.FAILED)
@@ -83,7 +90,7 @@ class Pipeline:
         if message.error:
             report.reason = message.error
             return
-        parsed = parse_email(message.data, self.parser_options)
+        parsed = self.parser.parse(message.data, message.received)
         report.message_id = parsed.email.message_id
         report.subject = parsed.email.subject
         report.provider = parsed.provider
