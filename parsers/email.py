@@ -16,8 +16,7 @@ import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 from email.message import Message
-
-from bs4 import BeautifulSoup, NavigableString
+from html.parser import HTMLParser
 
 from parsers.models import EmailMeta
 
@@ -228,36 +227,86 @@ def message_text(msg: Message) -> str:
     return "\n\n".join(text.strip() for text in texts if text and text.strip())
 
 
-_BLOCK_TAGS = (
+_BLOCK_TAGS = frozenset((
     "p", "div", "table", "tr", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
     "blockquote", "pre", "hr", "section", "article", "header", "footer", "dl", "dt", "dd",
-)  # fmt: skip
-_CELL_TAGS = ("td", "th")
+))  # fmt: skip
+_CELL_TAGS = frozenset(("td", "th"))
 
 
 def html_to_text(html: str) -> str:
-    """HTML as plain text with its line structure: one line per block or row, cells separated by spaces."""
+    """HTML as plain text with its line structure: one line per block or row, cells separated by tabs.
+
+    One streaming pass of the standard library's HTMLParser, in time and memory linear in the input: a
+    BeautifulSoup tree edited in place (newlines inserted around blocks) is quadratic in the nesting depth,
+    and an HTML bomb of 100,000 nested <div>s took minutes.
+    """
+    collector = _TextCollector()
     try:
-        soup = BeautifulSoup(html, "html.parser")
-    except Exception:  # html.parser copes with nearly anything; if not, strip tags crudely
-        return _tidy_lines(re.sub(r"<[^>]*>", " ", html))
-    # Not <head> itself: html.parser leaves an unclosed head wrapped around the whole document.
-    for tag in soup(["script", "style", "title"]):
-        tag.decompose()
-    # Source line breaks mean nothing in HTML; markup decides where lines end. The strings under <pre> are
-    # collected once: asking each string for a <pre> ancestor is quadratic in the nesting depth.
-    preformatted = {id(node) for pre in soup.find_all("pre") for node in pre.find_all(string=True)}
-    for node in soup.find_all(string=True):
-        if type(node) is NavigableString and id(node) not in preformatted:
-            node.replace_with(_WHITESPACE.sub(" ", str(node)))
-    for tag in soup.find_all("br"):
-        tag.replace_with("\n")
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    for tag in soup.find_all(_CELL_TAGS):
-        tag.insert_after("\t")
-    return _tidy_lines(soup.get_text())
+        collector.feed(_without_comments(html))
+        collector.close()
+    except Exception:  # HTMLParser copes with nearly anything; if not, strip tags crudely (still linear)
+        return _tidy_lines(_TAG.sub(" ", html))
+    return _tidy_lines("".join(collector.parts))
+
+
+_TAG = re.compile(r"<[^<>]*>")
+
+
+def _without_comments(html: str) -> str:
+    """HTML minus its comments, an unterminated one hiding the rest (as in a browser). HTMLParser would look
+    for the end of every unterminated "<!--" through the rest of the text: quadratic on a comment bomb."""
+    kept: list[str] = []
+    position = 0
+    while (start := html.find("<!--", position)) >= 0:
+        kept.append(html[position:start])
+        end = html.find("-->", start + 4)
+        if end < 0:
+            return "".join(kept)
+        position = end + 3
+    kept.append(html[position:])
+    return "".join(kept)
+_SKIPPED_TAGS = frozenset(("script", "style", "title"))
+
+
+class _TextCollector(HTMLParser):
+    """Text of an HTML document: newlines around blocks and at <br>, a tab around each table cell, source
+    whitespace collapsed (markup decides where lines end) except under <pre>, scripts and styles dropped.
+    A tab or newline too many is harmless: _tidy_lines drops empty cells and blank-line runs."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+        self._preformatted = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in _SKIPPED_TAGS:
+            self._skipping += 1
+        elif tag == "pre":
+            self._preformatted += 1
+        self._separate(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED_TAGS:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag == "pre":
+            self._preformatted = max(0, self._preformatted - 1)
+        if tag != "br":  # </br> is read as <br> by browsers, but one break is enough
+            self._separate(tag)
+
+    def handle_startendtag(self, tag: str, attrs) -> None:
+        self._separate(tag)
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data if self._preformatted else _WHITESPACE.sub(" ", data))
+
+    def _separate(self, tag: str) -> None:
+        if tag == "br" or tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+        elif tag in _CELL_TAGS:
+            self.parts.append("\t")
 
 
 def decode_bytes(data: bytes | None, charset: str | None) -> str:

@@ -83,6 +83,7 @@ def _attempt(
 ) -> MaintenanceAttempt:
     data = notification_data(msg, meta)
     check_archives(data, options.max_inflated_bytes)
+    check_calendars(data, options.max_notices)
     has_calendar = any(part.type == "text/calendar" for part in data.data_parts)
     errors: dict[str, str] = {}
     filtered: list[str] = []
@@ -223,6 +224,18 @@ def check_archives(data: NotificationData, max_bytes: int) -> None:
                 f"attachment ({part.type}) inflates to more than {max_bytes // (1024 * 1024)} MiB, the limit "
                 "([parsing] max_attachment_mb)"
             )
+
+
+def check_calendars(data: NotificationData, max_events: int) -> None:
+    """Refuse more calendar events than notices allowed per email before the library parses them all (it
+    takes minutes over 10,000 of them), with the reason the notice cap would give."""
+    calendars = [part.content for part in data.data_parts if part.type == "text/calendar"]
+    events = sum(content.count(b"BEGIN:VEVENT") for content in calendars)
+    if events > max_events:
+        raise ParseFailure(
+            f"{events} calendar events in one email, more than the limit of {max_events} "
+            "([parsing] max_notices)"
+        )
 
 
 def _inflated_size(content: bytes, max_bytes: int) -> int:
