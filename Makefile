@@ -5,13 +5,14 @@
 #   make stack        bring up NetBox + notices, PostgreSQL, Redis, Dovecot (scripts/dev-stack up)
 #   make integration  tests against that stack (-m integration); the `stack` fixture brings it up too
 #   make test         all of the above, in order
+#   make fuzz         the parse stage under >= 2,000 mutated and hostile emails (figures; no stack needed)
 # pytest's exit code 5 (no tests collected) is a failure here, like any other non-zero code.
 
 PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv lint unit stack integration test demo benchmark
+.PHONY: venv lint unit stack integration test demo benchmark fuzz
 
 venv: $(STAMP)
 
@@ -46,3 +47,7 @@ demo:
 # Figures, not a test: the shared corpus into a fresh NetBox (emails/s, NetBox requests per email).
 benchmark: venv stack
 	$(VENV)/bin/python scripts/benchmark.py
+
+# Figures, not a test: corpus mutations + a hostile set through the parse workers (scripts/fuzz.py --help).
+fuzz: venv
+	$(VENV)/bin/python scripts/fuzz.py

@@ -42,6 +42,8 @@ def read_message(raw: bytes) -> Message:
         # compat32 (the default) is the most forgiving policy: defects are recorded, not raised, and it is
         # the Message type circuit-maintenance-parser walks.
         return email.message_from_bytes(data)
+    except MemoryError:
+        raise
     except Exception:  # RecursionError on ~1,000 nested parts: keep the headers, the body stays text
         try:
             return email.parser.BytesParser().parsebytes(data, headersonly=True)
