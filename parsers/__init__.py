@@ -27,7 +27,7 @@ from parsers.models import EmailMeta, Notice, ParseResult
 from parsers.options import ParserOptions
 from parsers.outage import parse_outage
 
-__all__ = ["ParseResult", "ParserOptions", "parse_email"]
+__all__ = ["ParseResult", "ParserOptions", "Verdict", "bounded_result", "parse_email"]
 
 logger = logging.getLogger(__name__)
 

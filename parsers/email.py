@@ -371,12 +371,17 @@ def _first_address(value: str) -> str:
     if not value:
         return ""
     try:
-        addresses = [address for _, address in email.utils.getaddresses([value]) if "@" in address]
+        addresses = [address for _, address in email.utils.getaddresses([value]) if _is_address(address)]
     except Exception:
         addresses = []
     if not addresses:  # getaddresses gives up on some malformed headers; any address-like token will do
         addresses = [_address_token(value)]
     return addresses[0].strip().strip("<>").lower()
+
+
+def _is_address(address: str) -> bool:
+    local, _, domain = address.rpartition("@")
+    return bool(local.strip("<>") and domain.strip("<>"))
 
 
 def _address_token(value: str) -> str:
