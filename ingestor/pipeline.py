@@ -2,7 +2,8 @@
 
 Disposition (what happens to the email in its mailbox) is the caller's job, done only after this
 returns: a report means NetBox holds the email's effect (or the email is ignored/failed for good).
-`NetBoxUnavailable` is the one exception that escapes: the email is left as it is and tried again later.
+`NetBoxUnavailable` and `ParserUnavailable` (no parse worker could start) are the exceptions that escape:
+the email is left as it is and tried again later.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ingestor.netbox.client import NetBoxGateway, NetBoxRejected, NetBoxUnavaila
 from ingestor.netbox.plan import EventPlan, PlanError, event_name, group_by_event, plan_event
 from ingestor.sources import RawMessage
 from parsers.models import Outcome, ParseResult
-from parsers.worker import ParseWorkerPool
+from parsers.worker import ParserUnavailable, ParseWorkerPool
 
 log = structlog.get_logger(__name__)
 
@@ -66,7 +67,7 @@ class Pipeline:
         report = EmailReport(message.source, None, Outcome.FAILED)
         try:
             self._process(message, report)
-        except NetBoxUnavailable:
+        except (NetBoxUnavailable, ParserUnavailable):  # not the email's fault: it stays for the next poll
             raise
         except Exception as exc:  # noqa: BLE001 - a bug met by one email must not block the mailbox
             log.exception("email_crashed", source=message.source, message_id=report.message_id)

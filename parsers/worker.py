@@ -40,6 +40,10 @@ class WorkerLost(Exception):
     """The worker was killed (over a limit) or died; the message is the email's failure reason."""
 
 
+class ParserUnavailable(RuntimeError):
+    """No worker could be started: not the email's fault, so it is left to be tried again later."""
+
+
 class ParseWorkerPool:
     """``options.workers`` parse workers; ``parse()`` may be called from several threads at once.
 
@@ -145,7 +149,7 @@ class _Worker:
             ready = False
         if not ready:
             self.stop()
-            raise WorkerLost(f"parse worker did not start within {START_TIMEOUT_SECONDS:g} s")
+            raise ParserUnavailable(f"parse worker did not start within {START_TIMEOUT_SECONDS:g} s")
 
     def _death_reason(self) -> str:
         code = self.process.exitcode if self.process is not None else None

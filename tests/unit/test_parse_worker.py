@@ -16,7 +16,7 @@ import pytest
 
 from parsers import parse_email
 from parsers.options import ParserOptions
-from parsers.worker import ParseWorkerPool
+from parsers.worker import ParserUnavailable, ParseWorkerPool
 
 DEMO = Path(__file__).resolve().parents[2] / "scripts" / "demo" / "emails"
 OUTAGE = (DEMO / "03-northwind-outage-investigating.eml").read_bytes()
@@ -104,3 +104,21 @@ def test_the_arrival_time_reaches_the_worker(pool):
     result = pool().parse(OUTAGE, arrived)
     assert result.outcome == "parsed"
     assert all(notice.stamp <= datetime(2020, 1, 1, 1, tzinfo=UTC) for notice in result.notices)
+
+
+def test_a_worker_that_cannot_start_leaves_the_email_for_later(pool, monkeypatch):
+    import parsers.worker
+    from ingestor.config import Config
+    from ingestor.pipeline import Pipeline
+    from ingestor.sources import RawMessage
+
+    monkeypatch.setattr(parsers.worker, "START_TIMEOUT_SECONDS", 0)  # no worker is ready that fast
+    workers = pool()
+    with pytest.raises(ParserUnavailable, match="parse worker did not start"):
+        workers.parse(OUTAGE)
+    config = Config.model_validate({"netbox": {"url": "http://nb.invalid", "token": "t"}})
+    pipeline = Pipeline(config, gateway=None)
+    pipeline.parser.close()
+    pipeline.parser = workers
+    with pytest.raises(ParserUnavailable):  # escapes, like NetBoxUnavailable: the email is not disposed of
+        pipeline.process(RawMessage(OUTAGE, "test.eml"))
