@@ -67,12 +67,13 @@ def email_meta(msg: Message, raw: bytes) -> EmailMeta:
 
 
 def header_meta(raw: bytes, max_bytes: int = 256 * 1024) -> EmailMeta:
-    """The email's identity from its header block alone (at most ``max_bytes`` read), at little cost:
-    for an email that failed without a parse result (its parse worker was killed)."""
+    """The email's identity from its header block alone (at most ``max_bytes`` read), at little cost in
+    the daemon's own memory: for an email that failed without a parse result (its worker was killed).
+    No body digest: a failed email never reaches NetBox, where the digest serves."""
     data = _as_bytes(raw)
     head = data[:max_bytes]
     msg = _safely(lambda: email.parser.BytesParser().parsebytes(head, headersonly=True), Message)
-    return EmailMeta(**_identity(msg, data), body_digest=_safely(lambda: body_digest(data), str))
+    return EmailMeta(**_identity(msg, data))
 
 
 def _identity(msg: Message, raw: bytes) -> dict:
