@@ -309,6 +309,7 @@ class Figures:
     hangs: list[str] = field(default_factory=list)  # took longer than the limit plus the kill grace
     out_of_bounds: list[str] = field(default_factory=list)
     limited: Counter = field(default_factory=Counter)  # failures by limit (time, memory, worker death)
+    reasons: Counter = field(default_factory=Counter)  # failure reasons, by their first words
     slowest: list[tuple[float, str]] = field(default_factory=list)
     kills: int = 0
     recovered_after_kill: int = 0
@@ -336,6 +337,8 @@ def check(name: str, result, options: ParserOptions, figures: Figures) -> None:
         figures.out_of_bounds.append(f"{name}: {len(result.notices)} notices")
     if any(notice.stamp > latest for notice in result.notices) or result.email.received > latest:
         figures.out_of_bounds.append(f"{name}: stamp later than arrival + skew")
+    if result.outcome == "failed":
+        figures.reasons[" ".join(result.reason.split()[:6])] += 1
     limits = {"time": "took longer than", "memory": "needed more than", "died": "worker was"}
     for limit, wording in limits.items():
         if wording in result.reason:
@@ -421,6 +424,8 @@ def report(figures: Figures, options: ParserOptions, rss_bound_mb: float) -> str
         f"worker restarts: {figures.restarts}",
         f"peak RSS of the daemon's process: {figures.peak_rss_mb:.0f} MB (bound {rss_bound_mb:g} MB)",
         "slowest: " + ", ".join(f"{name} {seconds:.1f} s" for seconds, name in figures.slowest),
+        "most frequent failure reasons: "
+        + "; ".join(f"{reason}… ({count})" for reason, count in figures.reasons.most_common(6)),
     ]
     for problem in (figures.crashes + figures.hangs + figures.out_of_bounds)[:20]:
         lines.append(f"  PROBLEM {problem}")
