@@ -6,13 +6,14 @@
 #   make integration  tests against that stack (-m integration); the `stack` fixture brings it up too
 #   make test         all of the above, in order
 #   make faults       the fault scenarios on the whole corpus, 20 kills, with figures (long; CI runs a slice)
+#   make fuzz         the parse stage under >= 2,000 mutated and hostile emails (figures; no stack needed)
 # pytest's exit code 5 (no tests collected) is a failure here, like any other non-zero code.
 
 PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv lint unit stack integration test demo benchmark benchmark-idle faults
+.PHONY: venv lint unit stack integration test demo benchmark benchmark-idle faults fuzz
 
 venv: $(STAMP)
 
@@ -55,3 +56,7 @@ faults: venv stack
 # Figures, not a test: delivery -> NetBox latency with IMAP IDLE (20 emails 1-4 s apart; p50/p95/max).
 benchmark-idle: venv stack
 	$(VENV)/bin/python scripts/idle_latency.py
+
+# Figures, not a test: corpus mutations + a hostile set through the parse workers (scripts/fuzz.py --help).
+fuzz: venv
+	$(VENV)/bin/python scripts/fuzz.py

@@ -9,12 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tomllib
 from collections import Counter
 
 from pydantic import ValidationError
 
-from ingestor.config import Config, ConfigError, config_path, load_config
+from ingestor.config import Config, ConfigError, config_path, load_config, read_toml
 from ingestor.logs import configure_logging
 from parsers.models import Outcome
 from parsers.options import ParserOptions
@@ -100,12 +99,17 @@ def cmd_run(args, config: Config) -> int:
 
 
 def cmd_replay(args, config: Config) -> int:
+    from ingestor.pipeline import EmailReport
     from ingestor.sources.files import iter_file_messages
+    from parsers.worker import ParserUnavailable
 
     pipeline = _pipeline(config, dry_run=args.dry_run)
     counts: Counter[str] = Counter()
     for message in iter_file_messages(args.paths):
-        report = pipeline.process(message)
+        try:
+            report = pipeline.process(message)
+        except ParserUnavailable as exc:
+            report = EmailReport(message.source, None, Outcome.DEFERRED, f"parser unavailable: {exc}")
         counts[str(report.outcome)] += 1
         if args.format == "json":
             print(json.dumps(report.as_dict()), flush=True)
@@ -132,33 +136,35 @@ def _lenient_parser_options(args) -> ParserOptions:
         if args.config:
             raise ConfigError(f"{path}: configuration file not found")
         return ParserOptions()
+    data = read_toml(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
         subset = {key: data[key] for key in ("providers", "parsing", "parsers") if key in data}
         return Config.model_validate(
             {"netbox": {"url": "http://unused", "token": "unused"}, **subset}
         ).parser_options()
-    except (tomllib.TOMLDecodeError, ValidationError, OSError) as exc:
+    except ValidationError as exc:
         raise ConfigError(f"{path}: {exc}") from None
 
 
 def cmd_parse(args) -> int:
     from ingestor.sources.files import iter_file_messages
-    from parsers import parse_email
+    from parsers.worker import ParseWorkerPool
 
     options = _lenient_parser_options(args)
+    pool = ParseWorkerPool(options)  # the same limits as the daemon's
     failed = False
     for message in iter_file_messages(args.paths):
         if message.error:
             print(json.dumps({"source": message.source, "outcome": "failed", "reason": message.error}))
             failed = True
             continue
-        result = parse_email(message.data, options)
+        result = pool.parse(message.data, message.received)
         out = {"source": message.source, **result.model_dump(mode="json", exclude={"email": {"body"}})}
         if args.explain:
             out["explain"] = _explain(message.data, options)
         failed |= result.outcome == "failed"
         print(json.dumps(out, indent=2))
+    pool.close()
     return EXIT_FAILED if failed else EXIT_OK
 
 

@@ -154,8 +154,16 @@ class ProviderConfig(_Strict):
 
 
 class ParsingConfig(_Strict):
+    # Each email is parsed in a worker process under these limits (parsers.worker); see README, Parsing.
     timeout_seconds: float = Field(default=30.0, gt=0)
+    memory_limit_mb: int = Field(default=1024, ge=512)
+    workers: int = Field(default=1, ge=1, le=64)
     outage_status_map: OutageStatusMap = Field(default_factory=dict)
+    # Bounds on what reaches NetBox.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_notices: int = Field(default=50, ge=1)
+    stamp_skew_seconds: float = Field(default=3600.0, ge=0)
+    max_attachment_mb: int = Field(default=50, ge=1)
 
 
 class LoggingConfig(_Strict):
@@ -186,12 +194,19 @@ class Config(_Strict):
         senders = {
             sender.lower(): name for name, provider in self.providers.items() for sender in provider.senders
         }
+        parsing = self.parsing
         return ParserOptions(
             sender_providers=senders,
-            timeout_seconds=self.parsing.timeout_seconds,
+            timeout_seconds=parsing.timeout_seconds,
+            memory_limit_mb=parsing.memory_limit_mb,
+            workers=parsing.workers,
             parsers=self.parsers,
-            outage_status_map=self.parsing.outage_status_map,
+            outage_status_map=parsing.outage_status_map,
             date_orders={name: p.date_order for name, p in self.providers.items() if p.date_order},
+            max_body_bytes=parsing.max_body_bytes,
+            max_notices=parsing.max_notices,
+            stamp_skew_seconds=parsing.stamp_skew_seconds,
+            max_inflated_bytes=parsing.max_attachment_mb * 1024 * 1024,
         )
 
     def netbox_provider_slug(self, provider: str) -> str:
@@ -215,15 +230,22 @@ def _format_errors(path: Path, exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def load_config(path: Path) -> Config:
+def read_toml(path: Path) -> dict:
+    """The file as TOML data; a ConfigError naming the file and what is wrong otherwise."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: configuration file not found") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not valid UTF-8 (byte {exc.start}): TOML files are UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def load_config(path: Path) -> Config:
+    data = read_toml(path)
     try:
         return Config.model_validate(data)
     except ValidationError as exc:

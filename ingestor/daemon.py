@@ -177,6 +177,9 @@ class Daemon:
         except NetBoxDown:
             imap.release_all()
             raise
+        except Exception:
+            _release_quietly(imap)  # e.g. no parse worker could start: the emails wait for the next poll
+            raise
         if self.stopping.is_set():
             imap.release_all()
         else:
@@ -247,6 +250,13 @@ class Daemon:
             # Finish the email in hand (its disposition too), then stop; from a signal handler the
             # shutdown must not block the main thread that runs the scheduler loop.
             threading.Thread(target=self._scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+
+
+def _release_quietly(imap: ImapMailbox) -> None:
+    try:
+        imap.release_all()
+    except MailboxError as exc:  # the connection is what broke: the claims are read first next time
+        log.info("imap_release_skipped", mailbox=imap.config.name, error=str(exc))
 
 
 class IdleWatcher(threading.Thread):

@@ -3,7 +3,8 @@
 Disposition (what happens to the email in its mailbox) is the caller's job, done only after this
 returns: a report means NetBox holds the email's effect (or the email is ignored/failed for good) —
 except a DEFERRED report: NetBox failed transiently (faults.py decides what is transient, wherever the
-failure was raised), and the email is left to be tried again later.
+failure was raised), and the email is left to be tried again later. `ParserUnavailable` (no parse
+worker could start) escapes: the poll stops and the email stays for the next one.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from ingestor.netbox.client import NetBoxGateway
 from ingestor.netbox.faults import Fault, NetBoxRejected, NetBoxUnavailable, classify, describe
 from ingestor.netbox.plan import EventPlan, PlanError, event_name, group_by_event, plan_event
 from ingestor.sources import RawMessage
-from parsers import parse_email
 from parsers.models import Outcome, ParseResult
+from parsers.worker import ParserUnavailable, ParseWorkerPool
 
 log = structlog.get_logger(__name__)
 
@@ -57,9 +58,16 @@ class Pipeline:
         self.gateway = gateway
         self.dry_run = dry_run
         self.parser_options = config.parser_options()
+        # Each email is parsed in a worker process under a time and a memory limit (parsers.worker);
+        # parser.restarts counts the workers killed and replaced.
+        self.parser = ParseWorkerPool(self.parser_options)
         # One email at a time reaches NetBox, whichever mailbox it came from: two emails about the same
         # event must not both decide to create it.
         self._netbox_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Stop the parse workers (they also stop when the process exits)."""
+        self.parser.close()
 
     def process(self, message: RawMessage) -> EmailReport:
         report = EmailReport(message.source, None, Outcome.FAILED)
@@ -67,6 +75,8 @@ class Pipeline:
             self._process(message, report)
         except NetBoxUnavailable as exc:
             report.outcome, report.reason = Outcome.DEFERRED, f"NetBox unavailable: {exc}"
+        except ParserUnavailable:  # not the email's fault: it stays for the next poll
+            raise
         except Exception as exc:  # noqa: BLE001 - a bug met by one email must not block the mailbox
             if classify(exc) is Fault.TRANSIENT:  # raised outside the gateway: still not the email's fault
                 report.outcome, report.reason = Outcome.DEFERRED, f"NetBox unavailable: {describe(exc)}"
@@ -96,7 +106,7 @@ class Pipeline:
         if message.error:
             report.reason = message.error
             return
-        parsed = parse_email(message.data, self.parser_options)
+        parsed = self.parser.parse(message.data, message.received)
         report.message_id = parsed.email.message_id
         report.subject = parsed.email.subject
         report.provider = parsed.provider

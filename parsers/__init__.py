@@ -20,14 +20,14 @@ from typing import Literal
 
 from parsers.declarative import parse_declarative
 from parsers.detect import candidates
-from parsers.email import email_meta, read_message
+from parsers.email import arrival_time, cut_text, email_meta, latest_credible, read_message
 from parsers.errors import ParseFailure
 from parsers.maintenance import parse_maintenances
 from parsers.models import EmailMeta, Notice, ParseResult
 from parsers.options import ParserOptions
 from parsers.outage import parse_outage
 
-__all__ = ["ParseResult", "ParserOptions", "parse_email"]
+__all__ = ["ParseResult", "ParserOptions", "Verdict", "bounded_result", "parse_email"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,25 +46,56 @@ class Verdict:
 Stage = Callable[[Message, EmailMeta, ParserOptions], Verdict | None]
 
 
-def parse_email(raw: bytes, options: ParserOptions | None = None) -> ParseResult:
-    """Parse one email. Never raises: anything unexpected becomes outcome "failed" with "type: message"."""
+def parse_email(
+    raw: bytes, options: ParserOptions | None = None, arrived: datetime | None = None
+) -> ParseResult:
+    """Parse one email. Never raises: anything unexpected becomes outcome "failed" with "type: message".
+
+    ``arrived`` is when the source received it (IMAP INTERNALDATE), if it knows: stamps are bounded by it.
+    MemoryError is the one exception let through: under parsers.worker it means the worker's memory limit,
+    which the worker reports (and a caught one would leave a process short of memory parsing on).
+    """
     options = options or ParserOptions()
     try:
         msg = read_message(raw)
         meta = email_meta(msg, raw)
+        latest = latest_credible(arrival_time(msg, arrived), options.stamp_skew_seconds)
+    except MemoryError:
+        raise
     except Exception as exc:  # the readers are written not to raise; this is the last guard
         return ParseResult(email=_fallback_meta(raw), outcome="failed", reason=f"{type(exc).__name__}: {exc}")
     try:
         verdict = run_stages(STAGES, msg, meta, options)
+    except MemoryError:
+        raise
     except Exception as exc:
         logger.exception("parsing %s failed unexpectedly", meta.message_id)
         verdict = Verdict("failed", reason=f"{type(exc).__name__}: {exc}")
+    return bounded_result(meta, verdict, options, latest)
+
+
+def bounded_result(
+    meta: EmailMeta, verdict: Verdict, options: ParserOptions, latest: datetime
+) -> ParseResult:
+    """The result within the bounds of what may reach NetBox: a body cut at options.max_body_bytes, at most
+    options.max_notices notices (more fails the email), no stamp or date later than ``latest``, so a
+    forged future Date cannot outrank every genuine later notice of an event."""
+    meta = meta.model_copy(
+        update={"body": cut_text(meta.body, options.max_body_bytes), "received": min(meta.received, latest)}
+    )
+    if len(verdict.notices) > options.max_notices:
+        verdict = Verdict(
+            "failed",
+            reason=f"{len(verdict.notices)} notices in one email, more than the limit of "
+            f"{options.max_notices} ([parsing] max_notices)",
+            provider=verdict.provider,
+        )
+    notices = [
+        notice if notice.stamp <= latest else notice.model_copy(update={"stamp": latest})
+        for notice in verdict.notices
+    ]
     return ParseResult(
-        email=meta,
-        notices=verdict.notices,
-        outcome=verdict.outcome,
-        reason=verdict.reason,
-        provider=verdict.provider,
+        email=meta, notices=notices, outcome=verdict.outcome, reason=verdict.reason, provider=verdict.provider
     )
 
 

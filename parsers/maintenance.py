@@ -10,10 +10,13 @@ Outcomes of an attempt:
 
 from __future__ import annotations
 
+import email.header
+import io
 import logging
 import os
 import re
 import threading
+import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
@@ -31,10 +34,14 @@ from circuit_maintenance_parser.data import DataPart  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 
 from parsers.detect import GENERIC_PROVIDER, sender_matches  # noqa: E402
+from parsers.email import HEADER_MAX_CHARS  # noqa: E402
+from parsers.errors import ParseFailure  # noqa: E402
+from parsers.logs import install_library_relay  # noqa: E402
 from parsers.models import CircuitImpact, EmailMeta, Notice  # noqa: E402
 from parsers.options import ParserOptions  # noqa: E402
 
 logger = logging.getLogger(__name__)
+install_library_relay()
 
 PARSER_PREFIX = "circuit-maintenance-parser"
 DETAIL_MAX = 300  # characters per provider error in a reason: enough to act on, short enough for a log line
@@ -51,85 +58,65 @@ class MaintenanceAttempt:
     tried: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Progress:
-    """What the worker thread is doing, for the reason of a timeout."""
-
-    current: str | None = None
-    tried: list[str] = field(default_factory=list)
-
-
 def parse_maintenances(
     msg: Message, meta: EmailMeta, provider_names: list[str], options: ParserOptions
 ) -> MaintenanceAttempt:
-    """Run circuit-maintenance-parser's providers on the email, within options.timeout_seconds.
+    """Run circuit-maintenance-parser's providers on the email.
 
-    Some parsers look a city's time zone up online and retry for ~10 s when there is no network; the library
-    cannot be interrupted, so it runs in a daemon worker thread and a timeout abandons it (it finishes on
-    its own in the background, its result discarded) instead of blocking the emails after this one.
+    The library cannot be interrupted (a time-zone lookup retries for ~10 s without network, a deep MIME
+    tree takes exponential time): the time and memory limits are those of the worker process the whole
+    parse runs in (parsers.worker), which is killed and replaced when they are exceeded.
     """
     os.environ.pop(OPENAI_KEY_VARIABLE, None)
-    _load_city_database()  # once per process, outside the email's time budget
-    progress = _Progress()
-    outcome: dict[str, MaintenanceAttempt | BaseException] = {}
-
-    def work() -> None:
-        try:
-            outcome["attempt"] = _attempt(msg, meta, provider_names, options, progress)
-        except BaseException as exc:  # reported by the caller; a worker must not die silently
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=work, name=f"cmp:{meta.message_id[:40]}", daemon=True)
-    worker.start()
-    worker.join(options.timeout_seconds)
-    if worker.is_alive():
-        where = f" (while trying provider {progress.current})" if progress.current else ""
-        return MaintenanceAttempt(
-            "failed",
-            provider=progress.current,
-            reason=f"{PARSER_PREFIX} timed out after {options.timeout_seconds:g} s{where}",
-            tried=list(progress.tried),
-        )
-    if "error" in outcome:
-        exc = outcome["error"]
-        return MaintenanceAttempt("failed", reason=f"{type(exc).__name__}: {exc}", tried=list(progress.tried))
-    return outcome["attempt"]  # type: ignore[return-value]
+    _load_city_database()  # once per process (a worker does it before its first email)
+    tried: list[str] = []
+    try:
+        return _attempt(msg, meta, provider_names, options, tried)
+    except (MemoryError, ParseFailure):
+        raise
+    except Exception as exc:
+        return MaintenanceAttempt("failed", reason=f"{type(exc).__name__}: {exc}", tried=tried)
 
 
 def _attempt(
-    msg: Message, meta: EmailMeta, provider_names: list[str], options: ParserOptions, progress: _Progress
+    msg: Message, meta: EmailMeta, provider_names: list[str], options: ParserOptions, tried: list[str]
 ) -> MaintenanceAttempt:
     data = notification_data(msg, meta)
+    check_archives(data, options.max_inflated_bytes)
+    check_calendars(data, options.max_notices)
     has_calendar = any(part.type == "text/calendar" for part in data.data_parts)
     errors: dict[str, str] = {}
     filtered: list[str] = []
     for name in provider_names:
-        progress.current = name
-        progress.tried.append(name)
-        provider = init_provider(name)
-        if provider is None:
-            errors[name] = "not a circuit-maintenance-parser provider"
-            continue
-        try:
-            maintenances = provider.get_maintenances(data)
-        except ProviderError as exc:
-            errors[name] = describe_provider_error(exc)
-            continue
-        except Exception as exc:  # a parser bug on odd input is this provider's failure, not the email's end
-            errors[name] = _short(f"{type(exc).__name__}: {exc}")
-            continue
-        if not maintenances:
+        tried.append(name)
+        result = _try_provider(name, data, has_calendar)
+        if isinstance(result, list):
+            if result:
+                return MaintenanceAttempt("parsed", result, provider=name, tried=list(tried))
             filtered.append(name)
-            continue
-        try:
-            timezones = calendar_timezones(data) if has_calendar else {}
-            notices = [to_notice(maintenance, name, timezones) for maintenance in maintenances]
-        except (ValidationError, ValueError, TypeError) as exc:
-            errors[name] = _short(f"result not usable: {exc}")
-            continue
-        return MaintenanceAttempt("parsed", notices, provider=name, tried=list(progress.tried))
-    progress.current = None
-    return _no_result(meta, provider_names, options, errors, filtered, has_calendar, progress.tried)
+        else:
+            errors[name] = result
+    return _no_result(meta, provider_names, options, errors, filtered, has_calendar, tried)
+
+
+def _try_provider(name: str, data: NotificationData, has_calendar: bool) -> list[Notice] | str:
+    """The provider's notices ([] when its filters drop the email), or why it failed."""
+    provider = init_provider(name)
+    if provider is None:
+        return "not a circuit-maintenance-parser provider"
+    try:
+        maintenances = provider.get_maintenances(data)
+    except MemoryError:
+        raise
+    except ProviderError as exc:
+        return describe_provider_error(exc)
+    except Exception as exc:  # a parser bug on odd input is this provider's failure, not the email's end
+        return _short(f"{type(exc).__name__}: {exc}")
+    try:
+        timezones = calendar_timezones(data) if has_calendar and maintenances else {}
+        return [to_notice(maintenance, name, timezones) for maintenance in maintenances]
+    except (ValidationError, ValueError, TypeError, OverflowError) as exc:
+        return _short(f"result not usable: {exc}")
 
 
 def _no_result(
@@ -175,28 +162,100 @@ def _no_result(
 
 
 def notification_data(msg: Message, meta: EmailMeta) -> NotificationData:
-    """The library's view of the email.
+    """The library's view of the email, built here rather than by NotificationData.init_from_emailmessage:
 
-    Its own reader fails (returns None) on a missing Subject or Date or an undecodable subject; then the
-    parts are walked the same way and our decoded subject and date used. Empty parts are dropped: the
-    library's filters cannot guess the charset of nothing and crash on them (an empty Subject, say).
+    - its walk re-walks every nested multipart from each of its ancestors (exponential in the depth: a
+      40-level tree never ends); msg.walk() visits each part once, attached messages included;
+    - it logs the whole email at ERROR when the Subject or Date is missing, and then gives up.
+    Parts are kept as the library keeps them (a set of (content type, decoded payload), images skipped)
+    minus the empty ones, whose charset its filters cannot guess; the subject and the Date header follow.
     """
-    data = NotificationData.init_from_emailmessage(msg)
-    if data is None:
-        found: set[DataPart] = set()
-        try:
-            NotificationData.walk_email(msg, found)
-        except Exception:  # unreadable structure: the headers alone may still tell a provider something
-            logger.debug("could not walk the MIME parts of %s", meta.message_id, exc_info=True)
-        data = NotificationData(data_parts=list(found))
-    parts = [part for part in data.data_parts if isinstance(part.content, bytes) and part.content]
-    types = {part.type for part in parts}
-    if EMAIL_HEADER_SUBJECT not in types and meta.subject:
-        parts.append(DataPart(EMAIL_HEADER_SUBJECT, meta.subject.encode()))
-    if EMAIL_HEADER_DATE not in types:
-        parts.append(DataPart(EMAIL_HEADER_DATE, _rfc2822(meta.received).encode()))
-    data.data_parts = sorted(parts, key=lambda part: part.type)  # the order the library's reader gives
-    return data
+    found: set[DataPart] = set()
+    for part in _walk(msg):
+        content_type = part.get_content_type()
+        if any(skipped in content_type for skipped in ("image", "multipart", "message/rfc822")):
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes) and payload:
+            found.add(DataPart(content_type, payload))
+    subject = _library_subject(msg) or meta.subject
+    if subject:
+        found.add(DataPart(EMAIL_HEADER_SUBJECT, subject.encode("utf-8", "replace")))
+    date = msg.get("Date")
+    if not isinstance(date, str) or not date.strip() or not date.isascii():
+        date = _rfc2822(meta.received)
+    found.add(DataPart(EMAIL_HEADER_DATE, date.encode()))
+    return NotificationData(data_parts=sorted(found, key=lambda part: part.type))  # the library's order
+
+
+def _walk(msg: Message):
+    try:
+        yield from msg.walk()
+    except RecursionError:  # deeper than the interpreter allows: the parts walked so far stay
+        return
+
+
+def _library_subject(msg: Message) -> str:
+    """The subject decoded as the library decodes it (its filters were written against that text)."""
+    value = msg.get("Subject")
+    if value is None:
+        return ""
+    try:
+        text = value[:HEADER_MAX_CHARS] if isinstance(value, str) else value
+        subject = str(email.header.make_header(email.header.decode_header(text)))
+        subject.encode()  # undecodable bytes left as surrogates: use our own decoding instead
+        return subject
+    except Exception:  # an unknown or bytes-to-bytes charset: our own decoding (meta.subject) is used
+        return ""
+
+
+def check_archives(data: NotificationData, max_bytes: int) -> None:
+    """Refuse a zip part (xlsx is one) that inflates beyond ``max_bytes``, before a library opens it.
+
+    Both the sizes the archive declares and what its members actually inflate to are counted (the
+    latter reading at most ``max_bytes``), so a zip bomb costs a bounded amount of time and memory.
+    """
+    for part in data.data_parts:
+        if part.content[:4] != b"PK\x03\x04":
+            continue
+        size = _inflated_size(part.content, max_bytes)
+        if size > max_bytes:
+            raise ParseFailure(
+                f"attachment ({part.type}) inflates to more than {max_bytes // (1024 * 1024)} MiB, the limit "
+                "([parsing] max_attachment_mb)"
+            )
+
+
+def check_calendars(data: NotificationData, max_events: int) -> None:
+    """Refuse more calendar events than notices allowed per email before the library parses them all (it
+    takes minutes over 10,000 of them), with the reason the notice cap would give."""
+    calendars = [part.content for part in data.data_parts if part.type == "text/calendar"]
+    events = sum(content.count(b"BEGIN:VEVENT") for content in calendars)
+    if events > max_events:
+        raise ParseFailure(
+            f"{events} calendar events in one email, more than the limit of {max_events} "
+            "([parsing] max_notices)"
+        )
+
+
+def _inflated_size(content: bytes, max_bytes: int) -> int:
+    """Uncompressed size of a zip, counted up to just over ``max_bytes``; 0 for a zip that cannot be read."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        members = archive.infolist()
+        declared = sum(member.file_size for member in members)
+        if declared > max_bytes:
+            return declared
+        total = 0
+        for member in members:
+            with archive.open(member) as stream:
+                while chunk := stream.read(1024 * 1024):
+                    total += len(chunk)
+                    if total > max_bytes:
+                        return total
+        return total
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, ValueError, EOFError):
+        return 0  # the library will fail on it with its own error, at no cost
 
 
 def to_notice(maintenance, provider_name: str, timezones: dict[str, str] | None = None) -> Notice:
@@ -334,7 +393,12 @@ def _load_city_database() -> None:
 
 
 def _from_epoch(value: int | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):  # year 10000+, or beyond the platform's time_t
+        raise ValueError(f"timestamp {value} is out of range") from None
 
 
 def _value(value):

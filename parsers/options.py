@@ -12,8 +12,20 @@ class ParserOptions(BaseModel):
     # sender address or domain (lower case) -> circuit-maintenance-parser provider name, for senders the
     # library does not know (forwarders, a provider's other address).
     sender_providers: dict[str, str] = Field(default_factory=dict)
-    # parse timeout per email, so one slow email (a time-zone lookup that retries) cannot block the rest
+    # wall-clock limit on the whole parse of one email (in a worker process, see parsers.worker), so one
+    # slow email (a time-zone lookup that retries, a pathological MIME tree) cannot block the rest
     timeout_seconds: float = 30.0
+    # address-space limit of a parse worker (RLIMIT_AS); a worker's baseline is ~0.26 GiB of it
+    memory_limit_mb: int = 1024
+    # parse worker processes (emails parsed at once); each is reused across emails
+    workers: int = 1
+    # bounds on what reaches NetBox: the readable body (UTF-8 bytes, cut with a visible note), the
+    # notices one email may carry (above it the email fails), how far past its arrival a stamp may lie
+    max_body_bytes: int = 64 * 1024
+    max_notices: int = 50
+    stamp_skew_seconds: float = 3600.0
+    # an attachment (xlsx is a zip) may inflate to at most this many bytes before a library reads it
+    max_inflated_bytes: int = 50 * 1024 * 1024
     # declarative parsers from the config's [[parsers]] tables, tried in order before the library's
     parsers: list[ParserDefinition] = Field(default_factory=list)
     # provider wording -> outage status, tried before parsers.statuses.DEFAULT_OUTAGE_STATUS_MAP

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class RawMessage:
     uid: int | None = None  # IMAP UID, for disposition; None for files
     mailbox: str | None = None  # config name of the mailbox it came from
     error: str | None = None
+    # when the source received it (IMAP INTERNALDATE), if it says: bounds the stamps the email may carry
+    received: datetime | None = None
 
     def __repr__(self) -> str:  # never dump a whole email into a log line
         state = f"error={self.error!r}" if self.error else f"{len(self.data)} bytes"

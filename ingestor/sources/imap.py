@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import structlog
@@ -230,13 +231,17 @@ class ImapMailbox:
         if not uids:
             return
         with self._errors("FETCH messages"):
-            bodies = self._require_client().fetch(uids, ["BODY.PEEK[]"])
+            bodies = self._require_client().fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"])
         for uid in uids:
             data = bodies.get(uid, {}).get(b"BODY[]")
             if data is None:
                 self._log.info("imap_message_gone", uid=uid)
                 continue
-            yield RawMessage(data=bytes(data), source=self._source(uid), uid=uid, mailbox=self.config.name)
+            # INTERNALDATE (when the server received it; imapclient gives naive local time) bounds the stamps
+            arrived = bodies[uid].get(b"INTERNALDATE")
+            received = arrived.astimezone(UTC) if isinstance(arrived, datetime) else None
+            source = self._source(uid)
+            yield RawMessage(bytes(data), source, uid=uid, mailbox=self.config.name, received=received)
 
     def _too_large(self, uid: int, size: int) -> RawMessage:
         limit = self.config.max_message_bytes

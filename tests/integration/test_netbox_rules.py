@@ -4,7 +4,9 @@ later, cancellations that list no circuits."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime
 
 import pytest
 
@@ -16,6 +18,8 @@ pytestmark = pytest.mark.integration
 
 PROVIDER = "acme-transit"
 WINDOW = ("20261215T010000Z", "20261215T050000Z")  # start, end of the notices that keep their window
+# Notices are stamped (DTSTAMP) in the past: a stamp later than the email's arrival (+ [parsing]
+# stamp_skew_seconds) is cut to it, which would reorder them by arrival.
 
 
 def invite(
@@ -39,7 +43,7 @@ def invite(
     message["From"] = "Acme Transit NOC <maintenance@acme-transit.example>"
     message["To"] = "noc@example.net"
     message["Subject"] = f"[Acme Transit] Maintenance AT-RULES {status.lower()} (notice {number})"
-    message["Date"] = "Mon, 07 Dec 2026 09:15:00 +0000"
+    message["Date"] = "Sat, 07 Nov 2026 09:15:00 +0000"
     message["Message-ID"] = f"<rules-{number}@acme-transit.example>"
     message.set_content(calendar, subtype="calendar", params={"method": "REQUEST"})
     return bytes(message)
@@ -83,17 +87,17 @@ def test_operator_fields_are_kept_and_acknowledged_resets_when_the_window_moves(
             1,
             *WINDOW,
             {"ACME-1": "OUTAGE"},
-            "20261207T091500Z",
+            "20261107T091500Z",
         )
     )
     event = record(nb)
     event.update({"acknowledged": True, "internal_ticket": "CHG-4711", "comments": "operator note"})
 
-    ingest(invite(2, "CONFIRMED", 2, *WINDOW, {"ACME-1": "OUTAGE"}, "20261208T091500Z"))
+    ingest(invite(2, "CONFIRMED", 2, *WINDOW, {"ACME-1": "OUTAGE"}, "20261108T091500Z"))
     assert operator_view(record(nb)) == ("CONFIRMED", True, "CHG-4711", "operator note")
 
     moved = ("20261216T010000Z", "20261216T050000Z")
-    ingest(invite(3, "RE-SCHEDULED", 3, *moved, {"ACME-1": "DEGRADED"}, "20261209T091500Z"))
+    ingest(invite(3, "RE-SCHEDULED", 3, *moved, {"ACME-1": "DEGRADED"}, "20261109T091500Z"))
     event = record(nb)
     assert operator_view(event) == ("RE-SCHEDULED", False, "CHG-4711", "operator note")
     assert event.start.startswith("2026-12-16T01:00")
@@ -109,7 +113,7 @@ def test_a_late_older_notice_adds_impacts_to_a_completed_event(netbox_api, inges
             3,
             *WINDOW,
             {"ACME-1": "OUTAGE"},
-            "20261216T091500Z",
+            "20261116T091500Z",
         )
     )
     assert state(nb)["status"] == "COMPLETED"
@@ -123,7 +127,7 @@ def test_a_late_older_notice_adds_impacts_to_a_completed_event(netbox_api, inges
             1,
             *WINDOW,
             {"ACME-2": "DEGRADED"},
-            "20261207T091500Z",
+            "20261107T091500Z",
         )
     )
     assert any("reopened" in change for change in result["events"][0]["changes"])
@@ -143,7 +147,7 @@ def test_unknown_circuit_is_listed_then_linked_once_it_exists(netbox_api, ingest
             1,
             *WINDOW,
             {"ACME-9": "OUTAGE"},
-            "20261207T091500Z",
+            "20261107T091500Z",
         )
     )
     event = record(nb)
@@ -160,7 +164,7 @@ def test_unknown_circuit_is_listed_then_linked_once_it_exists(netbox_api, ingest
             2,
             *WINDOW,
             {"ACME-1": "OUTAGE"},
-            "20261208T091500Z",
+            "20261108T091500Z",
         )
     )
     assert state(nb)["circuits"] == {"acme-9": "OUTAGE", "ACME-1": "OUTAGE"}
@@ -176,14 +180,25 @@ def test_cancellation_listing_no_circuits_keeps_impacts(netbox_api, ingest):
             1,
             *WINDOW,
             {"ACME-1": "OUTAGE"},
-            "20261207T091500Z",
+            "20261107T091500Z",
         )
     )
-    ingest(invite(2, "CANCELLED", 2, *WINDOW, {}, "20261208T091500Z"))
+    ingest(invite(2, "CANCELLED", 2, *WINDOW, {}, "20261108T091500Z"))
     after = state(nb)
     assert after["status"] == "CANCELLED"
     assert after["circuits"] == {"ACME-1": "OUTAGE"}
     assert after["notifications"] == 2
+
+
+def test_a_forged_future_stamp_does_not_outrank_a_genuine_later_notice(netbox_api, ingest):
+    now = datetime.now(UTC)
+    received = format_datetime(now - timedelta(hours=3))  # when our server took the forged one in
+    forged = invite(1, "CONFIRMED", 1, *WINDOW, {"ACME-1": "OUTAGE"}, "20991231T000000Z")
+    ingest(f"Received: from mx.example by mail.example; {received}\n".encode() + forged)
+    genuine = (now - timedelta(hours=1)).strftime("%Y%m%dT%H%M%SZ")
+    ingest(invite(2, "CANCELLED", 1, *WINDOW, {}, genuine))
+    # Held to its arrival + [parsing] stamp_skew_seconds (1 h), the forged notice is the older one.
+    assert state(netbox_api)["status"] == "CANCELLED"
 
 
 def test_outage_without_labelled_circuits_finds_known_cids_in_the_text(netbox_api, ingest):
@@ -205,7 +220,7 @@ def test_outage_without_labelled_circuits_finds_known_cids_in_the_text(netbox_ap
 
 def test_missing_provider_is_created_only_when_configured(netbox_api, stack, tmp_path):
     reset_stack()
-    raw = invite(1, "CONFIRMED", 1, *WINDOW, {"ACME-1": "OUTAGE"}, "20261207T091500Z")
+    raw = invite(1, "CONFIRMED", 1, *WINDOW, {"ACME-1": "OUTAGE"}, "20261107T091500Z")
     email = tmp_path / "invite.eml"
     email.write_bytes(raw)
     config = prepare_netbox(netbox_api, stack, tmp_path, {})

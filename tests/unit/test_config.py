@@ -109,6 +109,31 @@ def test_cli_exit_code_2_on_bad_config(tmp_path, capsys):
     assert main(["-c", str(tmp_path / "missing.toml"), "check"]) == 2
 
 
+@pytest.mark.parametrize("command", [["replay", "x.eml"], ["parse", "x.eml"]])
+def test_cli_exit_code_2_on_a_config_that_is_not_utf8(tmp_path, capsys, command):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(MINIMAL.encode() + '# Grüße\n'.encode("latin-1"))
+    assert main(["-c", str(path), *command]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: not valid UTF-8 (byte " in err and "Traceback" not in err
+
+
+def test_parsing_limits_reach_the_parser_options(tmp_path):
+    text = MINIMAL + (
+        "[parsing]\ntimeout_seconds = 5\nmemory_limit_mb = 768\nworkers = 2\nmax_body_bytes = 4096\n"
+        "max_notices = 7\nstamp_skew_seconds = 60\nmax_attachment_mb = 3\n"
+    )
+    options = load_config(write(tmp_path, text)).parser_options()
+    assert (options.timeout_seconds, options.memory_limit_mb, options.workers) == (5, 768, 2)
+    assert (options.max_body_bytes, options.max_notices, options.stamp_skew_seconds) == (4096, 7, 60)
+    assert options.max_inflated_bytes == 3 * 1024 * 1024
+
+
+def test_a_memory_limit_below_a_workers_baseline_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="parsing.memory_limit_mb"):
+        load_config(write(tmp_path, MINIMAL + "[parsing]\nmemory_limit_mb = 100\n"))
+
+
 def test_example_config_is_valid(tmp_path, monkeypatch):
     credentials = tmp_path / "creds"
     credentials.mkdir()
