@@ -16,7 +16,7 @@ from ingestor.config import Config, MailboxConfig
 from ingestor.disposition import actions_for
 from ingestor.netbox.client import NetBoxUnavailable
 from ingestor.pipeline import EmailReport, Pipeline
-from ingestor.sources.imap import ImapMailbox
+from ingestor.sources import mailbox_source
 from ingestor.state import StateStore
 from parsers.models import Outcome
 
@@ -47,7 +47,7 @@ class Daemon:
         bound = log.bind(mailbox=mailbox.name)
         self.pipeline.gateway.refresh()  # new cache cycle: circuits added in NetBox are seen
         try:
-            with ImapMailbox(mailbox, self.state) as imap:
+            with mailbox_source(mailbox, self.state) as imap:
                 for message in imap.fetch_new():
                     if self.stopping.is_set():
                         break

@@ -1,6 +1,8 @@
-"""Where each IMAP mailbox left off: folder, UIDVALIDITY and the last UID handled, as small JSON files.
+"""Where each mailbox left off, as small JSON files: for IMAP the folder, UIDVALIDITY and the last UID
+handled; for Microsoft Graph the folder's id and the delta link of the last completed round.
 
-One file per mailbox (``imap-<name>.json`` under the config's ``state_dir``), so mailboxes polled in
+One file per mailbox (``imap-<name>.json`` or ``graph-<name>.json`` under the config's ``state_dir``), so
+mailboxes polled in
 parallel never rewrite each other's state. Writes are atomic (temp file + os.replace). A missing or corrupt
 file means starting from scratch, which is safe: NetBox-side idempotency (by Message-ID) catches emails
 read again.
@@ -27,6 +29,12 @@ class MailboxState:
     folder: str
     uidvalidity: int | None = None
     last_uid: int = 0
+
+
+@dataclass(frozen=True)
+class DeltaState:
+    folder_id: str | None = None
+    delta_link: str | None = None  # opaque URL from Graph; None: the next round reads the whole folder
 
 
 class StateStore:
@@ -58,9 +66,26 @@ class StateStore:
         return state
 
     def save(self, mailbox: str, state: MailboxState) -> None:
+        self._write(self.path_for(mailbox), asdict(state))
+
+    def load_delta(self, mailbox: str) -> DeltaState:
+        """The saved Graph position of ``mailbox``; an empty one (read everything) if none is usable."""
+        path = self.directory / f"graph-{mailbox}.json"
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            return DeltaState(_typed(raw["folder_id"], str), _typed(raw["delta_link"], str))
+        except FileNotFoundError:
+            return DeltaState()
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("state_unreadable", mailbox=mailbox, path=str(path), error=str(exc))
+            return DeltaState()
+
+    def save_delta(self, mailbox: str, state: DeltaState) -> None:
+        self._write(self.directory / f"graph-{mailbox}.json", asdict(state))
+
+    def _write(self, path: Path, data: dict) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.path_for(mailbox)
-        text = json.dumps(asdict(state), indent=2, sort_keys=True) + "\n"
+        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
         fd, temp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as file:
