@@ -149,6 +149,7 @@ class GraphMailbox:
         self._state = DeltaState()
         self._known_folders: dict[str, str] = {}
         self._fetched: dict[str, dict] = {}  # RawMessage.source -> the delta item (id, categories)
+        self._pending: set[str] = set()  # ids of this round not disposed of yet
         self._round_link: str | None = None  # delta link to save once the round is disposed of
         self._log = log.bind(mailbox=config.name)
 
@@ -203,15 +204,16 @@ class GraphMailbox:
         items = [item for item in items if not self._done_categories & set(item.get("categories") or ())]
         self._log.info("graph_new_messages", count=len(items), folder=self.config.folder)
         self._round_link = delta_link
+        self._pending = {item["id"] for item in items}  # the round counts as read once all are disposed of
         if not items:
             self._save_position()
         for item in items:
             message = self._download(item)
-            if message is not None:
-                self._fetched[message.source] = item
-                yield message
-        if not self._fetched:  # the rest was gone by the time it was downloaded
-            self._save_position()
+            if message is None:  # gone by the time it was downloaded
+                self._done(item["id"])
+                continue
+            self._fetched[message.source] = item
+            yield message
 
     def _delta_round(self) -> tuple[list[dict], str]:
         start = self._state.delta_link
@@ -278,9 +280,13 @@ class GraphMailbox:
                 folder_id = self._ensure_folder(action.folder)
                 self._api_().json("POST", f"{path}/move", json={"destinationId": folder_id}, expect=(201,))
         del self._fetched[message.source]
-        if not self._fetched:
-            self._save_position()
+        self._done(item["id"])
         self._log.info("graph_message_disposed", id=item["id"], actions=[_describe(a) for a in actions])
+
+    def _done(self, message_id: str) -> None:
+        self._pending.discard(message_id)
+        if not self._pending:
+            self._save_position()
 
     def _save_position(self) -> None:
         if self._round_link is None:
