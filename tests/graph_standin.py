@@ -109,6 +109,12 @@ class Mailbox:
         self.messages[message.id] = message
         return message
 
+    def in_folder_named(self, name: str) -> list[Message]:
+        """Messages in the top-level folder with this display name ("Inbox", "Processed")."""
+        root = self.folder("msgfolderroot")
+        ids = {f.id for f in self.folders.values() if f.parentFolderId == root.id and f.displayName == name}
+        return [m for m in self.messages.values() if m.folder in ids]
+
     def in_folder(self, folder: str) -> list[Message]:
         target = self.folder(folder)
         return [m for m in self.messages.values() if target and m.folder == target.id]
@@ -233,7 +239,7 @@ def _folder_or_404(store: Mailbox, key: str) -> Folder:
     return folder
 
 
-def _message_or_404(store: Mailbox, key: str) -> Message:
+def _message(store: Mailbox, key: str) -> Message:
     if key not in store.messages:
         raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
     return store.messages[key]
@@ -292,9 +298,9 @@ def _route(standin: GraphStandIn, store: Mailbox, method: str, rest: str, query:
         ("GET", r"/mailFolders(?:/([^/(]+)|\('([^']+)'\))/messages/delta", lambda m: (200, standin.delta(
             store, _folder_or_404(store, m[1] or m[2]), query, headers))),
         ("GET", r"/mailFolders/([^/]+)", lambda m: (200, _folder_or_404(store, m[1]).to_json(store))),
-        ("GET", r"/messages/([^/]+)/\$value", lambda m: (200, _message_or_404(store, m[1]).mime)),
-        ("PATCH", r"/messages/([^/]+)", lambda m: _update_message(store, _message_or_404(store, m[1]), body)),
-        ("POST", r"/messages/([^/]+)/move", lambda m: _move_message(store, _message_or_404(store, m[1]), body)),
+        ("GET", r"/messages/([^/]+)/\$value", lambda m: (200, _message(store, m[1]).mime)),
+        ("PATCH", r"/messages/([^/]+)", lambda m: _update_message(store, _message(store, m[1]), body)),
+        ("POST", r"/messages/([^/]+)/move", lambda m: _move_message(store, _message(store, m[1]), body)),
     ]
     for verb, pattern, action in routes:
         match = re.fullmatch(pattern, rest)

@@ -74,7 +74,8 @@ def test_contract_delta_round_in_pages_then_only_new_messages(servers, tls):
     assert all("@odata.nextLink" in p for p in pages[:2]) and "@odata.deltaLink" in pages[2]
     assert "$skiptoken=" in pages[0]["@odata.nextLink"] and "$deltatoken=" in pages[2]["@odata.deltaLink"]
     first = pages[0]["value"][0]
-    assert first["@odata.type"] == "#microsoft.graph.message" and set(first) >= {"id", "@odata.etag", "isRead"}
+    assert first["@odata.type"] == "#microsoft.graph.message"
+    assert set(first) >= {"id", "@odata.etag", "isRead"}
     assert "internetMessageId" not in first  # $select honoured
     graph.mailbox(USER).deliver(email("new"))
     again = session.get(pages[2]["@odata.deltaLink"]).json()
@@ -170,10 +171,12 @@ def test_nested_destination_folder_created_once(servers, make_config, tmp_path):
     for n in range(2):
         graph.mailbox(USER).deliver(email(f"n{n}"))
     run(make_config(), StateStore(tmp_path), actions_for=lambda m: [Move("Done/2026")])
-    posts = [p for method, p in graph.requests if method == "POST" and p.endswith(("mailFolders", "childFolders"))]
+    folder_posts = ("mailFolders", "childFolders")
+    posts = [p for method, p in graph.requests if method == "POST" and p.endswith(folder_posts)]
     assert len(posts) == 2  # Done, then Done/2026; the second message reuses them
-    parent = next(f for f in graph.mailbox(USER).folders.values() if f.displayName == "Done")
-    assert any(f.displayName == "2026" and f.parentFolderId == parent.id for f in graph.mailbox(USER).folders.values())
+    folders = graph.mailbox(USER).folders.values()
+    parent = next(f for f in folders if f.displayName == "Done")
+    assert any(f.displayName == "2026" and f.parentFolderId == parent.id for f in folders)
 
 
 def test_throttling_honours_retry_after(servers, make_config, tmp_path):
