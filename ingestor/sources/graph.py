@@ -25,7 +25,7 @@ import structlog
 
 from ingestor.disposition import OUTCOMES, Action, AddKeyword, MarkSeen, Move, actions_for, check_dispositions
 from ingestor.sources import RawMessage
-from ingestor.sources.http import HttpSession
+from ingestor.sources.http import HttpSession, json_object
 from ingestor.sources.imap import MailboxConnectError, MailboxError, MailboxLoginError
 from ingestor.sources.oauth import TokenCache, TokenError, token_cache_for
 from ingestor.state import DeltaState, StateStore
@@ -95,10 +95,10 @@ class GraphApi:
         response = self.request(method, path, **kwargs)
         if response.status_code not in expect:
             raise self.error(response, f"{method} {path.split('?')[0]}")
-        return _body(response)
+        return json_object(response)
 
     def error(self, response: requests.Response, doing: str) -> GraphError:
-        error = _body(response).get("error") or {}
+        error = json_object(response).get("error") or {}
         code, message = str(error.get("code", "")), str(error.get("message", ""))
         text = f"{self.where}: {doing} failed: HTTP {response.status_code} {code}: {message}".rstrip(": ")
         if response.status_code in (401, 403):
@@ -343,7 +343,7 @@ class GraphMailbox:
         response = self._api_().request("POST", self._children_path(parent), json={"displayName": name})
         if response.status_code == 201:
             self._log.info("graph_folder_created", folder=name)
-            return _body(response)
+            return json_object(response)
         error = self._api_().error(response, f"create folder {name!r}")
         if error.code == "ErrorFolderExists":  # created concurrently
             existing = self._child(parent, name)
@@ -396,14 +396,6 @@ def _describe(action: Action) -> str:
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme, parts.netloc.lower()
-
-
-def _body(response: requests.Response) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -23,3 +23,12 @@ class HttpSession(requests.Session):
         if kwargs.get("verify") in (None, True):
             kwargs["verify"] = self._verify
         return super().request(method, url, *args, **kwargs)
+
+
+def json_object(response: requests.Response) -> dict:
+    """The response's JSON object, or {} when the body is not one (an HTML error page, empty)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

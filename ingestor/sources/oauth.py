@@ -22,7 +22,7 @@ from urllib.parse import quote
 import requests
 import structlog
 
-from ingestor.sources.http import HttpSession
+from ingestor.sources.http import HttpSession, json_object
 
 if TYPE_CHECKING:  # config imports the parsers; only the types are needed here
     from ingestor.config import OAuth2Config
@@ -116,7 +116,7 @@ class GenericTokenSource:
         except requests.RequestException as exc:
             raise TokenError(f"token endpoint {cfg.token_url} unreachable: {type(exc).__name__}",
                              transient=True) from None
-        body = _json(response)
+        body = json_object(response)
         if response.status_code != 200 or not isinstance(body.get("access_token"), str):
             raise TokenError(
                 f"token endpoint {cfg.token_url} answered {response.status_code}: {_oauth_error(body)}",
@@ -125,14 +125,6 @@ class GenericTokenSource:
         if isinstance(body.get("refresh_token"), str):
             self._refresh_token = body["refresh_token"]  # rotated: the old one may no longer work
         return _token(body["access_token"], body.get("expires_in"))
-
-
-def _json(response: requests.Response) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _oauth_error(body: dict) -> str:
