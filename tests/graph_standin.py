@@ -27,7 +27,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import ssl
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -35,6 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import jwt
+
+from tests.oauth_standin import serve_https, server_url, stop_server
 
 WELL_KNOWN = {"inbox": "Inbox", "archive": "Archive", "deleteditems": "Deleted Items", "drafts": "Drafts",
               "junkemail": "Junk Email", "sentitems": "Sent Items"}
@@ -140,28 +141,16 @@ class GraphStandIn:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> GraphStandIn:
-        owner = self
-
-        class Handler(_Handler):
-            standin = owner
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.cert_file, self.key_file)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-        self._server = server
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        handler = type("Handler", (_Handler,), {"standin": self})
+        self._server = serve_https(handler, self.cert_file, self.key_file)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop_server(self._server)
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        return f"https://127.0.0.1:{self._server.server_address[1]}/v1.0"
+        return server_url(self._server) + "/v1.0"
 
     def mailbox(self, user: str) -> Mailbox:
         return self.mailboxes.setdefault(user.lower(), Mailbox())

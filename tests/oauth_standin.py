@@ -85,6 +85,27 @@ def write_test_tls(directory: Path) -> tuple[Path, Path]:
     return cert, key_file
 
 
+def serve_https(handler: type[BaseHTTPRequestHandler], cert_file: str, key_file: str) -> ThreadingHTTPServer:
+    """``handler`` on an ephemeral 127.0.0.1 port over TLS, served by a daemon thread."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def stop_server(server: ThreadingHTTPServer | None) -> None:
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+
+
+def server_url(server: ThreadingHTTPServer | None) -> str:
+    assert server is not None, "start() it first"
+    return f"https://127.0.0.1:{server.server_address[1]}"
+
+
 @dataclass
 class Client:
     """A registered app: how it authenticates and whose mailbox its tokens are for."""
@@ -120,28 +141,16 @@ class TokenEndpoint:
     _server: ThreadingHTTPServer | None = None
 
     def start(self) -> TokenEndpoint:
-        endpoint = self
-
-        class Handler(_Handler):
-            owner = endpoint
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.cert_file, self.key_file)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-        self._server = server
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        handler = type("Handler", (_Handler,), {"owner": self})
+        self._server = serve_https(handler, self.cert_file, self.key_file)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop_server(self._server)
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        return f"https://127.0.0.1:{self._server.server_address[1]}"
+        return server_url(self._server)
 
     def add_client(self, client: Client) -> Client:
         self.clients[client.client_id] = client

@@ -21,14 +21,9 @@ from ingestor.sources.http import HttpSession
 from ingestor.sources.imap import MailboxLoginError
 from ingestor.state import StateStore
 from tests.graph_standin import GraphStandIn
-from tests.oauth_standin import Client, TokenEndpoint, new_rsa_key, pem_private, write_test_tls
+from tests.oauth_standin import Client, TokenEndpoint, new_rsa_key, pem_private
 
 USER = "noc@contoso.example"
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory):
-    return write_test_tls(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture

@@ -12,14 +12,9 @@ from cryptography.hazmat.primitives import serialization
 
 from ingestor.config import OAuth2Config
 from ingestor.sources.oauth import TokenCache, TokenError, build_source
-from tests.oauth_standin import Client, TokenEndpoint, new_rsa_key, pem_private, self_signed, write_test_tls
+from tests.oauth_standin import Client, TokenEndpoint, new_rsa_key, pem_private, self_signed
 
 MAILBOX = "noc@example.net"
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory):
-    return write_test_tls(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
