@@ -20,7 +20,6 @@ from pydantic import (
     SecretStr,
     Tag,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
@@ -57,8 +56,17 @@ def _read_secret(value: SecretStr | None, file: str | None, env: str | None, wha
     return None
 
 
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value.rstrip("/")
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
 class NetBoxConfig(_Strict):
-    url: str
+    url: HttpUrl
     token: SecretStr | None = None
     token_file: str | None = None
     verify_tls: bool = True
@@ -67,13 +75,6 @@ class NetBoxConfig(_Strict):
     retries: int = Field(default=4, ge=0, description="retries of a request on 5xx/timeouts, with backoff")
     tag: str = Field(default="notices-ingestor", min_length=1)
     create_missing_providers: bool = False
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _resolve_token(self) -> NetBoxConfig:
@@ -108,12 +109,12 @@ class OAuth2Config(_Strict):
     # microsoft: app-only client credentials for one tenant, by secret or by certificate
     tenant_id: str | None = None
     client_certificate_file: str | None = None  # PEM with the private key and the certificate
-    authority_host: str = "https://login.microsoftonline.com"
+    authority_host: HttpUrl = "https://login.microsoftonline.com"
     # google: a service-account key (JSON) with domain-wide delegation; it impersonates the mailbox
     service_account_file: str | None = None
     service_account_env: str | None = None
     # generic: any RFC 6749 token endpoint, client credentials or a refresh token
-    token_url: str | None = None
+    token_url: HttpUrl | None = None
     refresh_token: SecretStr | None = None
     refresh_token_file: str | None = None
     refresh_token_env: str | None = None
@@ -125,13 +126,6 @@ class OAuth2Config(_Strict):
     timeout_seconds: float = Field(default=30.0, gt=0)
     # the key JSON once read (never in reprs)
     service_account_info: SecretStr | None = Field(default=None, exclude=True)
-
-    @field_validator("authority_host", "token_url")
-    @classmethod
-    def _https_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://")):
-            raise ValueError("must start with https:// (or http:// for a local test endpoint)")
-        return value.rstrip("/") if value else value
 
     @model_validator(mode="after")
     def _check_provider(self) -> OAuth2Config:
@@ -233,17 +227,10 @@ class GraphMailboxConfig(_MailboxBase):
 
     kind: Literal["graph"]
     user: str = Field(min_length=1, description="the mailbox: user principal name, address or object id")
-    graph_url: str = "https://graph.microsoft.com/v1.0"
+    graph_url: HttpUrl = "https://graph.microsoft.com/v1.0"
     page_size: int = Field(default=50, gt=0, le=1000)
     retries: int = Field(default=4, ge=0, description="retries of a throttled (429/503) request")
     max_retry_after_seconds: float = Field(default=120, gt=0)
-
-    @field_validator("graph_url")
-    @classmethod
-    def _graph_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must start with https://")
-        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _check(self) -> GraphMailboxConfig:

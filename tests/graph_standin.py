@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import jwt
 
-from tests.oauth_standin import serve_https, server_url, stop_server
+from tests.oauth_standin import HttpsStandIn, server_url
 
 WELL_KNOWN = {"inbox": "Inbox", "archive": "Archive", "deleteditems": "Deleted Items", "drafts": "Drafts",
               "junkemail": "Junk Email", "sentitems": "Sent Items"}
@@ -128,7 +128,7 @@ class GraphError(Exception):
 
 
 @dataclass
-class GraphStandIn:
+class GraphStandIn(HttpsStandIn):
     public_key: object  # verifies the bearer tokens (the token endpoint stand-in's key)
     cert_file: str
     key_file: str
@@ -140,13 +140,9 @@ class GraphStandIn:
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def start(self) -> GraphStandIn:
-        handler = type("Handler", (_Handler,), {"standin": self})
-        self._server = serve_https(handler, self.cert_file, self.key_file)
-        return self
-
-    def stop(self) -> None:
-        stop_server(self._server)
+    @property
+    def handler(self):
+        return _Handler
 
     @property
     def url(self) -> str:
@@ -299,7 +295,7 @@ def _route(standin: GraphStandIn, store: Mailbox, method: str, rest: str, query:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    standin: GraphStandIn
+    owner: GraphStandIn
 
     def log_message(self, *args) -> None:
         pass
@@ -311,8 +307,8 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         try:
             body = json.loads(raw) if raw else None
-            with self.standin._lock:
-                status, payload = self.standin.handle(self.command, unquote(parts.path), query, self.headers,
+            with self.owner._lock:
+                status, payload = self.owner.handle(self.command, unquote(parts.path), query, self.headers,
                                                       body)
             self._send(status, payload)
         except GraphError as exc:

@@ -106,6 +106,23 @@ def server_url(server: ThreadingHTTPServer | None) -> str:
     return f"https://127.0.0.1:{server.server_address[1]}"
 
 
+class HttpsStandIn:
+    """start()/stop() for a stand-in whose handler class finds it as ``handler.owner``."""
+
+    handler: type[BaseHTTPRequestHandler]
+    cert_file: str
+    key_file: str
+    _server: ThreadingHTTPServer | None
+
+    def start(self):
+        handler = type("Handler", (self.handler,), {"owner": self})
+        self._server = serve_https(handler, self.cert_file, self.key_file)
+        return self
+
+    def stop(self) -> None:
+        stop_server(self._server)
+
+
 @dataclass
 class Client:
     """A registered app: how it authenticates and whose mailbox its tokens are for."""
@@ -125,7 +142,7 @@ class ServiceAccount:
 
 
 @dataclass
-class TokenEndpoint:
+class TokenEndpoint(HttpsStandIn):
     """``start()`` it, register clients, point the config at ``url``; ``stop()`` at teardown."""
 
     signing_key_pem: bytes
@@ -140,13 +157,9 @@ class TokenEndpoint:
     requests: list[dict] = field(default_factory=list)  # grant_type, client_id, path of each token request
     _server: ThreadingHTTPServer | None = None
 
-    def start(self) -> TokenEndpoint:
-        handler = type("Handler", (_Handler,), {"owner": self})
-        self._server = serve_https(handler, self.cert_file, self.key_file)
-        return self
-
-    def stop(self) -> None:
-        stop_server(self._server)
+    @property
+    def handler(self):
+        return _Handler
 
     @property
     def url(self) -> str:
