@@ -11,7 +11,7 @@ PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv lint unit stack integration test demo benchmark
+.PHONY: venv lint unit stack integration test demo benchmark oauth-benchmark
 
 venv: $(STAMP)
 
@@ -46,3 +46,8 @@ demo:
 # Figures, not a test: the shared corpus into a fresh NetBox (emails/s, NetBox requests per email).
 benchmark: venv stack
 	$(VENV)/bin/python scripts/benchmark.py
+
+# Figures, not a test: OAuth2 token fetches and IMAP logins on the stack's Dovecot, the Graph source on its
+# stand-in (medians/p95). Shares the stack: run it alone (flock /tmp/nis-stack.lock make oauth-benchmark).
+oauth-benchmark: venv stack
+	$(VENV)/bin/python scripts/oauth_benchmark.py
