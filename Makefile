@@ -13,7 +13,7 @@ PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv lint unit stack integration test demo benchmark benchmark-idle faults fuzz
+.PHONY: venv lint unit stack integration test demo benchmark benchmark-idle faults fuzz oauth-benchmark
 
 venv: $(STAMP)
 
@@ -60,3 +60,8 @@ benchmark-idle: venv stack
 # Figures, not a test: corpus mutations + a hostile set through the parse workers (scripts/fuzz.py --help).
 fuzz: venv
 	$(VENV)/bin/python scripts/fuzz.py
+
+# Figures, not a test: OAuth2 token fetches and IMAP logins on the stack's Dovecot, the Graph source on its
+# stand-in (medians/p95). Shares the stack: run it alone (flock /tmp/nis-stack.lock make oauth-benchmark).
+oauth-benchmark: venv stack
+	$(VENV)/bin/python scripts/oauth_benchmark.py

@@ -183,7 +183,7 @@ def _explain(raw: bytes, options: ParserOptions) -> list[dict]:
 def cmd_check(args, config: Config) -> int:
     from ingestor.netbox.client import NetBoxRejected, NetBoxUnavailable
     from ingestor.netbox.setup import check_netbox
-    from ingestor.sources.imap import ImapMailbox
+    from ingestor.sources import mailbox_source
     from ingestor.state import StateStore
 
     ok = True
@@ -203,7 +203,7 @@ def cmd_check(args, config: Config) -> int:
     state = StateStore(config.state_dir)
     for mailbox in config.mailboxes:
         try:
-            with ImapMailbox(mailbox, state, config.instance_name) as imap:
+            with mailbox_source(mailbox, state, config.instance_name) as imap:
                 print(f"mailbox {mailbox.name}: ok ({imap.describe()})")
         except Exception as exc:  # noqa: BLE001 - report every mailbox, whatever went wrong
             print(f"mailbox {mailbox.name}: PROBLEM: {exc}")

@@ -16,10 +16,11 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     SecretStr,
+    Tag,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
@@ -57,8 +58,17 @@ def _read_secret(value: SecretStr | None, file: str | None, env: str | None, wha
     return None
 
 
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value.rstrip("/")
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
 class NetBoxConfig(_Strict):
-    url: str
+    url: HttpUrl
     token: SecretStr | None = None
     token_file: str | None = None
     verify_tls: bool = True
@@ -69,13 +79,6 @@ class NetBoxConfig(_Strict):
     retry_backoff_max_seconds: float = Field(default=10.0, gt=0)
     tag: str = Field(default="notices-ingestor", min_length=1)
     create_missing_providers: bool = False
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _resolve_token(self) -> NetBoxConfig:
@@ -95,21 +98,91 @@ def _valid_disposition(spec: str) -> str:
 DispositionSpec = Annotated[str, AfterValidator(_valid_disposition)]
 
 
-class MailboxConfig(_Strict):
+class OAuth2Config(_Strict):
+    """``[mailboxes.oauth2]``: where a mailbox's access tokens come from (IMAP XOAUTH2/OAUTHBEARER, Graph).
+
+    Secrets (client secret, refresh token, service-account key) are read like passwords: the value, a
+    ``*_file`` (``$CREDENTIALS_DIRECTORY`` works) or a ``*_env`` variable.
+    """
+
+    provider: Literal["microsoft", "google", "generic"]
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    client_secret_file: str | None = None
+    client_secret_env: str | None = None
+    # microsoft: app-only client credentials for one tenant, by secret or by certificate
+    tenant_id: str | None = None
+    client_certificate_file: str | None = None  # PEM with the private key and the certificate
+    authority_host: HttpUrl = "https://login.microsoftonline.com"
+    # google: a service-account key (JSON) with domain-wide delegation; it impersonates the mailbox
+    service_account_file: str | None = None
+    service_account_env: str | None = None
+    # generic: any RFC 6749 token endpoint, client credentials or a refresh token
+    token_url: HttpUrl | None = None
+    refresh_token: SecretStr | None = None
+    refresh_token_file: str | None = None
+    refresh_token_env: str | None = None
+    client_auth: Literal["basic", "post"] = "basic"
+    # all: scopes (space-separated; default per provider), CA bundle for the token endpoint, SASL mechanism
+    scope: str | None = None
+    ca_file: str | None = None
+    mechanism: Literal["auto", "xoauth2", "oauthbearer"] = "auto"
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    # the key JSON once read (never in reprs)
+    service_account_info: SecretStr | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _check_provider(self) -> OAuth2Config:
+        self.client_secret = _read_secret(
+            self.client_secret, self.client_secret_file, self.client_secret_env, "oauth2 client secret"
+        )
+        self.refresh_token = _read_secret(
+            self.refresh_token, self.refresh_token_file, self.refresh_token_env, "oauth2 refresh token"
+        )
+        self.service_account_info = _read_secret(
+            None, self.service_account_file, self.service_account_env, "google service-account key"
+        )
+        {"microsoft": self._check_microsoft, "google": self._check_google, "generic": self._check_generic}[
+            self.provider
+        ]()
+        return self
+
+    def _require(self, *keys: str) -> None:
+        missing = [key for key in keys if getattr(self, key) is None]
+        if missing:
+            raise ValueError(f"{', '.join(missing)}: required for provider {self.provider!r}")
+
+    def _check_microsoft(self) -> None:
+        self._require("tenant_id", "client_id")
+        if (self.client_secret is None) == (self.client_certificate_file is None):
+            raise ValueError(
+                "provider 'microsoft' needs exactly one of client_secret (or client_secret_file/_env) "
+                "and client_certificate_file"
+            )
+
+    def _check_google(self) -> None:
+        if self.service_account_info is None:
+            raise ValueError("service_account_file or service_account_env: required for provider 'google'")
+
+    def _check_generic(self) -> None:
+        self._require("token_url", "client_id")
+        if self.refresh_token is None and self.client_secret is None:
+            raise ValueError(
+                "provider 'generic' needs client_secret (client credentials grant) or refresh_token"
+            )
+
+
+class _MailboxBase(_Strict):
+    """What every kind of mailbox has: a name, a folder, a schedule and the dispositions."""
+
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    host: str
-    port: int = Field(gt=0, lt=65536)
-    security: Literal["tls", "starttls", "plain"] = "tls"
-    username: str
-    password: SecretStr | None = None
-    password_file: str | None = None
-    password_env: str | None = None
     folder: str = "INBOX"
     tls_ca_file: str | None = None
     verify_tls: bool = True
     interval_seconds: float = Field(default=300, gt=0)
     timeout_seconds: float = Field(default=60, gt=0)
     max_message_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    oauth2: OAuth2Config | None = None
     # What happens to an email once NetBox holds its effect (or it was ignored/failed). Actions joined by
     # "+": "move:Folder", "keyword:$Flag", "seen", "none". A move comes last.
     on_success: DispositionSpec = "move:Processed"
@@ -119,6 +192,25 @@ class MailboxConfig(_Strict):
     # An email that keeps failing transiently while NetBox answers (a poison email) goes to on_failed
     # after this many attempts (counted in state_dir).
     max_attempts: int = Field(default=5, ge=1)
+
+    def _check_dispositions(self) -> None:
+        if self.on_duplicate is None:
+            self.on_duplicate = self.on_success
+        check_dispositions(self)
+
+
+class MailboxConfig(_MailboxBase):
+    """An IMAP mailbox (``kind = "imap"``, the default)."""
+
+    kind: Literal["imap"] = "imap"
+    host: str
+    port: int = Field(gt=0, lt=65536)
+    security: Literal["tls", "starttls", "plain"] = "tls"
+    username: str
+    auth: Literal["password", "oauth2"] = "password"
+    password: SecretStr | None = None
+    password_file: str | None = None
+    password_env: str | None = None
     # Claims (two instances on one mailbox): an email is moved into <claim_prefix><instance_name> before
     # it is worked on; only one client's MOVE of a message succeeds. Emails left in another instance's
     # claim folder longer than claim_lease_seconds are put back into `folder`.
@@ -135,13 +227,52 @@ class MailboxConfig(_Strict):
 
     @model_validator(mode="after")
     def _resolve_password(self) -> MailboxConfig:
-        self.password = _read_secret(self.password, self.password_file, self.password_env, "mailbox password")
-        if self.password is None:
-            raise ValueError("no password: set password, password_file or password_env")
-        if self.on_duplicate is None:
-            self.on_duplicate = self.on_success
-        check_dispositions(self)
+        if self.auth == "oauth2":
+            if self.oauth2 is None:
+                raise ValueError("auth = 'oauth2' needs an [mailboxes.oauth2] table (oauth2.provider, ...)")
+            if self.password or self.password_file or self.password_env:
+                raise ValueError("auth = 'oauth2' takes no password, password_file or password_env")
+        else:
+            self.password = _read_secret(
+                self.password, self.password_file, self.password_env, "mailbox password"
+            )
+            if self.password is None:
+                raise ValueError("no password: set password, password_file or password_env")
+        self._check_dispositions()
         return self
+
+
+class GraphMailboxConfig(_MailboxBase):
+    """A user or shared mailbox's folder read through Microsoft Graph (``kind = "graph"``)."""
+
+    kind: Literal["graph"]
+    user: str = Field(min_length=1, description="the mailbox: user principal name, address or object id")
+    graph_url: HttpUrl = "https://graph.microsoft.com/v1.0"
+    page_size: int = Field(default=50, gt=0, le=1000)
+    retries: int = Field(default=4, ge=0, description="retries of a throttled (429/503) request")
+    max_retry_after_seconds: float = Field(default=120, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> GraphMailboxConfig:
+        if self.oauth2 is None or self.oauth2.provider == "google":
+            raise ValueError("kind = 'graph' needs [mailboxes.oauth2] with provider 'microsoft' or 'generic'")
+        self._check_dispositions()
+        return self
+
+
+MAILBOX_KINDS = ("imap", "graph")
+
+
+def _mailbox_kind(value: object) -> str:
+    if isinstance(value, dict):
+        return str(value.get("kind", "imap"))
+    return getattr(value, "kind", "imap")
+
+
+AnyMailboxConfig = Annotated[
+    Annotated[MailboxConfig, Tag("imap")] | Annotated[GraphMailboxConfig, Tag("graph")],
+    Discriminator(_mailbox_kind),
+]
 
 
 class ProviderConfig(_Strict):
@@ -173,7 +304,7 @@ class LoggingConfig(_Strict):
 
 class Config(_Strict):
     netbox: NetBoxConfig
-    mailboxes: list[MailboxConfig] = Field(default_factory=list)
+    mailboxes: list[AnyMailboxConfig] = Field(default_factory=list)
     providers: dict[str, ProviderConfig] = Field(default_factory=dict)
     parsing: ParsingConfig = Field(default_factory=ParsingConfig)
     parsers: list[ParserDefinition] = Field(default_factory=list)
@@ -222,10 +353,17 @@ def config_path(cli_value: str | None) -> Path:
     return Path(cli_value or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
 
 
+def _without_kind_tag(loc: tuple) -> tuple:
+    # a mailbox's errors carry its kind ("mailboxes", 0, "imap", "port"); users wrote no such key
+    if len(loc) > 2 and loc[0] == "mailboxes" and loc[2] in MAILBOX_KINDS:
+        return loc[:2] + loc[3:]
+    return loc
+
+
 def _format_errors(path: Path, exc: ValidationError) -> str:
     lines = [f"{path}: invalid configuration"]
     for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        key = ".".join(str(part) for part in _without_kind_tag(error["loc"])) or "(top level)"
         lines.append(f"  {key}: {error['msg']}")
     return "\n".join(lines)
 

@@ -32,7 +32,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from ingestor.config import Config, MailboxConfig
 from ingestor.disposition import actions_for
 from ingestor.pipeline import EmailReport, Pipeline
-from ingestor.sources import RawMessage
+from ingestor.sources import RawMessage, mailbox_source
 from ingestor.sources.imap import ImapMailbox, MailboxError, MailboxLoginError, MailboxTLSError
 from ingestor.state import StateStore
 from parsers.models import Outcome
@@ -152,7 +152,7 @@ class Daemon:
     def _poll_with_reconnects(self, mailbox: MailboxConfig, result: PollResult, bound) -> None:
         for attempt in range(mailbox.reconnect_attempts + 1):
             try:
-                with ImapMailbox(mailbox, self.state, self.config.instance_name) as imap:
+                with mailbox_source(mailbox, self.state, self.config.instance_name) as imap:
                     self._drain(imap, mailbox, result)
                 return
             except (MailboxLoginError, MailboxTLSError):
@@ -235,7 +235,7 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
         for mailbox in self.config.mailboxes:
-            if mailbox.idle:
+            if mailbox.idle and mailbox.kind == "imap":
                 IdleWatcher(self, mailbox).start()
         log.info("daemon_started", mailboxes=[m.name for m in self.config.mailboxes])
         scheduler.start()

@@ -8,6 +8,8 @@ just means starting afresh:
   with the count and the last error; at ``max_attempts`` such a poison email goes to ``on_failed``;
 - ``foreign_claims``: when this instance first saw each email in another instance's claim folder
   (``folder/uidvalidity/uid`` → Unix time), for the claim lease.
+A Microsoft Graph mailbox keeps its folder id and the delta link of the last completed round in
+``graph-<name>.json`` (lost: the next round reads the whole folder; NetBox recognises what it holds).
 """
 
 from __future__ import annotations
@@ -53,6 +55,12 @@ class MailboxState:
         return replace(self, attempts={k: v for k, v in self.attempts.items() if k != key})
 
 
+@dataclass(frozen=True)
+class DeltaState:
+    folder_id: str | None = None
+    delta_link: str | None = None  # opaque URL from Graph; None: the next round reads the whole folder
+
+
 class StateStore:
     """Per-mailbox state, persisted under ``directory``."""
 
@@ -74,9 +82,26 @@ class StateStore:
             return MailboxState()
 
     def save(self, mailbox: str, state: MailboxState) -> None:
+        self._write(self.path_for(mailbox), asdict(state))
+
+    def load_delta(self, mailbox: str) -> DeltaState:
+        """The saved Graph position of ``mailbox``; an empty one (read everything) if none is usable."""
+        path = self.directory / f"graph-{mailbox}.json"
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            return DeltaState(_typed(raw["folder_id"], str), _typed(raw["delta_link"], str))
+        except FileNotFoundError:
+            return DeltaState()
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("state_unreadable", mailbox=mailbox, path=str(path), error=str(exc))
+            return DeltaState()
+
+    def save_delta(self, mailbox: str, state: DeltaState) -> None:
+        self._write(self.directory / f"graph-{mailbox}.json", asdict(state))
+
+    def _write(self, path: Path, data: dict) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.path_for(mailbox)
-        text = json.dumps(asdict(state), indent=2, sort_keys=True) + "\n"
+        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
         fd, temp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as file:
@@ -99,3 +124,10 @@ def _decode(raw: dict) -> MailboxState:
             attempts[str(key)] = entry
     claims = {str(key): float(value) for key, value in (raw.get("foreign_claims") or {}).items()}
     return MailboxState(attempts=attempts, foreign_claims=claims)
+
+
+def _typed(value: object, kind: type):
+    # bool is an int in Python; a hand-edited "true" must not pass as a number
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise TypeError(f"expected {kind.__name__}, got {value!r}")
+    return value

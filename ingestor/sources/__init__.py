@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -26,3 +27,18 @@ class RawMessage:
     def __repr__(self) -> str:  # never dump a whole email into a log line
         state = f"error={self.error!r}" if self.error else f"{len(self.data)} bytes"
         return f"RawMessage({self.source!r}, {state})"
+
+
+def mailbox_source(config: Any, state_store: Any, instance_name: str = "localhost") -> Any:
+    """The source for one configured mailbox: a GraphMailbox for ``kind = "graph"``, else an ImapMailbox.
+
+    Both are context managers with ``fetch_new()``, ``dispose(message, actions)``, ``release(message)``,
+    ``release_all()`` and ``describe()``.
+    """
+    if getattr(config, "kind", "imap") == "graph":
+        from ingestor.sources.graph import GraphMailbox
+
+        return GraphMailbox(config, state_store)
+    from ingestor.sources.imap import ImapMailbox
+
+    return ImapMailbox(config, state_store, instance_name)

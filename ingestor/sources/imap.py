@@ -73,7 +73,7 @@ class MailboxTLSError(MailboxConnectError):
 
 
 class MailboxLoginError(MailboxError):
-    """The server refused the username and password."""
+    """The server refused the username and password (or the OAuth2 token), or no token could be had."""
 
 
 def claim_folder_name(prefix: str, mailbox: str, instance: str) -> str:
@@ -109,6 +109,7 @@ class ImapMailbox:
         self._idling = False
         self._uidvalidity_of: dict[str, int] = {}
         self.claim_folder = claim_folder_name(config.claim_prefix, config.name, instance_name)
+        self._auth = "password"  # how the session logged in, for describe()
         check_dispositions(config)  # a bad spec fails here, before any email is read
         self._done_keywords = [HANDLED_KEYWORD, *done_keywords(config)]
         self._log = log.bind(mailbox=config.name)
@@ -158,7 +159,7 @@ class ImapMailbox:
         cfg = self.config
         move = "UID MOVE" if self.has_capability("MOVE") else "COPY+EXPUNGE (not atomic)"
         return (
-            f"{cfg.security} {cfg.host}:{cfg.port} as {cfg.username}, folder {cfg.folder}: "
+            f"{cfg.security} {cfg.host}:{cfg.port} as {cfg.username} by {self._auth}, folder {cfg.folder}: "
             f"{self._message_count} messages, UIDVALIDITY {self.uidvalidity}, claims into "
             f"{self.claim_folder} by {move}"
         )
@@ -475,12 +476,32 @@ class ImapMailbox:
 
     def _login(self, client: IMAPClient) -> None:
         cfg = self.config
+        if cfg.auth == "oauth2":
+            self._oauth2_login(client)
+            return
+        self._auth = "password"
         password = cfg.password.get_secret_value() if cfg.password is not None else ""
         try:
             client.login(cfg.username, password)
         except LoginError as exc:
             reason = str(exc).replace(password, "***") if password else str(exc)
             raise MailboxLoginError(f"{self._where()}: login as {cfg.username!r} failed: {reason}") from None
+        except (OSError, IMAPClientError) as exc:
+            raise MailboxConnectError(f"{self._where()}: connection lost at login: {_reason(exc)}") from None
+
+    def _oauth2_login(self, client: IMAPClient) -> None:
+        from ingestor.sources.imap_oauth import OAuth2LoginRefused, oauth2_login
+        from ingestor.sources.oauth import TokenError
+
+        cfg = self.config
+        try:
+            mechanism = oauth2_login(client, cfg)
+            self._auth = f"oauth2 ({cfg.oauth2.provider if cfg.oauth2 else '?'}, {mechanism})"
+        except OAuth2LoginRefused as exc:
+            raise MailboxLoginError(f"{self._where()}: {exc}") from None
+        except TokenError as exc:
+            error = MailboxConnectError if exc.transient else MailboxLoginError
+            raise error(f"{self._where()}: no OAuth2 token for {cfg.username!r}: {exc}") from None
         except (OSError, IMAPClientError) as exc:
             raise MailboxConnectError(f"{self._where()}: connection lost at login: {_reason(exc)}") from None
 
