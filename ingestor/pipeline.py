@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from ingestor import metrics
 from ingestor.config import Config
 from ingestor.netbox.apply import EventRaceLost, apply_plan
 from ingestor.netbox.client import NetBoxGateway
@@ -96,7 +97,8 @@ class Pipeline:
         if message.error:
             report.reason = message.error
             return
-        parsed = parse_email(message.data, self.parser_options)
+        with metrics.parse_timer():  # metrics (issue 8)
+            parsed = parse_email(message.data, self.parser_options)
         report.message_id = parsed.email.message_id
         report.subject = parsed.email.subject
         report.provider = parsed.provider
