@@ -15,12 +15,13 @@ from collections import Counter as Tally
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from prometheus_client.core import CounterMetricFamily
 
 PREFIX = "notices_ingestor"
 OUTCOMES = ("ingested", "duplicate", "ignored", "failed")
 REGISTRY = CollectorRegistry(auto_describe=True)
+ProcessCollector(registry=REGISTRY)  # process_resident_memory_bytes, process_cpu_seconds_total, open fds
 
 EMAILS = Counter(
     f"{PREFIX}_emails", "Emails handled, by outcome, provider and mailbox",
@@ -122,6 +123,7 @@ def expect(mailboxes: dict[str, float], netbox_window: float) -> None:
         HEALTH.netbox_window = netbox_window
     for name in mailboxes:
         WAITING.labels(name).set(0)
+        POISON.labels(name)
         for result in ("ok", "error"):
             POLLS.labels(name, result)  # series exist from the start: rate() needs no first event
 
