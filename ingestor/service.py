@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import structlog
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, EVENT_SCHEDULER_STARTED
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.triggers.interval import IntervalTrigger
 
 from ingestor import metrics
@@ -56,13 +57,15 @@ class ServiceSignals:
         metrics.expect(mailbox_windows, netbox_window)
         if self.config.metrics.listen:
             self._serve(self.config.metrics.listen)
+        # Own threads: mailbox polls filling the default pool must not delay the probe or the pings.
+        scheduler.add_executor(ThreadPoolExecutor(2), alias="service")
         scheduler.add_job(self.probe_netbox, IntervalTrigger(seconds=probe), id="service:netbox-probe",
-                          max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+                          executor="service", max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
         ping = watchdog_interval()
         if ping is not None or os.environ.get("NOTIFY_SOCKET"):
             every = min(ping or STATUS_SECONDS, STATUS_SECONDS)
             scheduler.add_job(self.heartbeat, IntervalTrigger(seconds=every), id="service:heartbeat",
-                              args=[ping is not None], max_instances=1, coalesce=True)
+                              executor="service", args=[ping is not None], max_instances=1, coalesce=True)
         scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
         scheduler.add_listener(self._on_shutdown, EVENT_SCHEDULER_SHUTDOWN)
 
