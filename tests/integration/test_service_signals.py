@@ -2,8 +2,9 @@
 Dovecot and NetBox, /readyz following NetBox away and back, systemd notify messages on a test
 NOTIFY_SOCKET; and the demo NetBox's stylesheet served by the stack's nginx.
 
-NetBox is taken away through a TCP forwarder between the daemon and the stack's front end (stopping
-the shared NetBox would break anyone else's run); to the daemon that is NetBox refusing connections.
+NetBox is taken away by the fault proxy (tests/faults/proxy.py) between the daemon and the stack's
+front end, in its `down` mode: every request, /api/status/ included, answers 503 — what nginx answers
+when NetBox's gunicorn is stopped — without stopping the shared NetBox under anyone else's run.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ import subprocess
 import sys
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.faults.proxy import FaultProxy
+
 from .helpers import OUTAGE_CORPUS, REPO, corpus_manifest, seed_providers, setup_netbox, write_config
-from .tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 
@@ -99,15 +100,13 @@ class NotifyListener:
 def daemon(stack, netbox_api, tmp_path, imap_append):
     """`notices-ingestor run` under a test NOTIFY_SOCKET and watchdog, NetBox reached through a proxy."""
     corpus_manifest(OUTAGE_CORPUS)
-    front = urllib.parse.urlsplit(stack.netbox_url)
-    proxy = TcpProxy((front.hostname, front.port))
-    proxy.start()
+    proxy = FaultProxy(stack.netbox_url).start()
     listen = f"127.0.0.1:{free_port()}"
     config = write_config(tmp_path / "config.toml", stack, mailbox_user="noc",
                           extra=f'[metrics]\nlisten = "{listen}"\n')
     setup_netbox(config)
     seed_providers(netbox_api, {"zayo": {"OGYX/123456//ZYO", "OGYX/654321//ZYO"}})
-    text = config.read_text().replace(stack.netbox_url, f"http://127.0.0.1:{proxy.port}")
+    text = config.read_text().replace(stack.netbox_url, proxy.url)
     config.write_text(text.replace("interval_seconds = 5", "interval_seconds = 2"))
     imap_append("noc", "INBOX", ZAYO_1.read_bytes())
     imap_append("noc", "INBOX", NEWSLETTER.read_bytes())
@@ -159,15 +158,15 @@ def test_metrics_readiness_and_notify_of_the_running_daemon(daemon):
     assert get(f"{base}/healthz")[0] == 200
     wait_until(lambda: get(f"{base}/readyz")[0] == 200, 30, "/readyz 200 with NetBox and the mailbox up")
 
-    proxy.stop()  # NetBox goes away
+    proxy.down = True  # NetBox goes away
     code, body = wait_until(lambda: (r := get(f"{base}/readyz"))[0] == 503 and r, 30, "/readyz 503")
     assert "netbox" in json.loads(body)["problems"]
     assert get(f"{base}/healthz")[0] == 200  # alive all the same
-    errors = total(scrape(base), "notices_ingestor_netbox_errors_total", kind="connection")
+    errors = total(scrape(base), "notices_ingestor_netbox_errors_total", kind="http_5xx")
     assert errors >= 1
     assert "not ready (netbox: " in notify.wait_for("WATCHDOG=1", timeout=10)
 
-    proxy.start()  # and comes back
+    proxy.down = False  # and comes back
     wait_until(lambda: get(f"{base}/readyz")[0] == 200, 30, "/readyz 200 again once NetBox is back")
     assert proc.poll() is None
 
