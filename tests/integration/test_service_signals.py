@@ -82,18 +82,19 @@ class NotifyListener:
         self.sock.settimeout(0.5)
         self.messages: list[str] = []
 
-    def wait_for(self, field: str, timeout: float = 60) -> str:
+    def wait_for(self, *parts: str, timeout: float = 60) -> str:
+        """The first message (in arrival order) that contains every one of `parts`."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for message in self.messages:
-                if any(line.startswith(field) for line in message.split("\n")):
+                if all(part in message for part in parts):
                     self.messages.remove(message)
                     return message
             try:
                 self.messages.append(self.sock.recv(4096).decode())
             except TimeoutError:
                 pass
-        raise AssertionError(f"no {field!r} from the daemon within {timeout}s; got {self.messages}")
+        raise AssertionError(f"no message with {parts} within {timeout}s; got {self.messages}")
 
 
 @pytest.fixture
@@ -153,8 +154,7 @@ def test_metrics_readiness_and_notify_of_the_running_daemon(daemon):
     assert samples[("notices_ingestor_poison_emails_total", (("mailbox", "noc-box"),))] == 0
     assert "notices_ingestor_parse_worker_restarts_total" in {name for name, _ in samples}
 
-    status = notify.wait_for("WATCHDOG=1", timeout=10)
-    assert re.search(r"STATUS=ready; emails: 1 ingested, 0 duplicate, 1 ignored, 0 failed", status), status
+    notify.wait_for("WATCHDOG=1", "STATUS=ready; emails: 1 ingested, 0 duplicate, 1 ignored, 0 failed")
     assert get(f"{base}/healthz")[0] == 200
     wait_until(lambda: get(f"{base}/readyz")[0] == 200, 30, "/readyz 200 with NetBox and the mailbox up")
 
@@ -164,7 +164,7 @@ def test_metrics_readiness_and_notify_of_the_running_daemon(daemon):
     assert get(f"{base}/healthz")[0] == 200  # alive all the same
     errors = total(scrape(base), "notices_ingestor_netbox_errors_total", kind="http_5xx")
     assert errors >= 1
-    assert "not ready (netbox: " in notify.wait_for("WATCHDOG=1", timeout=10)
+    notify.wait_for("WATCHDOG=1", "STATUS=not ready (netbox: ", timeout=10)
 
     proxy.down = False  # and comes back
     wait_until(lambda: get(f"{base}/readyz")[0] == 200, 30, "/readyz 200 again once NetBox is back")
