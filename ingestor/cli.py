@@ -94,7 +94,13 @@ def cmd_run(args, config: Config) -> int:
         results = daemon.run_once()
         unfinished = any(r.error or r.failed or r.count(Outcome.DEFERRED) for r in results)
         return EXIT_FAILED if unfinished else EXIT_OK
-    daemon.run_forever()
+    from ingestor.service import StartupError
+
+    try:
+        daemon.run_forever()
+    except StartupError as exc:  # the service cannot run as configured (issue 8)
+        print(f"notices-ingestor: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK
 
 

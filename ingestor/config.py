@@ -21,6 +21,7 @@ from pydantic import (
     SecretStr,
     Tag,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -302,6 +303,20 @@ class LoggingConfig(_Strict):
     format: Literal["auto", "json", "console"] = "auto"
 
 
+class MetricsConfig(_Strict):
+    # "host:port" (host defaults to 127.0.0.1) for /metrics, /healthz and /readyz; unset: no listener
+    listen: str | None = None
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is not None:
+            from ingestor.health import parse_listen
+
+            parse_listen(value)  # raises a ValueError that says what is wrong
+        return value
+
+
 class Config(_Strict):
     netbox: NetBoxConfig
     mailboxes: list[AnyMailboxConfig] = Field(default_factory=list)
@@ -309,6 +324,7 @@ class Config(_Strict):
     parsing: ParsingConfig = Field(default_factory=ParsingConfig)
     parsers: list[ParserDefinition] = Field(default_factory=list)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     state_dir: str = "/var/lib/notices-ingestor"
     # Names this instance's claim folders; two instances on one mailbox need different names.
     instance_name: str = Field(default_factory=lambda: _default_instance(), min_length=1)

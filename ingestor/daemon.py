@@ -29,6 +29,7 @@ import structlog
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from ingestor import metrics
 from ingestor.config import Config, MailboxConfig
 from ingestor.disposition import actions_for
 from ingestor.pipeline import EmailReport, Pipeline
@@ -129,6 +130,7 @@ class Daemon:
 
     def poll(self, mailbox: MailboxConfig) -> PollResult:
         result = PollResult(mailbox.name)
+        started = time.monotonic()  # metrics (issue 8)
         bound = log.bind(mailbox=mailbox.name)
         wait = self.netbox_backoff.waiting(time.monotonic())
         if wait:
@@ -147,6 +149,7 @@ class Daemon:
             bound.error("poll_failed", reason=result.error)
         counts = {o.value: result.count(o) for o in Outcome}
         bound.info("poll_done", error=result.error, **counts)
+        metrics.poll_done(mailbox.name, time.monotonic() - started, ok=result.error is None)  # metrics
         return result
 
     def _poll_with_reconnects(self, mailbox: MailboxConfig, result: PollResult, bound) -> None:
@@ -205,7 +208,9 @@ class Daemon:
             log.error(
                 "email_poison", source=message.source, message_id=report.message_id, reason=report.reason
             )
+            metrics.poison_email(mailbox.name)  # metrics (issue 8)
         imap.dispose(message, actions_for(str(report.outcome), mailbox))
+        metrics.email_done(str(report.outcome), report.provider, mailbox.name)  # metrics (issue 8)
         state = self.state.load(mailbox.name)
         if key in state.attempts:
             self.state.save(mailbox.name, state.forget(key))
@@ -232,6 +237,9 @@ class Daemon:
                 next_run_time=datetime.now(UTC),  # first poll at start-up
             )
         self._scheduler = scheduler
+        from ingestor.service import ServiceSignals  # metrics, health, systemd notify (issue 8)
+
+        ServiceSignals(self.config, self.pipeline.gateway).install(scheduler)
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
         for mailbox in self.config.mailboxes:

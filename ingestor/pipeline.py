@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from ingestor import metrics
 from ingestor.config import Config
 from ingestor.netbox.apply import EventRaceLost, apply_plan
 from ingestor.netbox.client import NetBoxGateway
@@ -106,7 +107,8 @@ class Pipeline:
         if message.error:
             report.reason = message.error
             return
-        parsed = self.parser.parse(message.data, message.received)
+        with metrics.parse_timer():
+            parsed = self.parser.parse(message.data, message.received)
         report.message_id = parsed.email.message_id
         report.subject = parsed.email.subject
         report.provider = parsed.provider

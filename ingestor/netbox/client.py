@@ -24,6 +24,7 @@ import requests
 import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from ingestor import metrics
 from ingestor.config import NetBoxConfig
 from parsers.models import Notice
 
@@ -78,10 +79,13 @@ class _TimeoutSession(requests.Session):
         self._timeout = timeout
         self.request_count = 0
 
-    def request(self, *args, **kwargs):
+    def request(self, method, *args, **kwargs):
         kwargs.setdefault("timeout", self._timeout)
         self.request_count += 1
-        return super().request(*args, **kwargs)
+        with metrics.netbox_timer(method) as timed:  # metrics: count, latency, errors (issue 8)
+            response = super().request(method, *args, **kwargs)
+            timed.status = response.status_code
+        return response
 
 
 class NetBoxGateway:

@@ -29,6 +29,7 @@ import structlog
 from imapclient import DELETED, SEEN, IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
+from ingestor import metrics
 from ingestor.disposition import (
     OUTCOMES,
     Action,
@@ -189,6 +190,7 @@ class ImapMailbox:
             criteria += ["UNKEYWORD", keyword]
         with self._errors("SEARCH for new messages"):
             uids = sorted(uid for uid in client.search(criteria) if uid < self._claim_below)
+        metrics.emails_waiting(self.config.name, len(uids))  # metrics (issue 8)
         if not uids:
             return False
         batch = uids[: self.config.claim_batch]
