@@ -37,10 +37,23 @@ import jwt
 
 from tests.oauth_standin import HttpsStandIn, server_url
 
-WELL_KNOWN = {"inbox": "Inbox", "archive": "Archive", "deleteditems": "Deleted Items", "drafts": "Drafts",
-              "junkemail": "Junk Email", "sentitems": "Sent Items"}
-MESSAGE_PROPERTIES = ("id", "categories", "isRead", "internetMessageId", "subject", "receivedDateTime",
-                      "parentFolderId")
+WELL_KNOWN = {
+    "inbox": "Inbox",
+    "archive": "Archive",
+    "deleteditems": "Deleted Items",
+    "drafts": "Drafts",
+    "junkemail": "Junk Email",
+    "sentitems": "Sent Items",
+}
+MESSAGE_PROPERTIES = (
+    "id",
+    "categories",
+    "isRead",
+    "internetMessageId",
+    "subject",
+    "receivedDateTime",
+    "parentFolderId",
+)
 
 
 @dataclass
@@ -52,9 +65,14 @@ class Folder:
 
     def to_json(self, store: Mailbox) -> dict:
         messages = [m for m in store.messages.values() if m.folder == self.id]
-        return {"id": self.id, "displayName": self.displayName, "parentFolderId": self.parentFolderId,
-                "childFolderCount": sum(1 for f in store.folders.values() if f.parentFolderId == self.id),
-                "unreadItemCount": sum(1 for m in messages if not m.isRead), "totalItemCount": len(messages)}
+        return {
+            "id": self.id,
+            "displayName": self.displayName,
+            "parentFolderId": self.parentFolderId,
+            "childFolderCount": sum(1 for f in store.folders.values() if f.parentFolderId == self.id),
+            "unreadItemCount": sum(1 for m in messages if not m.isRead),
+            "totalItemCount": len(messages),
+        }
 
 
 @dataclass
@@ -70,10 +88,17 @@ class Message:
     created_seq: int = 0  # position in the mailbox's change sequence when it appeared in its folder
 
     def to_json(self, select: list[str] | None = None) -> dict:
-        full = {"@odata.type": "#microsoft.graph.message", "@odata.etag": f'W/"{self.created_seq}"',
-                "id": self.id, "categories": list(self.categories), "isRead": self.isRead,
-                "internetMessageId": self.internetMessageId, "subject": self.subject,
-                "receivedDateTime": self.receivedDateTime, "parentFolderId": self.folder}
+        full = {
+            "@odata.type": "#microsoft.graph.message",
+            "@odata.etag": f'W/"{self.created_seq}"',
+            "id": self.id,
+            "categories": list(self.categories),
+            "isRead": self.isRead,
+            "internetMessageId": self.internetMessageId,
+            "subject": self.subject,
+            "receivedDateTime": self.receivedDateTime,
+            "parentFolderId": self.folder,
+        }
         if select:
             keep = set(select) | {"id", "@odata.type", "@odata.etag"}
             return {k: v for k, v in full.items() if k in keep}
@@ -98,15 +123,20 @@ class Mailbox:
 
     def folder(self, key: str) -> Folder | None:
         return self.folders.get(key) or next(
-            (f for f in self.folders.values() if f.well_known == key.lower()), None)
+            (f for f in self.folders.values() if f.well_known == key.lower()), None
+        )
 
     def deliver(self, mime: bytes, folder: str = "inbox") -> Message:
         subject = re.search(rb"^Subject: *(.*)$", mime, re.M | re.I)
         message_id = re.search(rb"^Message-ID: *(.*)$", mime, re.M | re.I)
-        message = Message(f"M{uuid.uuid4().hex}", self.folder(folder).id, mime,
-                          subject=subject.group(1).decode(errors="replace").strip() if subject else "",
-                          internetMessageId=message_id.group(1).decode().strip() if message_id else "",
-                          created_seq=next(self.seq))
+        message = Message(
+            f"M{uuid.uuid4().hex}",
+            self.folder(folder).id,
+            mime,
+            subject=subject.group(1).decode(errors="replace").strip() if subject else "",
+            internetMessageId=message_id.group(1).decode().strip() if message_id else "",
+            created_seq=next(self.seq),
+        )
         self.messages[message.id] = message
         return message
 
@@ -177,11 +207,13 @@ class GraphStandIn(HttpsStandIn):
         if not header.startswith("Bearer "):
             raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty.")
         try:
-            claims = jwt.decode(header[7:], self.public_key, algorithms=["RS256"],
-                                audience="https://graph.microsoft.com")
+            claims = jwt.decode(
+                header[7:], self.public_key, algorithms=["RS256"], audience="https://graph.microsoft.com"
+            )
         except jwt.PyJWTError as exc:
-            raise GraphError(401, "InvalidAuthenticationToken", f"Access token validation failure: {exc}") \
-                from None
+            raise GraphError(
+                401, "InvalidAuthenticationToken", f"Access token validation failure: {exc}"
+            ) from None
         if claims.get("roles") != "Mail.ReadWrite":
             raise GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
 
@@ -196,12 +228,16 @@ class GraphStandIn(HttpsStandIn):
             if query.get("changeType", "created") != "created":
                 raise GraphError(400, "BadRequest", "only changeType=created is implemented by the stand-in")
             since, offset, select = 0, 0, [s for s in query.get("$select", "").split(",") if s]
-        new = sorted((m for m in store.messages.values() if m.folder == folder.id and m.created_seq > since),
-                     key=lambda m: m.created_seq)
-        page = new[offset: offset + page_size]
+        new = sorted(
+            (m for m in store.messages.values() if m.folder == folder.id and m.created_seq > since),
+            key=lambda m: m.created_seq,
+        )
+        page = new[offset : offset + page_size]
         link = f"{self.url}/users/{store_user(self, store)}/mailFolders('{folder.id}')/messages/delta"
-        body = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(message)",
-                "value": [m.to_json(select) for m in page]}
+        body = {
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(message)",
+            "value": [m.to_json(select) for m in page],
+        }
         token = uuid.uuid4().hex
         if offset + page_size < len(new):
             self._tokens[token] = (since, offset + page_size, select)
@@ -233,10 +269,11 @@ def _message(store: Mailbox, key: str) -> Message:
 def _list_folders(standin: GraphStandIn, store: Mailbox, parent: Folder, path: str, query: dict) -> dict:
     children = [f for f in store.folders.values() if f.parentFolderId == parent.id]
     top, skip = int(query.get("$top", 10)), int(query.get("$skip", 0))
-    body: dict = {"value": [f.to_json(store) for f in children[skip: skip + top]]}
+    body: dict = {"value": [f.to_json(store) for f in children[skip : skip + top]]}
     if skip + top < len(children):
-        body["@odata.nextLink"] = f"{standin.url}/users/{store_user(standin, store)}{path}?$top={top}" \
-                                  f"&$skip={skip + top}"
+        body["@odata.nextLink"] = (
+            f"{standin.url}/users/{store_user(standin, store)}{path}?$top={top}&$skip={skip + top}"
+        )
     return body
 
 
@@ -244,8 +281,10 @@ def _create_folder(store: Mailbox, parent: Folder, body: dict | None) -> tuple[i
     name = str((body or {}).get("displayName", "")).strip()
     if not name:
         raise GraphError(400, "ErrorInvalidRequest", "displayName is required.")
-    if any(f.parentFolderId == parent.id and f.displayName.lower() == name.lower()
-           for f in store.folders.values()):
+    if any(
+        f.parentFolderId == parent.id and f.displayName.lower() == name.lower()
+        for f in store.folders.values()
+    ):
         raise GraphError(400, "ErrorFolderExists", "A folder with the specified name already exists.")
     return 201, store.add_folder(name, parent.id).to_json(store)
 
@@ -270,18 +309,31 @@ def _move_message(store: Mailbox, message: Message, body: dict | None) -> tuple[
     return 201, message.to_json()
 
 
-def _route(standin: GraphStandIn, store: Mailbox, method: str, rest: str, query: dict, headers,
-           body: dict | None) -> tuple[int, object]:
+def _route(
+    standin: GraphStandIn, store: Mailbox, method: str, rest: str, query: dict, headers, body: dict | None
+) -> tuple[int, object]:
     routes = [
-        ("GET", r"/mailFolders", lambda m: (200, _list_folders(standin, store, store.folder("msgfolderroot"),
-                                                                  rest, query))),
+        (
+            "GET",
+            r"/mailFolders",
+            lambda m: (200, _list_folders(standin, store, store.folder("msgfolderroot"), rest, query)),
+        ),
         ("POST", r"/mailFolders", lambda m: _create_folder(store, store.folder("msgfolderroot"), body)),
-        ("GET", r"/mailFolders/([^/]+)/childFolders", lambda m: (200, _list_folders(
-            standin, store, _folder_or_404(store, m[1]), rest, query))),
-        ("POST", r"/mailFolders/([^/]+)/childFolders",
-         lambda m: _create_folder(store, _folder_or_404(store, m[1]), body)),
-        ("GET", r"/mailFolders(?:/([^/(]+)|\('([^']+)'\))/messages/delta", lambda m: (200, standin.delta(
-            store, _folder_or_404(store, m[1] or m[2]), query, headers))),
+        (
+            "GET",
+            r"/mailFolders/([^/]+)/childFolders",
+            lambda m: (200, _list_folders(standin, store, _folder_or_404(store, m[1]), rest, query)),
+        ),
+        (
+            "POST",
+            r"/mailFolders/([^/]+)/childFolders",
+            lambda m: _create_folder(store, _folder_or_404(store, m[1]), body),
+        ),
+        (
+            "GET",
+            r"/mailFolders(?:/([^/(]+)|\('([^']+)'\))/messages/delta",
+            lambda m: (200, standin.delta(store, _folder_or_404(store, m[1] or m[2]), query, headers)),
+        ),
         ("GET", r"/mailFolders/([^/]+)", lambda m: (200, _folder_or_404(store, m[1]).to_json(store))),
         ("GET", r"/messages/([^/]+)/\$value", lambda m: (200, _message(store, m[1]).mime)),
         ("PATCH", r"/messages/([^/]+)", lambda m: _update_message(store, _message(store, m[1]), body)),
@@ -308,8 +360,9 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = json.loads(raw) if raw else None
             with self.owner._lock:
-                status, payload = self.owner.handle(self.command, unquote(parts.path), query, self.headers,
-                                                      body)
+                status, payload = self.owner.handle(
+                    self.command, unquote(parts.path), query, self.headers, body
+                )
             self._send(status, payload)
         except GraphError as exc:
             error = {"error": {"code": exc.code, "message": exc.message}}

@@ -187,8 +187,9 @@ class TokenEndpoint(HttpsStandIn):
         now = int(time.time())
         body = {"iss": self.issuer, "iat": now, "nbf": now, "exp": now + (lifetime or self.lifetime)}
         body.update(claims)
-        return jwt.encode(body, key or self.signing_key_pem, algorithm="RS256",
-                          headers={"kid": self.kid, "typ": "JWT"})
+        return jwt.encode(
+            body, key or self.signing_key_pem, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"}
+        )
 
     def imap_token(self, mailbox: str, **kwargs) -> str:
         return self.mint({"sub": mailbox, "email": mailbox, "scope": "imap"}, **kwargs)
@@ -211,11 +212,14 @@ class _Handler(BaseHTTPRequestHandler):
         parts = self.path.split("?")[0].strip("/").split("/")
         if len(parts) == 4 and parts[1:] == ["v2.0", ".well-known", "openid-configuration"]:
             tenant = parts[0]
-            return self._json(200, {
-                "issuer": f"{base}/{tenant}/v2.0",
-                "authorization_endpoint": f"{base}/{tenant}/oauth2/v2.0/authorize",
-                "token_endpoint": f"{base}/{tenant}/oauth2/v2.0/token",
-            })
+            return self._json(
+                200,
+                {
+                    "issuer": f"{base}/{tenant}/v2.0",
+                    "authorization_endpoint": f"{base}/{tenant}/oauth2/v2.0/authorize",
+                    "token_endpoint": f"{base}/{tenant}/oauth2/v2.0/token",
+                },
+            )
         self._json(404, {"error": "not_found"})
 
     def do_POST(self) -> None:
@@ -223,8 +227,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(404, {"error": "not_found"})
         length = int(self.headers.get("Content-Length") or 0)
         form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-        self.owner.requests.append({"path": self.path, "grant_type": form.get("grant_type"),
-                                    "client_id": form.get("client_id")})
+        self.owner.requests.append(
+            {"path": self.path, "grant_type": form.get("grant_type"), "client_id": form.get("client_id")}
+        )
         try:
             self._json(200, self._grant(form), {"Cache-Control": "no-store"})
         except OAuthError as exc:
@@ -248,8 +253,12 @@ class _Handler(BaseHTTPRequestHandler):
         claims.update(_scope_claims(scope, claims["sub"]))
         owner = self.owner
         reported = owner.reported_lifetime if owner.reported_lifetime is not None else owner.lifetime
-        return {"access_token": owner.mint(claims), "token_type": "Bearer", "expires_in": reported,
-                "scope": scope}
+        return {
+            "access_token": owner.mint(claims),
+            "token_type": "Bearer",
+            "expires_in": reported,
+            "scope": scope,
+        }
 
     def _client(self, form: dict) -> Client:
         client_id, secret = form.get("client_id"), form.get("client_secret")
@@ -268,8 +277,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _check_client_assertion(self, client: Client, assertion: str) -> None:
         try:
-            jwt.decode(assertion, client.certificate.public_key(), algorithms=["PS256", "RS256"],
-                       audience=self.owner.url + self.path.split("?")[0], issuer=client.client_id)
+            jwt.decode(
+                assertion,
+                client.certificate.public_key(),
+                algorithms=["PS256", "RS256"],
+                audience=self.owner.url + self.path.split("?")[0],
+                issuer=client.client_id,
+            )
         except jwt.PyJWTError as exc:
             raise OAuthError(401, "invalid_client", f"client assertion: {exc}") from None
 

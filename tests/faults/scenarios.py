@@ -16,7 +16,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,9 +24,11 @@ from imapclient import IMAPClient
 from tests.integration.helpers import (
     MAINTENANCE_CORPUS,
     REPO,
+    CliRun,
     choice,
     epoch,
     maintenance_circuits,
+    run_cli,
     seed_providers,
     setup_netbox,
     write_config,
@@ -193,25 +194,7 @@ class Bench:
         return netbox_dump(self.nb)
 
 
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-
-
-def cli(config: Path, *args: str, timeout: float = 900) -> Run:
-    started = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-m", "ingestor", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-    )
-    return Run(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+cli = run_cli
 
 
 def start(config: Path, *args: str) -> subprocess.Popen:
@@ -235,7 +218,7 @@ def log_events(stderr: str, name: str) -> list[dict]:
     return events
 
 
-def polls_until_done(config: Path, stack: Stack, max_polls: int) -> tuple[int, list[Run]]:
+def polls_until_done(config: Path, stack: Stack, max_polls: int) -> tuple[int, list[CliRun]]:
     """``run --once`` until INBOX and the claim folders are empty (or ``max_polls``)."""
     runs = []
     for poll in range(1, max_polls + 1):

@@ -76,15 +76,18 @@ def assert_mailbox_done(bench: Bench) -> dict:
     return contents
 
 
+def assert_as_clean_run(bench: Bench, clean: dict) -> None:
+    assert_mailbox_done(bench)
+    assert_same_netbox(bench, clean)
+
+
 def test_mixed_faults_every_good_email_processed_within_8_polls(bench, clean, proxy):
-    bench.fresh()
-    append_all(bench.stack, bench.files)
+    bench.loaded()
     proxy.set_mix(FaultMix.issue_mix(seed=7, hold_seconds=2.5))
     config = bench.config("mixed", proxy.url)
     polls, runs = polls_until_done(config, bench.stack, max_polls=8)
     figures("mixed-faults", emails=len(bench.entries), polls=polls, proxy=dict(proxy.counts))
-    assert_mailbox_done(bench)
-    assert_same_netbox(bench, clean)
+    assert_as_clean_run(bench, clean)
     assert proxy.counts["error_after"] > 0 and proxy.counts["drop"] > 0 and proxy.counts["hold"] > 0
     failed_reasons = [
         e["reason"]
@@ -133,8 +136,7 @@ def test_netbox_down_stops_the_poll_keeps_every_email_and_backs_off(bench, clean
 
 
 def test_two_daemons_on_one_mailbox_end_as_a_clean_run(bench, clean):
-    bench.fresh()
-    append_all(bench.stack, bench.files)
+    bench.loaded()
     configs = [bench.config(name, bench.stack.netbox_url, instance=name) for name in ("host-a", "host-b")]
     for config in configs:  # small claim batches, so both instances really share the work
         config.write_text(
@@ -148,39 +150,33 @@ def test_two_daemons_on_one_mailbox_end_as_a_clean_run(bench, clean):
         "one instance idle"
     )
     assert len(processed) == len(bench.entries)  # each email processed once, by one of them
-    assert_mailbox_done(bench)
-    assert_same_netbox(bench, clean)
+    assert_as_clean_run(bench, clean)
 
 
 def test_a_replay_beside_the_daemon_ends_as_a_clean_run(bench, clean):
-    bench.fresh()
-    append_all(bench.stack, bench.files)
+    bench.loaded()
     config = bench.config("daemon", bench.stack.netbox_url)
     replay_config = bench.config("replay", bench.stack.netbox_url, instance="operator")
     daemon = start(config, "run", "--once")
     replay = cli(replay_config, "replay", *map(str, reversed(bench.files)))
     daemon.communicate(timeout=900)
     assert replay.returncode == 1  # the corpus' error emails fail in the replay too
-    assert_mailbox_done(bench)
-    assert_same_netbox(bench, clean)
+    assert_as_clean_run(bench, clean)
 
 
 def test_kill_9_at_random_moments_then_a_restart_ends_as_a_clean_run(bench, clean):
-    bench.fresh()
-    append_all(bench.stack, bench.files)
+    bench.loaded()
     config = bench.config("killed", bench.stack.netbox_url)
     moments = kill_at_random(config, kills=KILLS, seed=11, window=(2.5, 6.0))
     left = mailbox_contents(bench.stack)
     figures("kill-9", kills=len(moments), moments=moments, claimed_after_kills=len(left["claims"]))
     polls, _runs = polls_until_done(config, bench.stack, max_polls=3)
     assert polls == 1
-    assert_mailbox_done(bench)
-    assert_same_netbox(bench, clean)
+    assert_as_clean_run(bench, clean)
 
 
 def test_dovecot_restarted_mid_poll_loses_nothing(bench, clean, proxy, tmp_path):
-    bench.fresh()
-    append_all(bench.stack, bench.files)
+    bench.loaded()
     proxy.set_mix(FaultMix(delay_seconds=0.1))  # a slower NetBox: the poll is still running at the restart
     config = bench.config("imap-restart", proxy.url)
     config.write_text(
@@ -199,5 +195,4 @@ def test_dovecot_restarted_mid_poll_loses_nothing(bench, clean, proxy, tmp_path)
         processed_in_that_poll=len(daemon.events("email_processed")),
     )
     polls_until_done(config, bench.stack, max_polls=2)
-    assert_mailbox_done(bench)
-    assert_same_netbox(bench, clean)
+    assert_as_clean_run(bench, clean)

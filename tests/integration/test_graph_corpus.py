@@ -32,8 +32,13 @@ def servers(stack):
     from cryptography.hazmat.primitives import serialization
 
     signing = Path(stack["NIS_OAUTH2_SIGNING_KEY"]).read_bytes()
-    tokens = TokenEndpoint(signing, stack["NIS_OAUTH2_KID"], stack["NIS_OAUTH2_ISSUER"],
-                           stack["NIS_TLS_CERT"], stack["NIS_TLS_KEY"]).start()
+    tokens = TokenEndpoint(
+        signing,
+        stack["NIS_OAUTH2_KID"],
+        stack["NIS_OAUTH2_ISSUER"],
+        stack["NIS_TLS_CERT"],
+        stack["NIS_TLS_KEY"],
+    ).start()
     tokens.add_client(Client("graph-app", USER, secret="graph-app-secret"))
     public = serialization.load_pem_private_key(signing, password=None).public_key()
     graph = GraphStandIn(public, stack["NIS_TLS_CERT"], stack["NIS_TLS_KEY"]).start()
@@ -46,13 +51,16 @@ def test_graph_run_once_ingests_corpus_and_disposes(netbox_api, stack, tmp_path,
     tokens, graph = servers
     manifest = corpus_manifest(MAINTENANCE_CORPUS)
     config = prepare_netbox(netbox_api, stack, tmp_path, maintenance_circuits(manifest))
-    config.write_text(config.read_text() + (
-        f'[[mailboxes]]\nname = "graph-box"\nkind = "graph"\nuser = "{USER}"\ngraph_url = "{graph.url}"\n'
-        f'tls_ca_file = "{stack.ca_file}"\non_duplicate = "keyword:Duplicate+seen+move:Processed"\n'
-        f'[mailboxes.oauth2]\nprovider = "microsoft"\ntenant_id = "nis-tenant"\nclient_id = "graph-app"\n'
-        f'client_secret_env = "NIS_GRAPH_SECRET"\nauthority_host = "{tokens.url}"\n'
-        f'ca_file = "{stack.ca_file}"\n'
-    ))
+    config.write_text(
+        config.read_text()
+        + (
+            f'[[mailboxes]]\nname = "graph-box"\nkind = "graph"\nuser = "{USER}"\ngraph_url = "{graph.url}"\n'
+            f'tls_ca_file = "{stack.ca_file}"\non_duplicate = "keyword:Duplicate+seen+move:Processed"\n'
+            f'[mailboxes.oauth2]\nprovider = "microsoft"\ntenant_id = "nis-tenant"\nclient_id = "graph-app"\n'
+            f'client_secret_env = "NIS_GRAPH_SECRET"\nauthority_host = "{tokens.url}"\n'
+            f'ca_file = "{stack.ca_file}"\n'
+        )
+    )
     store = graph.mailbox(USER)
     for entry in manifest:
         store.deliver((MAINTENANCE_CORPUS / entry["file"]).read_bytes())

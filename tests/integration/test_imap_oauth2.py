@@ -43,21 +43,37 @@ def folder(imap_append) -> str:
 
 
 def email(subject: str) -> bytes:
-    return (f"From: a@provider.example\r\nSubject: {subject}\r\nMessage-ID: <{uuid.uuid4().hex}@p>\r\n\r\n"
-            "body\r\n").encode()
+    return (
+        f"From: a@provider.example\r\nSubject: {subject}\r\nMessage-ID: <{uuid.uuid4().hex}@p>\r\n\r\n"
+        "body\r\n"
+    ).encode()
 
 
 @pytest.fixture
 def make_config(stack, endpoint, folder):
     def make(user: str = "noc", oauth2: dict | None = None, **overrides) -> MailboxConfig:
-        generic = {"provider": "generic", "token_url": endpoint.url + "/token", "client_id": "noc-app",
-                   "client_secret": "noc-app-secret", "scope": "imap", "ca_file": stack.ca_file}
-        return MailboxConfig(**{
-            "name": f"oauth-{uuid.uuid4().hex[:6]}", "host": stack.imap_host, "port": stack.imaps_port,
-            "username": f"{user}@{stack['NIS_IMAP_OAUTH2_DOMAIN']}", "auth": "oauth2",
-            "oauth2": oauth2 or generic, "folder": folder, "tls_ca_file": stack.ca_file,
-            "timeout_seconds": 20,
-        } | overrides)
+        generic = {
+            "provider": "generic",
+            "token_url": endpoint.url + "/token",
+            "client_id": "noc-app",
+            "client_secret": "noc-app-secret",
+            "scope": "imap",
+            "ca_file": stack.ca_file,
+        }
+        return MailboxConfig(
+            **{
+                "name": f"oauth-{uuid.uuid4().hex[:6]}",
+                "host": stack.imap_host,
+                "port": stack.imaps_port,
+                "username": f"{user}@{stack['NIS_IMAP_OAUTH2_DOMAIN']}",
+                "auth": "oauth2",
+                "oauth2": oauth2 or generic,
+                "folder": folder,
+                "tls_ca_file": stack.ca_file,
+                "timeout_seconds": 20,
+            }
+            | overrides
+        )
 
     return make
 
@@ -111,19 +127,32 @@ def test_oauthbearer_and_starttls(make_config, stack, tmp_path):
 
 
 def test_microsoft_provider_through_msal(make_config, endpoint, stack, tmp_path):
-    config = make_config(oauth2={"provider": "microsoft", "tenant_id": "nis-tenant", "client_id": "noc-app",
-                                 "client_secret": "noc-app-secret", "authority_host": endpoint.url,
-                                 "ca_file": stack.ca_file})
+    config = make_config(
+        oauth2={
+            "provider": "microsoft",
+            "tenant_id": "nis-tenant",
+            "client_id": "noc-app",
+            "client_secret": "noc-app-secret",
+            "authority_host": endpoint.url,
+            "ca_file": stack.ca_file,
+        }
+    )
     assert "by oauth2 (microsoft, XOAUTH2)" in poll(config, tmp_path)[0]
     assert endpoint.requests[-1]["path"] == "/nis-tenant/oauth2/v2.0/token"
 
 
 def test_google_provider_through_google_auth(make_config, endpoint, stack, tmp_path):
-    key = endpoint.add_service_account("nis@nis.iam.example", stack["NIS_IMAP_OAUTH2_DOMAIN"],
-                                       endpoint.url + "/google/token")
+    key = endpoint.add_service_account(
+        "nis@nis.iam.example", stack["NIS_IMAP_OAUTH2_DOMAIN"], endpoint.url + "/google/token"
+    )
     (tmp_path / "sa.json").write_text(json.dumps(key))
-    config = make_config(oauth2={"provider": "google", "service_account_file": str(tmp_path / "sa.json"),
-                                 "ca_file": stack.ca_file})
+    config = make_config(
+        oauth2={
+            "provider": "google",
+            "service_account_file": str(tmp_path / "sa.json"),
+            "ca_file": stack.ca_file,
+        }
+    )
     assert "by oauth2 (google, XOAUTH2)" in poll(config, tmp_path)[0]
     assert endpoint.requests[-1]["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
@@ -149,15 +178,20 @@ def test_a_refused_token_is_refreshed_once(make_config, endpoint, tmp_path):
     with capture_logs() as logs:
         poll(config, tmp_path)  # cached token refused by Dovecot, a fresh one works
     assert [e["event"] for e in logs if e["event"].startswith("imap_oauth2")] == [
-        "imap_oauth2_token_refused", "imap_oauth2_login_after_refresh"]
+        "imap_oauth2_token_refused",
+        "imap_oauth2_login_after_refresh",
+    ]
     assert len(endpoint.requests) == 2
 
 
 def test_wrong_key_is_refused_with_a_clear_error(make_config, endpoint, tmp_path, dovecot_log):
     endpoint.signing_key_pem = pem_private(new_rsa_key())  # same kid, another key
     config = make_config()
-    with pytest.raises(MailboxLoginError, match="XOAUTH2 login as 'noc@example.net' refused, also with a "
-                                                "fresh token from generic, client credentials"):
+    with pytest.raises(
+        MailboxLoginError,
+        match="XOAUTH2 login as 'noc@example.net' refused, also with a "
+        "fresh token from generic, client credentials",
+    ):
         poll(config, tmp_path)
     assert len(endpoint.requests) == 2  # refreshed once, then gave up
     assert "oauth2 failed: Local validation failed: Bad signature" in dovecot_log()

@@ -103,8 +103,9 @@ def daemon(stack, netbox_api, tmp_path, imap_append):
     corpus_manifest(OUTAGE_CORPUS)
     proxy = FaultProxy(stack.netbox_url).start()
     listen = f"127.0.0.1:{free_port()}"
-    config = write_config(tmp_path / "config.toml", stack, mailbox_user="noc",
-                          extra=f'[metrics]\nlisten = "{listen}"\n')
+    config = write_config(
+        tmp_path / "config.toml", stack, mailbox_user="noc", extra=f'[metrics]\nlisten = "{listen}"\n'
+    )
     setup_netbox(config)
     seed_providers(netbox_api, {"zayo": {"OGYX/123456//ZYO", "OGYX/654321//ZYO"}})
     text = config.read_text().replace(stack.netbox_url, proxy.url)
@@ -116,8 +117,13 @@ def daemon(stack, netbox_api, tmp_path, imap_append):
     env = dict(os.environ, NOTIFY_SOCKET=str(tmp_path / "notify.sock"), WATCHDOG_USEC="2000000")
     env.pop("WATCHDOG_PID", None)
     log = open(tmp_path / "daemon.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "ingestor", "-c", str(config), "run"],
-                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingestor", "-c", str(config), "run"],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         yield proc, f"http://{listen}", proxy, notify
     finally:
@@ -137,15 +143,21 @@ def test_metrics_readiness_and_notify_of_the_running_daemon(daemon):
     assert "STATUS=" in ready
     samples = wait_until(
         lambda: (s := scrape(base)) and total(s, "notices_ingestor_emails_total") >= 2 and s,
-        90, "both emails counted in /metrics",
+        90,
+        "both emails counted in /metrics",
     )
-    assert total(samples, "notices_ingestor_emails_total",
-                 outcome="ingested", provider="zayo", mailbox="noc-box") == 1
+    assert (
+        total(
+            samples, "notices_ingestor_emails_total", outcome="ingested", provider="zayo", mailbox="noc-box"
+        )
+        == 1
+    )
     assert total(samples, "notices_ingestor_emails_total", outcome="ignored", mailbox="noc-box") == 1
     assert total(samples, "notices_ingestor_parse_seconds_count") == 2
     assert total(samples, "notices_ingestor_netbox_requests_total", status="2xx") >= 5
     assert total(samples, "notices_ingestor_netbox_request_seconds_count") == total(
-        samples, "notices_ingestor_netbox_requests_total")
+        samples, "notices_ingestor_netbox_requests_total"
+    )
     assert total(samples, "notices_ingestor_polls_total", mailbox="noc-box", result="ok") >= 1
     assert total(samples, "notices_ingestor_poll_seconds_count", mailbox="noc-box") >= 1
     last_poll = total(samples, "notices_ingestor_last_successful_poll_timestamp_seconds", mailbox="noc-box")

@@ -112,7 +112,7 @@ def test_cli_exit_code_2_on_bad_config(tmp_path, capsys):
 @pytest.mark.parametrize("command", [["replay", "x.eml"], ["parse", "x.eml"]])
 def test_cli_exit_code_2_on_a_config_that_is_not_utf8(tmp_path, capsys, command):
     path = tmp_path / "latin1.toml"
-    path.write_bytes(MINIMAL.encode() + '# Grüße\n'.encode("latin-1"))
+    path.write_bytes(MINIMAL.encode() + "# Grüße\n".encode("latin-1"))
     assert main(["-c", str(path), *command]) == 2
     err = capsys.readouterr().err
     assert f"{path}: not valid UTF-8 (byte " in err and "Traceback" not in err

@@ -68,8 +68,10 @@ def test_graph_mailbox_with_secret_from_credentials_dir(tmp_path, monkeypatch):
         (GRAPH.replace('user = "noc@contoso.example"\n', ""), "mailboxes.0.user: Field required"),
         (GRAPH.replace('kind = "graph"', 'kind = "pop3"'), "mailboxes.0: Input tag 'pop3'"),
         (GRAPH.replace("https://idp.example/token", "idp.example/token"), "mailboxes.0.oauth2.token_url"),
-        (GRAPH.replace('on_success', 'x').replace('user = ', 'on_success = "move:INBOX"\nuser = '),
-         "cannot move into the folder being read"),
+        (
+            GRAPH.replace("on_success", "x").replace("user = ", 'on_success = "move:INBOX"\nuser = '),
+            "cannot move into the folder being read",
+        ),
     ],
 )
 def test_errors_name_the_key(tmp_path, monkeypatch, text, message):

@@ -39,14 +39,23 @@ def servers(tls):
 
 
 def email(subject: str) -> bytes:
-    return (f"From: noc@provider.example\r\nSubject: {subject}\r\nMessage-ID: <{uuid.uuid4().hex}@p>\r\n"
-            "\r\nMaintenance window.\r\n").encode()
+    return (
+        f"From: noc@provider.example\r\nSubject: {subject}\r\nMessage-ID: <{uuid.uuid4().hex}@p>\r\n"
+        "\r\nMaintenance window.\r\n"
+    ).encode()
 
 
 def token(tokens: TokenEndpoint, tls) -> str:
-    response = requests.post(tokens.url + "/t/oauth2/v2.0/token", verify=str(tls[0]), data={
-        "grant_type": "client_credentials", "client_id": "graph-app", "client_secret": "graph-secret",
-        "scope": "https://graph.microsoft.com/.default"})
+    response = requests.post(
+        tokens.url + "/t/oauth2/v2.0/token",
+        verify=str(tls[0]),
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "graph-app",
+            "client_secret": "graph-secret",
+            "scope": "https://graph.microsoft.com/.default",
+        },
+    )
     return response.json()["access_token"]
 
 
@@ -112,12 +121,25 @@ def make_config(servers, tls):
     tokens, graph = servers
 
     def make(**overrides) -> GraphMailboxConfig:
-        return GraphMailboxConfig.model_validate({
-            "name": "graph-noc", "kind": "graph", "user": USER, "graph_url": graph.url,
-            "tls_ca_file": str(tls[0]), "page_size": 2,
-            "oauth2": {"provider": "microsoft", "tenant_id": "contoso", "client_id": "graph-app",
-                       "client_secret": "graph-secret", "authority_host": tokens.url, "ca_file": str(tls[0])},
-        } | overrides)
+        return GraphMailboxConfig.model_validate(
+            {
+                "name": "graph-noc",
+                "kind": "graph",
+                "user": USER,
+                "graph_url": graph.url,
+                "tls_ca_file": str(tls[0]),
+                "page_size": 2,
+                "oauth2": {
+                    "provider": "microsoft",
+                    "tenant_id": "contoso",
+                    "client_id": "graph-app",
+                    "client_secret": "graph-secret",
+                    "authority_host": tokens.url,
+                    "ca_file": str(tls[0]),
+                },
+            }
+            | overrides
+        )
 
     return make
 

@@ -38,8 +38,16 @@ def claims(endpoint, token: str) -> dict:
 
 @pytest.mark.parametrize("client_auth", ["basic", "post"])
 def test_generic_client_credentials(endpoint, tls, client_auth):
-    cfg = oauth(endpoint, tls, provider="generic", token_url=endpoint.url + "/token", client_id="app-1",
-                client_secret="s3cret:/+ü", client_auth=client_auth, scope="imap")
+    cfg = oauth(
+        endpoint,
+        tls,
+        provider="generic",
+        token_url=endpoint.url + "/token",
+        client_id="app-1",
+        client_secret="s3cret:/+ü",
+        client_auth=client_auth,
+        scope="imap",
+    )
     token = build_source(cfg, kind="imap", subject=MAILBOX).fetch(fresh=False)
     assert claims(endpoint, token.value)["email"] == MAILBOX
     assert claims(endpoint, token.value)["scope"] == "imap"
@@ -48,13 +56,26 @@ def test_generic_client_credentials(endpoint, tls, client_auth):
 
 
 def test_generic_refresh_token_and_refusal(endpoint, tls):
-    cfg = oauth(endpoint, tls, provider="generic", token_url=endpoint.url + "/token", client_id="app-1",
-                refresh_token="rt-1", client_auth="post")
+    cfg = oauth(
+        endpoint,
+        tls,
+        provider="generic",
+        token_url=endpoint.url + "/token",
+        client_id="app-1",
+        refresh_token="rt-1",
+        client_auth="post",
+    )
     token = build_source(cfg, kind="imap", subject=MAILBOX).fetch(fresh=False)
     assert claims(endpoint, token.value)["sub"] == MAILBOX
     assert endpoint.requests[-1]["grant_type"] == "refresh_token"
-    bad = oauth(endpoint, tls, provider="generic", token_url=endpoint.url + "/token", client_id="app-1",
-                client_secret="wrong")
+    bad = oauth(
+        endpoint,
+        tls,
+        provider="generic",
+        token_url=endpoint.url + "/token",
+        client_id="app-1",
+        client_secret="wrong",
+    )
     with pytest.raises(TokenError, match="answered 401: invalid_client") as info:
         build_source(bad, kind="imap", subject=MAILBOX).fetch(fresh=False)
     assert not info.value.transient
@@ -62,8 +83,9 @@ def test_generic_refresh_token_and_refusal(endpoint, tls):
 
 
 def test_generic_unreachable_is_transient(tls):
-    cfg = OAuth2Config(provider="generic", token_url="https://127.0.0.1:9/token", client_id="a",
-                       client_secret="b")
+    cfg = OAuth2Config(
+        provider="generic", token_url="https://127.0.0.1:9/token", client_id="a", client_secret="b"
+    )
     with pytest.raises(TokenError, match="unreachable") as info:
         build_source(cfg, kind="imap", subject=MAILBOX).fetch(fresh=False)
     assert info.value.transient
@@ -71,8 +93,15 @@ def test_generic_unreachable_is_transient(tls):
 
 def test_microsoft_secret_via_msal(endpoint, tls, monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent")  # ca_file must win over the environment
-    cfg = oauth(endpoint, tls, provider="microsoft", tenant_id="tenant-1", client_id="app-1",
-                client_secret="s3cret:/+ü", authority_host=endpoint.url)
+    cfg = oauth(
+        endpoint,
+        tls,
+        provider="microsoft",
+        tenant_id="tenant-1",
+        client_id="app-1",
+        client_secret="s3cret:/+ü",
+        authority_host=endpoint.url,
+    )
     source = build_source(cfg, kind="imap", subject=MAILBOX)
     first = source.fetch(fresh=False)
     assert claims(endpoint, first.value)["scope"] == "imap"  # asked for outlook.office365.com/.default
@@ -90,8 +119,15 @@ def test_microsoft_certificate_via_msal(endpoint, tls, tmp_path):
     endpoint.add_client(Client("app-2", "ops@example.net", certificate=cert))
     pem = tmp_path / "app.pem"
     pem.write_bytes(pem_private(key) + cert.public_bytes(serialization.Encoding.PEM))
-    cfg = oauth(endpoint, tls, provider="microsoft", tenant_id="t", client_id="app-2",
-                client_certificate_file=str(pem), authority_host=endpoint.url)
+    cfg = oauth(
+        endpoint,
+        tls,
+        provider="microsoft",
+        tenant_id="t",
+        client_id="app-2",
+        client_certificate_file=str(pem),
+        authority_host=endpoint.url,
+    )
     token = build_source(cfg, kind="graph", subject="ops@example.net").fetch(fresh=False)
     assert claims(endpoint, token.value)["roles"] == "Mail.ReadWrite"
     endpoint.clients["app-2"].certificate = self_signed(new_rsa_key(), "other")
@@ -100,8 +136,15 @@ def test_microsoft_certificate_via_msal(endpoint, tls, tmp_path):
 
 
 def test_microsoft_wrong_secret(endpoint, tls):
-    cfg = oauth(endpoint, tls, provider="microsoft", tenant_id="t", client_id="app-1", client_secret="nope",
-                authority_host=endpoint.url)
+    cfg = oauth(
+        endpoint,
+        tls,
+        provider="microsoft",
+        tenant_id="t",
+        client_id="app-1",
+        client_secret="nope",
+        authority_host=endpoint.url,
+    )
     with pytest.raises(TokenError, match="refused: invalid_client"):
         build_source(cfg, kind="imap", subject=MAILBOX).fetch(fresh=False)
 

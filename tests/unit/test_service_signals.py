@@ -99,11 +99,22 @@ def test_readiness_needs_netbox_and_every_mailbox_within_its_window():
 
 
 def test_windows_follow_intervals_and_timeouts():
-    config = Config.model_validate({
-        "netbox": {"url": "http://x", "token": "t", "timeout_seconds": 5},
-        "mailboxes": [{"name": "noc", "host": "h", "port": 1, "username": "u", "password": "p",
-                       "interval_seconds": 60, "timeout_seconds": 20}],
-    })
+    config = Config.model_validate(
+        {
+            "netbox": {"url": "http://x", "token": "t", "timeout_seconds": 5},
+            "mailboxes": [
+                {
+                    "name": "noc",
+                    "host": "h",
+                    "port": 1,
+                    "username": "u",
+                    "password": "p",
+                    "interval_seconds": 60,
+                    "timeout_seconds": 20,
+                }
+            ],
+        }
+    )
     assert readiness_windows(config) == (30.0, {"noc": 200.0}, 95.0)
 
 
@@ -163,10 +174,12 @@ def test_watchdog_interval_is_half_of_watchdog_usec_for_this_pid(monkeypatch):
 
 
 def _service_config(tmp_path) -> Config:
-    return Config.model_validate({
-        "state_dir": str(tmp_path / "state"),
-        "netbox": {"url": "http://127.0.0.1:9", "token": "t", "timeout_seconds": 1, "retries": 0},
-    })
+    return Config.model_validate(
+        {
+            "state_dir": str(tmp_path / "state"),
+            "netbox": {"url": "http://127.0.0.1:9", "token": "t", "timeout_seconds": 1, "retries": 0},
+        }
+    )
 
 
 def test_ready_watchdog_and_stopping_from_a_real_scheduler(tmp_path, notify_socket, monkeypatch):
