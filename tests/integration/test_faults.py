@@ -39,8 +39,15 @@ FULL = os.environ.get("NIS_FAULTS") == "full"
 KILLS = 20 if FULL else 4
 
 
+FIGURES_FILE = os.environ.get("NIS_FAULTS_FIGURES", "/tmp/notices-ingestor-fault-figures.jsonl")
+
+
 def figures(scenario: str, **values) -> None:
-    print(f"\nFIGURES {scenario}: {json.dumps(values, sort_keys=True)}")
+    """Print (seen with -s, as `make faults` runs) and append to FIGURES_FILE (read after a CI run)."""
+    line = json.dumps({"scenario": scenario, "full": FULL, **values}, sort_keys=True)
+    print(f"\nFIGURES {line}")
+    with open(FIGURES_FILE, "a", encoding="utf-8") as out:
+        out.write(line + "\n")
 
 
 @pytest.fixture(scope="module")
