@@ -279,99 +279,83 @@ def html_table(rows: list[tuple[str, str | None]], intro: str, outro: str, separ
     )
 
 
-def lumen(v: View) -> Rendered:
-    rows = [
-        ("Ticket Number", v.ticket),
-        ("Status", v.step.word),
-        ("Event Start Time (GMT)", v.start),
-        ("Estimated Restoral Time (GMT)", v.etr),
-        ("Event Clear Time (GMT)", v.end),
-        ("Affected Circuits", "<br>".join(v.circuits) if v.circuits else None),
-        ("Event Summary", v.life.summary),
+def stated(v: View, joiner: str) -> tuple[str | None, ...]:
+    """What the email states, in the order every carrier below lists it: ticket, status, start, ETR,
+    end, circuits, summary."""
+    circuits = joiner.join(v.circuits) or None
+    return (v.ticket, v.step.word, v.start, v.etr, v.end, circuits, v.life.summary)
+
+
+def html_notice(
+    v: View, labels: tuple[str | None, ...], intro: str, outro: str, separator: bool = False
+) -> str:
+    rows = [(label, value) for label, value in zip(labels, stated(v, "<br>"), strict=True) if label]
+    return html_table(rows, intro, outro, separator)
+
+
+def dotted_notice(
+    v: View, labels: tuple[str | None, ...], width: int, colon: str, joiner: str, before: str = ""
+) -> str:
+    """Label, ``before``, dot leaders up to ``width``, ``colon``, value: one line per stated value."""
+    lines = [
+        f"{label}{before}{'.' * (width - len(label))}{colon}{value}\n"
+        for label, value in zip(labels, stated(v, joiner), strict=True)
+        if label and value
     ]
-    html = html_table(
-        rows,
-        "Lumen is currently experiencing a network event that may impact your service.",
+    return "".join(lines)
+
+
+def lumen(v: View) -> Rendered:
+    html = html_notice(v, (
+        "Ticket Number", "Status", "Event Start Time (GMT)", "Estimated Restoral Time (GMT)",
+        "Event Clear Time (GMT)", "Affected Circuits", "Event Summary",
+    ), "Lumen is currently experiencing a network event that may impact your service.",
         f"{v.step.note} Lumen Network Operations. Please reference the ticket number in correspondence.",
-    )
+    )  # fmt: skip
     subject = f"Lumen Network Event Notification - Ticket #{v.ticket}{v.subject_tail()}"
     return "Lumen NOC <noc@lumen.com>", subject, "", html
 
 
 def gtt(v: View) -> Rendered:
-    def dots(label: str, value: str | None) -> str:
-        return f"{label} {'.' * (22 - len(label))} {value}\n" if value else ""
-
+    labels = ("Ticket", "Status", "Incident start", "ETR", "Resolved at", "Affected services", "Details")
     body = (
-        f"{GREETING}GTT NOC - Incident notification\n\n"
-        f"{dots('Ticket', v.ticket)}"
-        f"{dots('Status', v.step.word)}"
-        f"{dots('Incident start', v.start)}"
-        f"{dots('ETR', v.etr)}"
-        f"{dots('Resolved at', v.end)}"
-        f"{dots('Affected services', ', '.join(v.circuits) if v.circuits else None)}"
-        f"{dots('Details', v.life.summary)}"
+        f"{GREETING}GTT NOC - Incident notification\n\n{dotted_notice(v, labels, 22, ' ', ', ', ' ')}"
         f"\n{v.step.note}\n\nRegards,\nGTT Network Operations Center\n"
     )
     return "GTT NOC <noc@gtt.net>", f"GTT Incident {v.ticket} - Service Impact{v.subject_tail()}", body, ""
 
 
 def eunetworks(v: View) -> Rendered:
-    rows = [
-        ("Fault Reference", v.ticket),
-        ("Fault Status", v.step.word),
-        ("Fault Start", v.start),
-        ("Estimated Repair Time", v.etr),
-        ("Fault Cleared", v.end),
-        ("Impacted Services", "<br>".join(v.circuits) if v.circuits else None),
-        ("Description", v.life.summary),
-    ]
-    html = html_table(rows, "euNetworks Service Desk: fault notification.", v.step.note or "Regards.", True)
+    html = html_notice(v, (
+        "Fault Reference", "Fault Status", "Fault Start", "Estimated Repair Time", "Fault Cleared",
+        "Impacted Services", "Description",
+    ), "euNetworks Service Desk: fault notification.", v.step.note or "Regards.", True)  # fmt: skip
     subject = f"euNetworks Fault {v.ticket} - Service Disruption{v.subject_tail()}"
     return "euNetworks Service Desk <noc@eunetworks.com>", subject, "", html
 
 
 def singtel(v: View) -> Rendered:
-    rows = [
-        ("Incident #", v.ticket),
-        ("Incident Status", v.step.word),
-        ("Start Date/Time (SGT)", v.start),
-        ("ETR (SGT)", v.etr),
-        ("Resolved Date/Time (SGT)", v.end),
-        ("Impacted Services", "<br>".join(v.circuits) if v.circuits else None),
-        ("Incident Summary", v.life.summary),
-    ]
-    html = html_table(rows, "Singtel Global NOC - Incident Notification", v.step.note or "Singtel GNOC")
+    html = html_notice(v, (
+        "Incident #", "Incident Status", "Start Date/Time (SGT)", "ETR (SGT)", "Resolved Date/Time (SGT)",
+        "Impacted Services", "Incident Summary",
+    ), "Singtel Global NOC - Incident Notification", v.step.note or "Singtel GNOC")  # fmt: skip
     return "Singtel GNOC <gnoc@singtel.com>", f"Singtel Incident {v.ticket}{v.subject_tail()}", "", html
 
 
 def verizon(v: View) -> Rendered:
-    rows = [
-        ("Case Number", v.ticket),
-        ("Ticket Status", v.step.word),
-        ("Outage Start", v.start),
-        ("Estimated Time of Restoration", v.etr),
-        ("Actual Restoration Time", v.end),
-        ("Circuit ID(s)", "<br>".join(v.circuits) if v.circuits else None),
-        ("Problem Description", v.life.summary),
-    ]
-    html = html_table(rows, "Verizon Business Network Outage Notification", v.step.note or "Verizon NOC")
+    html = html_notice(v, (
+        "Case Number", "Ticket Status", "Outage Start", "Estimated Time of Restoration",
+        "Actual Restoration Time", "Circuit ID(s)", "Problem Description",
+    ), "Verizon Business Network Outage Notification", v.step.note or "Verizon NOC")  # fmt: skip
     subject = f"Verizon Business Outage Notification - Case {v.ticket}{v.subject_tail()}"
     return "Verizon Business NOC <noc@verizon.com>", subject, "", html
 
 
 def sparkle(v: View) -> Rendered:
-    def dots(label: str, value: str | None) -> str:
-        return f"{label}{'.' * (24 - len(label))}: {value}\n" if value else ""
-
+    labels = ("Trouble Ticket", "State", "Start of Outage", "Estimated Restoration", "End of Outage",
+              "Services Affected", None)  # fmt: skip
     body = (
-        f"{GREETING}Sparkle NOC - Trouble Ticket notification\n\n"
-        f"{dots('Trouble Ticket', v.ticket)}"
-        f"{dots('State', v.step.word)}"
-        f"{dots('Start of Outage', v.start)}"
-        f"{dots('Estimated Restoration', v.etr)}"
-        f"{dots('End of Outage', v.end)}"
-        f"{dots('Services Affected', ' '.join(v.circuits) if v.circuits else None)}"
+        f"{GREETING}Sparkle NOC - Trouble Ticket notification\n\n{dotted_notice(v, labels, 24, ': ', ' ')}"
         f"\n{v.step.note}\n\nBest regards,\nSparkle Customer NOC\n"
     )
     subject = f"Sparkle TT {v.ticket} - Network Incident{v.subject_tail()}"
@@ -379,16 +363,10 @@ def sparkle(v: View) -> Rendered:
 
 
 def pccw(v: View) -> Rendered:
-    rows = [
-        ("Trouble Ticket", v.ticket),
-        ("Status", v.step.word),
-        ("Time (GMT) of occurrence", v.start),
-        ("Estimated time to restore (GMT)", v.etr),
-        ("Restoration time (GMT)", v.end),
-        ("Impacted services", "<br>".join(v.circuits) if v.circuits else None),
-        ("Root Cause", v.life.summary),
-    ]
-    html = html_table(rows, "PCCW Global NOC - Fault Notification", v.step.note or "PCCW Global NOC")
+    html = html_notice(v, (
+        "Trouble Ticket", "Status", "Time (GMT) of occurrence", "Estimated time to restore (GMT)",
+        "Restoration time (GMT)", "Impacted services", "Root Cause",
+    ), "PCCW Global NOC - Fault Notification", v.step.note or "PCCW Global NOC")  # fmt: skip
     subject = f"PCCW Global Fault TT{v.ticket}{v.subject_tail()}"
     return "PCCW Global NOC <noc@pccwglobal.com>", subject, "", html
 
