@@ -507,7 +507,7 @@ LIFECYCLES: list[Lifecycle] = [
         S(50, ID, "Open - Fault isolated", etr=240),
         S(230, R, "Closed", end=215),
     ]),
-    Lifecycle("gtt", "7839940", ["GTT-WAVE-3301"], at("2026-12-02 21:15"), UTC_, [
+    Lifecycle("gtt", "7839940", ["GTT-WAVE-3301"], at("2025-12-02 21:15"), UTC_, [
         S(20, INV, "Open - under investigation"),
         S(100, INV, "In progress", etr=300),
         S(250, ID, "Fault localised, repair under way", start=False, etr=420),
@@ -613,7 +613,7 @@ LIFECYCLES: list[Lifecycle] = [
         S(280, R, "Service back to normal", end=270),
         S(LATE, R, "Closed", end=270, note=RFO),
     ]),
-    Lifecycle("vodafone", "2612010019", ["VFCS-IPT-1200"], at("2026-12-01 08:20"), GMT, [
+    Lifecycle("vodafone", "2612010019", ["VFCS-IPT-1200"], at("2025-12-01 08:20"), GMT, [
         S(10, INV, "Open"),
         S(50, ID, "Open - engineer dispatched", etr=200),
         S(190, R, "Resolved"),
