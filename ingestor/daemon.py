@@ -153,7 +153,8 @@ class Daemon:
         return result
 
     def _poll_with_reconnects(self, mailbox: MailboxConfig, result: PollResult, bound) -> None:
-        for attempt in range(mailbox.reconnect_attempts + 1):
+        reconnects = getattr(mailbox, "reconnect_attempts", 0)  # IMAP only: Graph retries per request
+        for attempt in range(reconnects + 1):
             try:
                 with mailbox_source(mailbox, self.state, self.config.instance_name) as imap:
                     self._drain(imap, mailbox, result)
@@ -161,7 +162,7 @@ class Daemon:
             except (MailboxLoginError, MailboxTLSError):
                 raise  # configuration problems: reconnecting will not help
             except MailboxError as exc:
-                if attempt == mailbox.reconnect_attempts or self.stopping.is_set():
+                if attempt == reconnects or self.stopping.is_set():
                     raise
                 delay = RECONNECT_FIRST_SECONDS * 2**attempt
                 bound.warning("imap_reconnecting", error=str(exc), attempt=attempt + 1, delay_seconds=delay)
