@@ -157,6 +157,11 @@ class Bench:
     def error_ids(self) -> list[str]:
         return sorted(e["message_id"] for e in self.entries if e["outcome"] != "ok")
 
+    def loaded(self) -> None:
+        """Clean NetBox and mailboxes, then every email of the slice in the INBOX."""
+        self.fresh()
+        append_all(self.stack, self.files)
+
     def fresh(self) -> Path:
         """Clean NetBox and mailboxes, tag/custom fields and circuits in place; returns a direct config."""
         reset_stack()
