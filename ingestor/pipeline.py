@@ -62,6 +62,7 @@ class Pipeline:
         # Each email is parsed in a worker process under a time and a memory limit (parsers.worker);
         # parser.restarts counts the workers killed and replaced.
         self.parser = ParseWorkerPool(self.parser_options)
+        metrics.set_worker_restarts_source(lambda: self.parser.restarts)  # metrics (issue 8)
         # One email at a time reaches NetBox, whichever mailbox it came from: two emails about the same
         # event must not both decide to create it.
         self._netbox_lock = threading.Lock()

@@ -170,8 +170,12 @@ def test_metrics_readiness_and_notify_of_the_running_daemon(daemon):
     assert get(f"{base}/healthz")[0] == 200
     wait_until(lambda: get(f"{base}/readyz")[0] == 200, 30, "/readyz 200 with NetBox and the mailbox up")
 
+    print("figures:", {k: total(samples, f"notices_ingestor_{k}") for k in (
+        "netbox_requests_total", "netbox_request_seconds_sum", "parse_seconds_sum", "poll_seconds_count")})
     proxy.down = True  # NetBox goes away
+    went = time.monotonic()
     code, body = wait_until(lambda: (r := get(f"{base}/readyz"))[0] == 503 and r, 30, "/readyz 503")
+    print(f"figures: /readyz 503 {time.monotonic() - went:.1f}s after NetBox went away")
     assert "netbox" in json.loads(body)["problems"]
     assert get(f"{base}/healthz")[0] == 200  # alive all the same
     errors = total(scrape(base), "notices_ingestor_netbox_errors_total", kind="http_5xx")
@@ -179,7 +183,9 @@ def test_metrics_readiness_and_notify_of_the_running_daemon(daemon):
     notify.wait_for("WATCHDOG=1", "STATUS=not ready (netbox: ", timeout=10)
 
     proxy.down = False  # and comes back
+    back = time.monotonic()
     wait_until(lambda: get(f"{base}/readyz")[0] == 200, 30, "/readyz 200 again once NetBox is back")
+    print(f"figures: /readyz 200 {time.monotonic() - back:.1f}s after NetBox came back")
     assert proc.poll() is None
 
     proc.send_signal(signal.SIGTERM)

@@ -10,6 +10,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from apscheduler.events import EVENT_JOB_SUBMITTED
@@ -22,6 +23,8 @@ from ingestor.health import parse_listen, serve
 from ingestor.logs import configure_logging
 from ingestor.notify import notify, watchdog_interval
 from ingestor.service import ServiceSignals, readiness_windows
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def sample(name: str, **labels) -> float | None:
@@ -235,3 +238,23 @@ def test_library_log_records_are_json_lines_like_ours(capsys):
     record = json.loads(line)
     assert record["event"] == "disk full" and record["level"] == "warning"
     assert record["logger"] == "some.library" and record["timestamp"].endswith("Z")
+
+
+def test_worker_restarts_metric_follows_the_pipelines_parse_workers(tmp_path):
+    from ingestor.netbox.client import NetBoxGateway
+    from ingestor.pipeline import Pipeline
+    from ingestor.sources import RawMessage
+
+    config = _service_config(tmp_path)
+    pipeline = Pipeline(config, NetBoxGateway(config.netbox))
+    newsletter = (REPO / "scripts" / "demo" / "emails" / "05-newsletter.eml").read_bytes()
+    try:
+        assert pipeline.process(RawMessage(newsletter, "a.eml")).outcome == "ignored"
+        assert sample("notices_ingestor_parse_worker_restarts_total") == 0
+        worker = pipeline.parser._workers[0].process
+        worker.kill()  # a worker lost between two emails is replaced before the next one
+        worker.join()
+        assert pipeline.process(RawMessage(newsletter, "b.eml")).outcome == "ignored"
+        assert sample("notices_ingestor_parse_worker_restarts_total") == 1
+    finally:
+        pipeline.close()
