@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("replay", help="ingest .eml files, directories, mbox, Maildir or - (stdin)")
     replay.add_argument("--dry-run", action="store_true", help="read NetBox and plan, write nothing")
     replay.add_argument("--format", choices=("text", "json"), default="text")
+    replay.add_argument(
+        "--batch-size", type=int, metavar="N", help="emails per NetBox batch (default: batch_size, 100)"
+    )
     replay.add_argument("paths", nargs="+", metavar="PATH")
 
     parse = commands.add_parser("parse", help="print the parsed notices as JSON (no NetBox needed)")
@@ -50,9 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("paths", nargs="+", metavar="PATH")
 
     check = commands.add_parser("check", help="validate config, reach NetBox and each mailbox")
-    check.add_argument(
-        "--setup", action="store_true", help="create the tag and custom fields the daemon needs"
-    )
+    check.add_argument("--setup", action="store_true", help="create the tag the daemon needs")
     return parser
 
 
@@ -105,24 +106,18 @@ def cmd_run(args, config: Config) -> int:
 
 
 def cmd_replay(args, config: Config) -> int:
-    from ingestor.pipeline import EmailReport
+    from ingestor.daemon import batches
     from ingestor.sources.files import iter_file_messages
-    from parsers.worker import ParserUnavailable
 
+    if args.batch_size is not None and args.batch_size < 1:
+        print("notices-ingestor: --batch-size must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
     pipeline = _pipeline(config, dry_run=args.dry_run)
     counts: Counter[str] = Counter()
-    for message in iter_file_messages(args.paths):
-        try:
-            report = pipeline.process(message)
-        except ParserUnavailable as exc:
-            report = EmailReport(message.source, None, Outcome.DEFERRED, f"parser unavailable: {exc}")
-        counts[str(report.outcome)] += 1
-        if args.format == "json":
-            print(json.dumps(report.as_dict()), flush=True)
-        else:
-            events = ", ".join(f"{e['kind']} {e['name']} (#{e['id']})" for e in report.events)
-            detail = report.reason or events
-            print(f"{report.outcome:<9} {report.source}  {report.message_id or ''}  {detail}", flush=True)
+    for batch in batches(iter_file_messages(args.paths), args.batch_size or config.batch_size):
+        for report in _replay_batch(pipeline, batch):
+            counts[str(report.outcome)] += 1
+            _print_report(report, args.format)
     summary = {o.value: counts.get(o.value, 0) for o in Outcome}
     summary["total"] = sum(counts.values())
     summary["netbox_requests"] = pipeline.gateway.request_count
@@ -133,6 +128,25 @@ def cmd_replay(args, config: Config) -> int:
         print("summary: " + ", ".join(f"{key} {value}" for key, value in summary.items()))
     unfinished = counts.get(Outcome.FAILED.value) or counts.get(Outcome.DEFERRED.value)
     return EXIT_FAILED if unfinished else EXIT_OK
+
+
+def _replay_batch(pipeline, batch: list) -> list:
+    from ingestor.pipeline import EmailReport
+    from parsers.worker import ParserUnavailable
+
+    try:
+        return pipeline.process_batch(batch)
+    except ParserUnavailable as exc:
+        return [EmailReport(m.source, None, Outcome.DEFERRED, f"parser unavailable: {exc}") for m in batch]
+
+
+def _print_report(report, output: str) -> None:
+    if output == "json":
+        print(json.dumps(report.as_dict()), flush=True)
+        return
+    events = ", ".join(f"{e['kind']} {e['name']} (#{e['id']})" for e in report.events)
+    detail = report.reason or events
+    print(f"{report.outcome:<9} {report.source}  {report.message_id or ''}  {detail}", flush=True)
 
 
 def _lenient_parser_options(args) -> ParserOptions:
@@ -200,6 +214,8 @@ def cmd_check(args, config: Config) -> int:
         print(f"netbox: {config.netbox.url} {versions}")
         for item in report.created:
             print(f"netbox: created {item}")
+        for note in report.notes:
+            print(f"netbox: note: {note}")
         for problem in report.problems:
             print(f"netbox: PROBLEM: {problem}")
         ok &= report.ok

@@ -289,7 +289,8 @@ class ParsingConfig(_Strict):
     # Each email is parsed in a worker process under these limits (parsers.worker); see README, Parsing.
     timeout_seconds: float = Field(default=30.0, gt=0)
     memory_limit_mb: int = Field(default=1024, ge=512)
-    workers: int = Field(default=1, ge=1, le=64)
+    # Parsing is CPU-bound: by default one worker per core, at most 4 (each is a process of ~100 MB).
+    workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1, le=64)
     outage_status_map: OutageStatusMap = Field(default_factory=dict)
     # Bounds on what reaches NetBox.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
@@ -328,6 +329,9 @@ class Config(_Strict):
     state_dir: str = "/var/lib/notices-ingestor"
     # Names this instance's claim folders; two instances on one mailbox need different names.
     instance_name: str = Field(default_factory=lambda: _default_instance(), min_length=1)
+    # Emails handed to the NetBox stage at once (a poll's claimed emails, a replay's chunk): NetBox is read
+    # and written in bulk per batch, so larger batches need fewer requests per email.
+    batch_size: int = Field(default=100, ge=1, le=1000)
 
     @model_validator(mode="after")
     def _unique_mailbox_names(self) -> Config:

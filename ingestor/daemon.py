@@ -22,8 +22,10 @@ import hashlib
 import signal
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 
 import structlog
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -40,7 +42,6 @@ from parsers.models import Outcome
 
 log = structlog.get_logger(__name__)
 
-HEALTH_PROBES = 3  # a 30%-faulty path still answers one of three probes almost always
 BACKOFF_FIRST_SECONDS = 5.0
 BACKOFF_MAX_SECONDS = 300.0
 RECONNECT_FIRST_SECONDS = 1.0
@@ -169,15 +170,16 @@ class Daemon:
                 self.stopping.wait(delay)
 
     def _drain(self, imap: ImapMailbox, mailbox: MailboxConfig, result: PollResult) -> None:
-        """Work through the claimed emails; on an early stop put what is still claimed back."""
+        """Work through the claimed emails, a batch at a time; on an early stop put what is still
+        claimed back."""
         try:
-            for message in imap.fetch_new():
+            for batch in batches(imap.fetch_new(), self.config.batch_size):
                 if self.stopping.is_set():
-                    imap.release(message)
+                    imap.release_all()
                     break
-                report = self.pipeline.process(message)
-                result.reports.append(report)
-                self._finish(imap, mailbox, message, report)
+                reports = self.pipeline.process_batch(batch)
+                result.reports += reports
+                self._finish(imap, mailbox, batch, reports)
         except NetBoxDown:
             imap.release_all()
             raise
@@ -189,36 +191,35 @@ class Daemon:
         else:
             self.netbox_backoff.succeeded()
 
-    def _finish(self, imap: ImapMailbox, mailbox: MailboxConfig, message: RawMessage, report: EmailReport):
-        key = hashlib.sha256(message.data).hexdigest()
-        if report.outcome == Outcome.DEFERRED:
-            if not self._netbox_answers():
-                imap.release(message)
-                raise NetBoxDown(report.reason)
-            state, count = self.state.load(mailbox.name).failed_attempt(key, report.reason)
+    def _finish(
+        self, imap: ImapMailbox, mailbox: MailboxConfig, batch: list[RawMessage], reports: list[EmailReport]
+    ):
+        """Dispose of what is done; put back what waits (or quarantine it as poison after max_attempts)."""
+        pairs = list(zip(batch, reports, strict=True))
+        deferred = [report for _message, report in pairs if report.outcome == Outcome.DEFERRED]
+        if deferred and not self.pipeline.gateway.answers():
+            for message, report in pairs:
+                if report.outcome != Outcome.DEFERRED:
+                    self._dispose(imap, mailbox, message, report)
+            raise NetBoxDown(deferred[0].reason)  # _drain puts the deferred emails back
+        state = before = self.state.load(mailbox.name)
+        for message, report in pairs:
+            key = hashlib.sha256(message.data).hexdigest()
+            if report.outcome == Outcome.DEFERRED:
+                state, count = state.failed_attempt(key, report.reason)
+                if count < mailbox.max_attempts:
+                    log.warning("email_deferred", source=message.source, attempt=count, reason=report.reason)
+                    imap.release(message)
+                    continue
+                _poison(report, count, mailbox.name)
+            self._dispose(imap, mailbox, message, report)
+            state = state.forget(key)
+        if state != before:
             self.state.save(mailbox.name, state)
-            if count < mailbox.max_attempts:
-                log.warning("email_deferred", source=message.source, attempt=count, reason=report.reason)
-                imap.release(message)
-                return
-            report.outcome = Outcome.FAILED
-            report.reason = (
-                f"poison email: failed {count} times while NetBox answered other requests; last error: "
-                f"{report.reason}"
-            )
-            log.error(
-                "email_poison", source=message.source, message_id=report.message_id, reason=report.reason
-            )
-            metrics.poison_email(mailbox.name)  # metrics (issue 8)
+
+    def _dispose(self, imap: ImapMailbox, mailbox: MailboxConfig, message: RawMessage, report: EmailReport):
         imap.dispose(message, actions_for(str(report.outcome), mailbox))
         metrics.email_done(str(report.outcome), report.provider, mailbox.name)  # metrics (issue 8)
-        state = self.state.load(mailbox.name)
-        if key in state.attempts:
-            self.state.save(mailbox.name, state.forget(key))
-
-    def _netbox_answers(self) -> bool:
-        """Is NetBox answering other requests? (the email's failure is then the email's own)"""
-        return any(self.pipeline.gateway.healthy() for _ in range(HEALTH_PROBES))
 
     # -- scheduling ----------------------------------------------------------------------------------------
 
@@ -259,6 +260,24 @@ class Daemon:
             # Finish the email in hand (its disposition too), then stop; from a signal handler the
             # shutdown must not block the main thread that runs the scheduler loop.
             threading.Thread(target=self._scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+
+
+def batches(messages: Iterable[RawMessage], size: int) -> Iterator[list[RawMessage]]:
+    """Consecutive lists of at most ``size`` messages (claimed lazily, as the batch fills)."""
+    iterator = iter(messages)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _poison(report: EmailReport, count: int, mailbox: str) -> None:
+    """Failed transiently ``count`` times while NetBox answered: set it aside with its last error."""
+    report.outcome = Outcome.FAILED
+    report.reason = (
+        f"poison email: failed {count} times while NetBox answered other requests; "
+        f"last error: {report.reason}"
+    )
+    log.error("email_poison", message_id=report.message_id, source=report.source, reason=report.reason)
+    metrics.poison_email(mailbox)  # metrics (issue 8)
 
 
 def _release_quietly(imap: ImapMailbox) -> None:

@@ -1,34 +1,34 @@
-"""One email through the stages: source message → parse → plan → apply → an EmailReport.
+"""The stages, in order, for a batch of emails: source messages → parse → NetBox sink → EmailReports.
 
-Disposition (what happens to the email in its mailbox) is the caller's job, done only after this
-returns: a report means NetBox holds the email's effect (or the email is ignored/failed for good) —
-except a DEFERRED report: NetBox failed transiently (faults.py decides what is transient, wherever the
-failure was raised), and the email is left to be tried again later. `ParserUnavailable` (no parse
-worker could start) escapes: the poll stops and the email stays for the next one.
+Parsing is CPU-bound and runs in the parse worker processes (parsers.worker), several emails at once;
+the NetBox stage takes the whole batch (ingestor.netbox.sink). Disposition (what happens to each email
+in its mailbox) is the caller's job, done only after this returns: a report means NetBox holds the
+email's effect (or the email is ignored/failed for good) — except a DEFERRED report: NetBox failed
+transiently (faults.py decides what is transient, wherever the failure was raised), and the email is
+left to be tried again later. `ParserUnavailable` (no parse worker could start) escapes: the poll stops
+and the emails stay for the next one.
 """
 
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import structlog
 
 from ingestor import metrics
 from ingestor.config import Config
-from ingestor.netbox.apply import EventRaceLost, apply_plan
 from ingestor.netbox.client import NetBoxGateway
 from ingestor.netbox.faults import Fault, NetBoxRejected, NetBoxUnavailable, classify, describe
-from ingestor.netbox.plan import EventPlan, PlanError, event_name, group_by_event, plan_event
+from ingestor.netbox.sink import NetBoxSink, SinkEmail, SinkResult
 from ingestor.sources import RawMessage
 from parsers.models import Outcome, ParseResult
-from parsers.worker import ParserUnavailable, ParseWorkerPool
+from parsers.worker import ParseWorkerPool
 
 log = structlog.get_logger(__name__)
 
-# Another writer creating the same event at the same moment makes us plan again; more than a few rounds
-# would mean something else is wrong.
-PLAN_ROUNDS = 3
+_QUIET = (Outcome.INGESTED, Outcome.DUPLICATE, Outcome.IGNORED)
 
 
 @dataclass
@@ -52,6 +52,18 @@ class EmailReport:
             "events": self.events,
         }
 
+    def log(self) -> None:
+        (log.info if self.outcome in _QUIET else log.warning)(
+            "email_processed",
+            outcome=str(self.outcome),
+            message_id=self.message_id,
+            source=self.source,
+            subject=self.subject,
+            provider=self.provider,
+            reason=self.reason or None,
+            events=[f"{e['kind']}:{e['name']}#{e['id']}" for e in self.events] or None,
+        )
+
 
 class Pipeline:
     def __init__(self, config: Config, gateway: NetBoxGateway, dry_run: bool = False):
@@ -62,118 +74,74 @@ class Pipeline:
         # Each email is parsed in a worker process under a time and a memory limit (parsers.worker);
         # parser.restarts counts the workers killed and replaced.
         self.parser = ParseWorkerPool(self.parser_options)
+        self._parse_threads = ThreadPoolExecutor(max(1, self.parser_options.workers), "parse")
         metrics.set_worker_restarts_source(lambda: self.parser.restarts)  # metrics (issue 8)
-        # One email at a time reaches NetBox, whichever mailbox it came from: two emails about the same
+        self.sink = NetBoxSink(gateway, config.netbox_provider_slug, dry_run=dry_run)
+        # One batch at a time reaches NetBox, whichever mailbox it came from: two batches naming the same
         # event must not both decide to create it.
         self._netbox_lock = threading.Lock()
 
     def close(self) -> None:
         """Stop the parse workers (they also stop when the process exits)."""
+        self._parse_threads.shutdown(wait=False, cancel_futures=True)
         self.parser.close()
 
     def process(self, message: RawMessage) -> EmailReport:
-        report = EmailReport(message.source, None, Outcome.FAILED)
-        try:
-            self._process(message, report)
-        except NetBoxUnavailable as exc:
-            report.outcome, report.reason = Outcome.DEFERRED, f"NetBox unavailable: {exc}"
-        except ParserUnavailable:  # not the email's fault: it stays for the next poll
-            raise
-        except Exception as exc:  # noqa: BLE001 - a bug met by one email must not block the mailbox
-            if classify(exc) is Fault.TRANSIENT:  # raised outside the gateway: still not the email's fault
-                report.outcome, report.reason = Outcome.DEFERRED, f"NetBox unavailable: {describe(exc)}"
-            else:
-                log.exception("email_crashed", source=message.source, message_id=report.message_id)
-                report.outcome = Outcome.FAILED
-                report.reason = f"internal error: {type(exc).__name__}: {exc}"
-        event = (
-            log.info
-            if report.outcome in (Outcome.INGESTED, Outcome.DUPLICATE, Outcome.IGNORED)
-            else log.warning
-        )
-        event(
-            "email_processed",
-            outcome=str(report.outcome),
-            message_id=report.message_id,
-            source=report.source,
-            subject=report.subject,
-            provider=report.provider,
-            reason=report.reason or None,
-            events=[f"{e['kind']}:{e['name']}#{e['id']}" for e in report.events] or None,
-        )
-        return report
+        return self.process_batch([message])[0]
 
-    def _process(self, message: RawMessage, report: EmailReport) -> None:
-        """Fill in the report as the email goes through the stages (so a crash still names it)."""
+    def process_batch(self, messages: list[RawMessage]) -> list[EmailReport]:
+        """One report per message, in order (see the module docstring for what a report promises)."""
+        reports = [EmailReport(m.source, None, Outcome.FAILED) for m in messages]
+        parsed = list(self._parse_threads.map(self._parse, messages))
+        ready: list[SinkEmail] = []
+        for key, (report, result) in enumerate(zip(reports, parsed, strict=True)):
+            if _parse_report(report, messages[key], result):
+                ready.append(SinkEmail(key, result.email, result.notices))
+        if ready:
+            self._to_netbox(ready, reports)
+        for report in reports:
+            report.log()
+        return reports
+
+    def _parse(self, message: RawMessage) -> ParseResult | None:
         if message.error:
-            report.reason = message.error
-            return
+            return None
         with metrics.parse_timer():
-            parsed = self.parser.parse(message.data, message.received)
-        report.message_id = parsed.email.message_id
-        report.subject = parsed.email.subject
-        report.provider = parsed.provider
-        if parsed.outcome != "parsed":
-            report.outcome = Outcome.IGNORED if parsed.outcome == "ignored" else Outcome.FAILED
-            report.reason = parsed.reason
-            return
+            return self.parser.parse(message.data, message.received)
+
+    def _to_netbox(self, ready: list[SinkEmail], reports: list[EmailReport]) -> None:
         with self._netbox_lock:
             try:
-                self._to_netbox_rounds(parsed, report)
-            except (PlanError, NetBoxRejected) as exc:
-                report.outcome = Outcome.FAILED
-                report.reason = f"NetBox: {exc}"
+                results = self.sink.write(ready)
+            except NetBoxUnavailable as exc:
+                results = {e.key: SinkResult(Outcome.DEFERRED, f"NetBox unavailable: {exc}") for e in ready}
+            except NetBoxRejected as exc:  # refused outside any one event's writes (e.g. a provider)
+                results = {e.key: SinkResult(Outcome.FAILED, f"NetBox: {exc}") for e in ready}
+            except Exception as exc:  # noqa: BLE001 - a bug met by one batch must not stop the daemon
+                results = {e.key: _crashed(exc) for e in ready}
+        for key, result in results.items():
+            report = reports[key]
+            report.outcome, report.reason = result.outcome, result.reason
+            report.events = list(result.events.values())
 
-    def _to_netbox_rounds(self, parsed: ParseResult, report: EmailReport) -> None:
-        for round_ in range(1, PLAN_ROUNDS + 1):
-            report.events.clear()
-            try:
-                return self._to_netbox(parsed, report)
-            except EventRaceLost as exc:
-                if round_ == PLAN_ROUNDS:
-                    raise NetBoxUnavailable(f"{exc} (still racing after {PLAN_ROUNDS} rounds)") from exc
-                self.gateway.refresh()
 
-    def _to_netbox(self, parsed: ParseResult, report: EmailReport) -> None:
-        gateway = self.gateway
-        # Read and plan everything first, so an email that fails for one event writes nothing at all.
-        plans: list[tuple[EventPlan, int | None, str]] = []
-        for (kind, provider, _event_id), notices in group_by_event(parsed.notices).items():
-            slug = self.config.netbox_provider_slug(provider)
-            provider_id = gateway.provider_id(slug)
-            if provider_id is None:
-                raise PlanError(
-                    f"no NetBox provider with slug '{slug}' (parsed as provider '{provider}'); create it, "
-                    f'or map it with [providers.{provider}] netbox_provider = "<slug>"'
-                )
-            record = gateway.find_event(kind, provider_id, event_name(notices[0].event_id))
-            snapshot = gateway.snapshot(kind, record) if record else None
-            plan = plan_event(notices, parsed.email, snapshot, gateway.circuits(provider_id), provider_id)
-            plans.append((plan, record["id"] if record else None, slug))
+def _parse_report(report: EmailReport, message: RawMessage, parsed: ParseResult | None) -> bool:
+    """Fill in what parsing tells; True when the email goes on to NetBox."""
+    if parsed is None:
+        report.reason = message.error or "unreadable"
+        return False
+    report.message_id = parsed.email.message_id
+    report.subject = parsed.email.subject
+    report.provider = parsed.provider
+    if parsed.outcome != "parsed":
+        report.outcome = Outcome.IGNORED if parsed.outcome == "ignored" else Outcome.FAILED
+        report.reason = parsed.reason
+        return False
+    return True
 
-        for plan, event_id, slug in plans:
-            if plan.unmatched_circuits:
-                log.warning(
-                    "circuits_not_in_netbox",
-                    message_id=plan.message_id,
-                    event_name=plan.event_name,
-                    circuits=plan.unmatched_circuits,
-                )
-            if self.dry_run:
-                applied_id, duplicate = event_id, plan.duplicate
-            else:
-                applied = apply_plan(gateway, plan, event_id)
-                applied_id, duplicate = applied.id, applied.duplicate
-            report.events.append(
-                {
-                    "kind": plan.kind,
-                    "id": applied_id,
-                    "name": plan.event_name,
-                    "provider": slug,
-                    "duplicate": duplicate,
-                    "changes": plan.changes,
-                    "unmatched_circuits": plan.unmatched_circuits,
-                }
-            )
-        all_duplicates = all(event["duplicate"] for event in report.events)
-        report.outcome = Outcome.DUPLICATE if all_duplicates else Outcome.INGESTED
+
+def _crashed(exc: Exception) -> SinkResult:
+    if classify(exc) is Fault.TRANSIENT:  # raised outside the gateway: still not the emails' fault
+        return SinkResult(Outcome.DEFERRED, f"NetBox unavailable: {describe(exc)}")
+    log.exception("batch_crashed")
+    return SinkResult(Outcome.FAILED, f"internal error: {type(exc).__name__}: {exc}")

@@ -84,10 +84,11 @@ class LiveDaemon:
 
 
 def notification_arrival(nb, message_id: str, timeout: float, step: float = 0.05) -> float | None:
-    """Monotonic time when NetBox first shows an EventNotification of ``message_id`` (None: not within)."""
+    """Monotonic time when NetBox first shows the record of ``message_id``'s EventNotification (its
+    journal entry, written right after it; None: not within)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if nb.plugins.notices.eventnotification.filter(cf_ingestor_message_id=message_id):
+        if any(message_id in e.comments for e in nb.extras.journal_entries.filter(q=message_id)):
             return time.monotonic()
         time.sleep(step)
     return None

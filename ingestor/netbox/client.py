@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import pynetbox
 import requests
@@ -26,20 +27,19 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from ingestor import metrics
 from ingestor.config import NetBoxConfig
-from parsers.models import Notice
 
 from .faults import Fault, NetBoxRejected, NetBoxUnavailable, as_netbox_error, classify, describe, retry_after
-from .plan import CircuitIndex, EventSnapshot
+from .plan import CircuitIndex
 
 log = structlog.get_logger(__name__)
 
-MESSAGE_ID_FIELD = "ingestor_message_id"
-NOTICES_FIELD = "ingestor_notices"
-DIGEST_FIELD = "ingestor_email_digest"
 NOTICES_MODELS = ("maintenance", "outage", "impact", "eventnotification")
 HEALTH_TIMEOUT = 5.0
+HEALTH_PROBES = 3  # a 30%-faulty path still answers one of three probes almost always
+PAGE_SIZE = 1000  # NetBox's default MAX_PAGE_SIZE
+URL_BUDGET = 3000  # characters of multi-value filters per request (servers refuse URLs past ~8 KiB)
 
-__all__ = ["NetBoxGateway", "NetBoxRejected", "NetBoxUnavailable", "notification_identity"]
+__all__ = ["NetBoxGateway", "NetBoxRejected", "NetBoxUnavailable"]
 
 
 def parse_datetime(value: str | None) -> datetime | None:
@@ -63,14 +63,6 @@ def plain(result: Any) -> Any:
     if isinstance(result, list):
         return [plain(item) for item in result]
     return result
-
-
-def notification_identity(row: dict) -> tuple[str, str] | None:
-    """(Message-ID, body digest) an EventNotification records, None for one made by hand."""
-    custom = row.get("custom_fields") or {}
-    if not custom.get(MESSAGE_ID_FIELD):
-        return None
-    return custom[MESSAGE_ID_FIELD], custom.get(DIGEST_FIELD) or ""
 
 
 class _TimeoutSession(requests.Session):
@@ -135,19 +127,22 @@ class NetBoxGateway:
         key: Callable[[dict], Hashable] | None = None,
         lookup: Callable[[], dict[Hashable, dict]] | None = None,
         tagged: bool = True,
+        lookup_first: bool = False,
     ) -> list[dict]:
         """Bulk-create ``items``; safe to retry when an answer was lost.
 
         ``key(item)`` names an item's identity and ``lookup()`` returns what NetBox already holds, by
-        that identity. Before each retry the items NetBox already holds are taken from the lookup instead
-        of being sent again. The result is in the order of ``items``.
+        that identity. Before each retry (and before the first try with ``lookup_first``: items sent
+        before in a request whose answer was lost) the items NetBox already holds are taken from the
+        lookup instead of being sent again. The result is in the order of ``items``.
         """
         payload = [self._with_meta(item, message, tagged) for item in items]
         found: dict[Hashable, dict] = {}
         try:
             for attempt in self._retrying():
                 with attempt:
-                    if attempt.retry_state.attempt_number > 1 and lookup is not None and key is not None:
+                    again = attempt.retry_state.attempt_number > 1 or lookup_first
+                    if again and lookup is not None and key is not None:
                         found = lookup()
                         payload = [item for item in payload if key(item) not in found]
                     created = plain(self.endpoint(model).create(payload)) if payload else []
@@ -155,11 +150,14 @@ class NetBoxGateway:
             raise (as_netbox_error(exc) or exc) from exc
         if key is None:
             return created
-        by_key = {**found, **{key(row): row for row in created}}
-        return [by_key[key(item)] for item in items]
+        # NetBox answers a bulk create in the order it was sent: the rows match the last payload by
+        # position (two items may share a key: two emails whose notifications read the same).
+        fresh = iter(created)
+        return [found[key(item)] if key(item) in found else next(fresh) for item in items]
 
     def _with_meta(self, item: dict, message: str, tagged: bool) -> dict:
-        item = dict(jsonable(item), changelog_message=message)
+        item = dict(jsonable(item))
+        item.setdefault("changelog_message", message)
         if tagged:
             item["tags"] = self._tags()
         return item
@@ -179,8 +177,26 @@ class NetBoxGateway:
                 raise
 
     def list(self, model: str, /, **filters) -> list[dict]:
-        """Every row matching ``filters``, all pages read inside one retried call."""
-        return self.call(lambda: [dict(row) for row in self.endpoint(model).filter(**filters)])
+        """Every row matching ``filters``, all pages read inside one retried call.
+
+        A filter given a list asks for any of its values (``?name=a&name=b``), so one request reads what
+        a batch needs; a list too long for one URL is sent in chunks. Pages are as large as NetBox
+        allows (``PAGE_SIZE``), so a listing rarely needs a second request.
+        """
+        many = {key: value for key, value in filters.items() if isinstance(value, list | tuple | set)}
+        if any(not values for values in many.values()):
+            return []  # "any of no values" matches nothing: no request
+        rows: list[dict] = []
+        for chunk in _url_chunks(many):
+            query = {**filters, **chunk, "limit": PAGE_SIZE}
+            rows += self.call(lambda q=query: [dict(row) for row in self.endpoint(model).filter(**q)])
+        return rows
+
+    def update_many(self, model: str, rows: list[dict]) -> None:
+        """PATCH several objects in one request (each row has its ``id`` and ``changelog_message``).
+        The same data sent twice changes nothing, so plain retries are safe."""
+        if rows:
+            self.call(self.endpoint(model).update, [jsonable(row) for row in rows])
 
     def healthy(self) -> bool:
         """Does NetBox answer right now? One GET of /api/status/, no retries, a short timeout."""
@@ -193,6 +209,10 @@ class NetBoxGateway:
         except requests.RequestException:
             return False
         return response.status_code == 200
+
+    def answers(self, probes: int = HEALTH_PROBES) -> bool:
+        """Is NetBox answering at all? (then a failure that persists is one request's own)"""
+        return any(self.healthy() for _ in range(probes))
 
     def endpoint(self, model: str):
         if model in NOTICES_MODELS:
@@ -213,34 +233,49 @@ class NetBoxGateway:
     # -- cached lookups -------------------------------------------------------------------------------
     def object_type_id(self, app_label: str, model: str) -> int:
         key = f"{app_label}.{model}"
+        if not self._object_types:  # the types we use, in one request
+            rows = self.list("core.object_types", app_label=["notices", "circuits"])
+            self._object_types = {f"{row['app_label']}.{row['model']}": row["id"] for row in rows}
         if key not in self._object_types:
-            found = self.list("core.object_types", app_label=app_label, model=model)
-            if not found:
-                raise NetBoxRejected(
-                    f"NetBox has no object type {key}: is the netbox-notices plugin installed?"
-                )
-            self._object_types[key] = found[0]["id"]
+            raise NetBoxRejected(f"NetBox has no object type {key}: is the netbox-notices plugin installed?")
         return self._object_types[key]
 
+    def provider_ids(self, slugs: set[str]) -> dict[str, int | None]:
+        """NetBox provider ids by slug (None: no such provider); unknown slugs read in one request."""
+        missing = sorted(slugs - self._providers.keys())
+        if missing:
+            found = {row["slug"]: row["id"] for row in self.list("circuits.providers", slug=missing)}
+            absent = [slug for slug in missing if slug not in found]
+            if absent and self.config.create_missing_providers:
+                found |= self._create_providers(absent)
+            self._providers |= {slug: found.get(slug) for slug in missing}
+        return {slug: self._providers[slug] for slug in slugs}
+
+    def _create_providers(self, slugs: list[str]) -> dict[str, int]:
+        rows = self.create(
+            "circuits.providers",
+            [{"name": slug, "slug": slug} for slug in slugs],
+            "notices-ingestor: provider created for incoming notices",
+            key=lambda item: item["slug"],
+            lookup=lambda: {row["slug"]: row for row in self.list("circuits.providers", slug=slugs)},
+        )
+        return {row["slug"]: row["id"] for row in rows}
+
     def provider_id(self, slug: str) -> int | None:
-        if slug not in self._providers:
-            rows = self.list("circuits.providers", slug=slug)
-            if not rows and self.config.create_missing_providers:
-                rows = self.create(
-                    "circuits.providers",
-                    [{"name": slug, "slug": slug}],
-                    "notices-ingestor: provider created for incoming notices",
-                    key=lambda item: item["slug"],
-                    lookup=lambda: {row["slug"]: row for row in self.list("circuits.providers", slug=slug)},
-                )
-            self._providers[slug] = rows[0]["id"] if rows else None
-        return self._providers[slug]
+        return self.provider_ids({slug})[slug]
+
+    def circuit_indexes(self, provider_ids: set[int]) -> dict[int, CircuitIndex]:
+        """Each provider's circuits; providers not read in this cache cycle are read in one request."""
+        missing = sorted(provider_ids - self._circuits.keys())
+        if missing:
+            by_provider: dict[int, dict[str, int]] = {pid: {} for pid in missing}
+            for row in self.list("circuits.circuits", provider_id=missing):
+                by_provider[_ref_id(row["provider"])][row["cid"]] = row["id"]
+            self._circuits |= {pid: CircuitIndex(cids) for pid, cids in by_provider.items()}
+        return {pid: self._circuits[pid] for pid in provider_ids}
 
     def circuits(self, provider_id: int) -> CircuitIndex:
-        if provider_id not in self._circuits:
-            rows = self.list("circuits.circuits", provider_id=provider_id)
-            self._circuits[provider_id] = CircuitIndex({row["cid"]: row["id"] for row in rows})
-        return self._circuits[provider_id]
+        return self.circuit_indexes({provider_id})[provider_id]
 
     def _tags(self) -> list[int]:
         """The tag every object we create carries ([] until `check --setup` has created it)."""
@@ -249,7 +284,7 @@ class NetBoxGateway:
             self._tag_ids = [rows[0]["id"]] if rows else []
         return self._tag_ids
 
-    # -- an event as NetBox holds it -----------------------------------------------------------------
+    # -- events ------------------------------------------------------------------------------------------
     def find_events(self, kind: str, provider_id: int, name: str) -> list[dict]:
         """Events of (provider, name), oldest first. The name is not unique in the plugin; provider +
         name is our key, and the oldest wins when there are several (a race, or a copy made by hand)."""
@@ -260,65 +295,31 @@ class NetBoxGateway:
         rows = self.find_events(kind, provider_id, name)
         return rows[0] if rows else None
 
-    def impacts(self, kind: str, event_id: int) -> list[dict]:
-        return self.list("impact", event_content_type=f"notices.{kind}", event_object_id=event_id)
 
-    def notifications(self, kind: str, event_id: int) -> list[dict]:
-        return self.list("eventnotification", event_content_type=f"notices.{kind}", event_object_id=event_id)
-
-    def snapshot(self, kind: str, record: dict) -> EventSnapshot:
-        circuit_type = self.object_type_id("circuits", "circuit")
-        impacts = self.impacts(kind, record["id"])
-        stored: list[Notice] = []
-        emails: set[tuple[str, str]] = set()
-        for row in self.notifications(kind, record["id"]):
-            identity = notification_identity(row)
-            if identity:
-                emails.add(identity)
-            stored += _stored_notices(row, record["id"])
-        return EventSnapshot(
-            id=record["id"],
-            status=_value(record.get("status")),
-            start=parse_datetime(record.get("start")),
-            end=parse_datetime(record.get("end")),
-            estimated_time_to_repair=parse_datetime(record.get("estimated_time_to_repair")),
-            summary=record.get("summary") or "",
-            original_timezone=record.get("original_timezone") or "",
-            impact_text=record.get("impact") or "",
-            acknowledged=record.get("acknowledged"),
-            impacts={
-                imp["target_object_id"]: (imp["id"], _value(imp.get("impact")))
-                for imp in impacts
-                if _target_type_id(imp) == circuit_type
-            },
-            stored_notices=stored,
-            notified_emails=emails,
-        )
+def _url_chunks(many: dict[str, list]) -> list[dict[str, list]]:
+    """Split the longest multi-value filter so that each request's query stays within URL_BUDGET."""
+    if not many:
+        return [{}]
+    name = max(many, key=lambda key: len(many[key]))
+    fixed = sum(len(quote(str(v))) + len(k) + 2 for k, vs in many.items() if k != name for v in vs)
+    chunks: list[dict[str, list]] = []
+    current: list = []
+    size = fixed
+    for value in sorted(many[name], key=str):
+        cost = len(quote(str(value))) + len(name) + 2
+        if current and size + cost > URL_BUDGET:
+            chunks.append({**many, name: current})
+            current, size = [], fixed
+        current.append(value)
+        size += cost
+    chunks.append({**many, name: current})
+    return chunks
 
 
 def _log_retry(state: RetryCallState) -> None:
     log.warning("netbox_retry", attempt=state.attempt_number, error=describe(state.outcome.exception()))
 
 
-def _stored_notices(row: dict, event_id: int) -> list[Notice]:
-    notices = []
-    for item in (row.get("custom_fields") or {}).get(NOTICES_FIELD) or []:
-        try:
-            notices.append(Notice.model_validate(item))
-        except ValueError as exc:  # an operator edited it by hand: skip it, say so
-            log.warning("stored_notice_unreadable", event_id=event_id, notification=row["id"], error=str(exc))
-    return notices
-
-
-def _value(choice) -> str | None:
-    """Choice fields come back as {'value': ..., 'label': ...}."""
-    if isinstance(choice, dict):
-        return choice.get("value")
-    return choice
-
-
-def _target_type_id(impact: dict) -> int | None:
-    target_type = impact.get("target_content_type")
-    if isinstance(target_type, dict):
-        return target_type.get("id")
-    return target_type if isinstance(target_type, int) else None
+def _ref_id(ref) -> int:
+    """A related object as the API gives it: a nested dict with its id, or the bare id."""
+    return ref["id"] if isinstance(ref, dict) else ref

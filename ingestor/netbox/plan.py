@@ -16,6 +16,7 @@ from datetime import datetime
 from parsers.models import CLOSED_STATUSES, EmailMeta, Notice
 
 from .fold import PROVISIONAL_STATUS, EventTarget, fold
+from .records import ContentKey, EmailRecord, Identity, content_key
 
 NAME_MAX = 100
 SUMMARY_MAX = 200
@@ -74,8 +75,33 @@ class EventSnapshot:
     impacts: dict[int, tuple[int, str | None]] = field(
         default_factory=dict
     )  # circuit pk -> (impact pk, level)
-    stored_notices: list[Notice] = field(default_factory=list)  # from earlier emails' notifications
-    notified_emails: set[tuple[str, str]] = field(default_factory=set)  # (Message-ID, body digest)
+    stored_notices: list[Notice] = field(default_factory=list)  # from earlier emails' records
+    notified_emails: set[Identity] = field(default_factory=set)  # (Message-ID, body digest)
+    notifications: dict[int, Identity | None] = field(default_factory=dict)  # notification pk -> its email
+    orphans: dict[ContentKey, int] = field(default_factory=dict)  # notifications whose record is missing
+
+
+EventKey = tuple[str, int, str]  # (kind, NetBox provider id, event name)
+
+
+@dataclass
+class EmailShare:
+    """What one email of the batch says about one event."""
+
+    key: int  # the email's position in its batch
+    email: EmailMeta
+    notices: list[Notice]
+
+
+@dataclass
+class NotificationPlan:
+    """One email's EventNotification and the journal record that names it (records.py)."""
+
+    email_key: int
+    fields: dict
+    record: EmailRecord
+    adopt: int | None = None  # an orphan notification of this very email: only its record is missing
+    id: int | None = None  # set once written
 
 
 @dataclass
@@ -83,25 +109,37 @@ class EventPlan:
     kind: str
     event_name: str
     provider_id: int
-    message_id: str
-    email_digest: str = ""
+    event_id: int | None = None  # the existing event (None: ``create`` makes it)
     create: dict | None = None  # fields of a new event
     reopen_status: str | None = None  # an open status to set before writing impacts on a closed event
     impacts_create: list[tuple[int, str]] = field(default_factory=list)  # (circuit pk, level)
     impacts_update: list[tuple[int, str]] = field(default_factory=list)  # (impact pk, level)
     update: dict = field(default_factory=dict)  # field changes, sent after the impacts
-    notification: dict = field(default_factory=dict)  # the EventNotification's API fields
-    notices: list[dict] = field(default_factory=list)  # this email's notices, stored with it (JSON)
+    notifications: list[NotificationPlan] = field(default_factory=list)
+    duplicates: list[int] = field(default_factory=list)  # keys of emails NetBox holds for this event
+    failed: dict[int, str] = field(default_factory=dict)  # key of an email that cannot be applied -> why
     unmatched_circuits: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)  # human summary for changelog and logs
-    known_emails: set[tuple[str, str]] = field(default_factory=set)  # emails NetBox held when planned
-    duplicate: bool = False
+    known_emails: set[Identity] = field(default_factory=set)  # emails NetBox held when planned
+    message_ids: list[str] = field(default_factory=list)  # the emails this plan writes, for messages
+
+    @property
+    def key(self) -> EventKey:
+        return (self.kind, self.provider_id, self.event_name)
 
     @property
     def has_event_writes(self) -> bool:
         return bool(
             self.create or self.reopen_status or self.impacts_create or self.impacts_update or self.update
         )
+
+    @property
+    def has_writes(self) -> bool:
+        return self.has_event_writes or bool(self.notifications)
+
+    @property
+    def closes(self) -> bool:
+        return self.update.get("status") in CLOSED_STATUSES
 
 
 def _impact_text(target: EventTarget, unmatched: list[str]) -> str:
@@ -159,42 +197,109 @@ def notification_fields(email: EmailMeta) -> dict:
 
 
 def plan_event(
-    notices: list[Notice],
-    email: EmailMeta,
-    snapshot: EventSnapshot | None,
-    circuits: CircuitIndex,
-    provider_id: int,
+    key: EventKey, shares: list[EmailShare], snapshot: EventSnapshot | None, circuits: CircuitIndex
 ) -> EventPlan:
-    """The writes that bring the event to the fold of what NetBox holds plus this email's notices."""
-    first = notices[0]
-    plan = EventPlan(
-        kind=first.kind,
-        event_name=event_name(first.event_id),
-        provider_id=provider_id,
-        message_id=email.message_id,
-        email_digest=email.body_digest,
-    )
-    if snapshot is not None and email.identity in snapshot.notified_emails:
-        plan.duplicate = True
-        return plan
-    notices = _with_circuits_found_in_text(notices, email, circuits)
-    stored = snapshot.stored_notices if snapshot else []
+    """The writes that bring the event to the fold of what NetBox holds plus these emails' notices.
+
+    An email NetBox already holds for this event (or that came twice in the batch) is a duplicate. An
+    email whose notices cannot make a valid event together with the others fails alone: emails are
+    taken in batch order and each is kept only if the fold with it is still valid — what processing
+    them one by one would have done.
+    """
+    kind, provider_id, name = key
+    plan = EventPlan(kind=kind, event_name=name, provider_id=provider_id)
     plan.known_emails = set(snapshot.notified_emails) if snapshot else set()
-    _plan_writes(plan, stored + notices, snapshot, circuits)
-    plan.notification = notification_fields(email)
-    plan.notices = [n.model_dump(mode="json") for n in notices]
+    if snapshot is not None:
+        plan.event_id = snapshot.id
+    fresh = _fresh_shares(plan, shares)
+    if not fresh:
+        return plan
+    fresh = [
+        EmailShare(s.key, s.email, _with_circuits_found_in_text(s.notices, s.email, circuits)) for s in fresh
+    ]
+    stored = snapshot.stored_notices if snapshot else []
+    accepted = _acceptable(plan, stored, fresh)
+    if not accepted:
+        return plan
+    _plan_writes(plan, stored + [n for s in accepted for n in s.notices], snapshot, circuits)
+    orphans = snapshot.orphans if snapshot else {}
+    for share in accepted:
+        fields = notification_fields(share.email)
+        record = EmailRecord(
+            share.email.message_id,
+            share.email.body_digest,
+            [n.model_dump(mode="json") for n in share.notices],
+        )
+        plan.notifications.append(
+            NotificationPlan(share.key, fields, record, orphans.get(content_key(fields)))
+        )
+        plan.message_ids.append(share.email.message_id)
     return plan
+
+
+def _fresh_shares(plan: EventPlan, shares: list[EmailShare]) -> list[EmailShare]:
+    """The shares that are news for this event; the others are recorded as duplicates."""
+    seen = set(plan.known_emails)
+    fresh = []
+    for share in shares:
+        if share.email.identity in seen:
+            plan.duplicates.append(share.key)
+        else:
+            seen.add(share.email.identity)
+            fresh.append(share)
+    return fresh
+
+
+def _acceptable(plan: EventPlan, stored: list[Notice], fresh: list[EmailShare]) -> list[EmailShare]:
+    """All of ``fresh`` when their fold is valid; else each in turn, kept only if the fold stays valid."""
+    try:
+        _folded_target(stored + [n for s in fresh for n in s.notices])
+        return fresh
+    except PlanError:
+        pass
+    accepted: list[EmailShare] = []
+    for share in fresh:
+        try:
+            _folded_target(stored + [n for s in accepted for n in s.notices] + share.notices)
+        except PlanError as exc:
+            plan.failed[share.key] = str(exc)
+            continue
+        accepted.append(share)
+    return accepted
+
+
+def plan_batch(
+    inputs: list[tuple[EventKey, list[EmailShare], EventSnapshot | None, CircuitIndex]],
+) -> list[EventPlan]:
+    """Plan every event of a batch. An email that fails for one event is taken out of all of them (its
+    effect is all or nothing), so the events it touched are planned again without it."""
+    excluded: dict[int, str] = {}
+    while True:
+        plans = [
+            plan_event(key, [s for s in shares if s.key not in excluded], snapshot, circuits)
+            for key, shares, snapshot, circuits in inputs
+        ]
+        newly = {k: reason for plan in plans for k, reason in plan.failed.items() if k not in excluded}
+        if not newly:
+            break
+        excluded |= newly
+    for plan, (_key, shares, _snapshot, _circuits) in zip(plans, inputs, strict=True):
+        for share in shares:
+            if share.key in excluded:
+                plan.failed.setdefault(share.key, excluded[share.key])
+    return plans
 
 
 def plan_reconcile(snapshot: EventSnapshot, circuits: CircuitIndex, plan: EventPlan) -> EventPlan | None:
     """After another writer (a second instance, a replay) stored notifications for the same event
     meanwhile: the writes that bring the event to the fold of every notice NetBox now holds.
 
-    No notification is written (``plan``'s own was stored already). None when nothing needs writing.
+    No notification is written (``plan``'s own were stored already). None when nothing needs writing.
     """
-    again = EventPlan(plan.kind, plan.event_name, plan.provider_id, plan.message_id, plan.email_digest)
     if not snapshot.stored_notices:
         return None
+    again = EventPlan(plan.kind, plan.event_name, plan.provider_id, event_id=snapshot.id)
+    again.message_ids = list(plan.message_ids)
     _plan_writes(again, snapshot.stored_notices, snapshot, circuits)
     return again if again.has_event_writes else None
 

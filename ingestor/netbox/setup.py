@@ -4,43 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .client import DIGEST_FIELD, MESSAGE_ID_FIELD, NOTICES_FIELD, NetBoxGateway
+from .client import NetBoxGateway
+from .records import LEGACY_DIGEST_FIELD, LEGACY_MESSAGE_ID_FIELD, LEGACY_NOTICES_FIELD
 
-# Identity lives in NetBox, not in local state: each EventNotification carries its email's Message-ID
-# and the notices it stated, so idempotency and order-independent folding survive losing the daemon's
-# state directory (or running the replay CLI on another machine).
-CUSTOM_FIELDS = (
-    {
-        "name": MESSAGE_ID_FIELD,
-        "label": "Message-ID",
-        "type": "text",
-        "object_types": ["notices.eventnotification"],
-        "description": "Message-ID of the email (notices-ingestor's idempotency key)",
-        "filter_logic": "exact",
-        "ui_editable": "no",
-        "ui_visible": "if-set",
-    },
-    {
-        "name": DIGEST_FIELD,
-        "label": "Email body digest",
-        "type": "text",
-        "object_types": ["notices.eventnotification"],
-        "description": "sha256 of the email's body: with the Message-ID, notices-ingestor's idempotency key",
-        "filter_logic": "exact",
-        "ui_editable": "no",
-        "ui_visible": "if-set",
-    },
-    {
-        "name": NOTICES_FIELD,
-        "label": "Parsed notices",
-        "type": "json",
-        "object_types": ["notices.eventnotification"],
-        "description": "What notices-ingestor parsed from this email for this event",
-        "filter_logic": "disabled",
-        "ui_editable": "no",
-        "ui_visible": "if-set",
-    },
+# Identity lives in NetBox, not in local state: each EventNotification has a journal entry naming its
+# email's Message-ID and the notices it stated (records.py), so idempotency and order-independent folding
+# survive losing the daemon's state directory (or running the replay CLI on another machine).
+WRITTEN_MODELS = (
+    "plugins/notices/maintenance",
+    "plugins/notices/outage",
+    "plugins/notices/impact",
+    "plugins/notices/eventnotification",
+    "extras/journal-entries",
 )
+LEGACY_FIELDS = (LEGACY_MESSAGE_ID_FIELD, LEGACY_DIGEST_FIELD, LEGACY_NOTICES_FIELD)
 
 
 @dataclass
@@ -49,6 +26,7 @@ class SetupReport:
     plugin_version: str | None = None
     problems: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -83,9 +61,11 @@ def check_netbox(gateway: NetBoxGateway, create: bool = False) -> SetupReport:
         report.problems.append("the netbox-notices plugin ('notices') is not installed in NetBox")
         return report
 
-    for model in ("maintenance", "outage", "impact", "eventnotification"):
-        if not can_create(gateway, f"plugins/notices/{model}"):
-            report.problems.append(f"the token may not create notices {model} objects (write permission)")
+    for path in WRITTEN_MODELS:
+        if not can_create(gateway, path):
+            report.problems.append(
+                f"the token may not create {path.split('/')[-1]} objects (write permission)"
+            )
 
     tag = gateway.call(gateway.api.extras.tags.get, slug=gateway.config.tag)
     if tag is None:
@@ -103,19 +83,11 @@ def check_netbox(gateway: NetBoxGateway, create: bool = False) -> SetupReport:
                 f"tag '{gateway.config.tag}' is missing (run: notices-ingestor check --setup)"
             )
 
-    for definition in CUSTOM_FIELDS:
-        existing = gateway.call(gateway.api.extras.custom_fields.get, name=definition["name"])
-        if existing is not None:
-            continue
-        if create:
-            gateway.call(
-                gateway.api.extras.custom_fields.create,
-                **definition,
-                changelog_message="notices-ingestor setup",
-            )
-            report.created.append(f"custom field {definition['name']}")
-        else:
-            report.problems.append(
-                f"custom field '{definition['name']}' is missing (run: notices-ingestor check --setup)"
-            )
+    legacy = [name for name in LEGACY_FIELDS if gateway.call(gateway.api.extras.custom_fields.get, name=name)]
+    if legacy:
+        report.notes.append(
+            f"custom fields {', '.join(legacy)} of an earlier version are still read, but they print JSON in "
+            "the event timeline of every new notification; delete them in NetBox once no email written "
+            "before the upgrade can come again"
+        )
     return report

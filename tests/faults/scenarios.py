@@ -28,6 +28,7 @@ from tests.integration.helpers import (
     choice,
     epoch,
     maintenance_circuits,
+    recorded_emails,
     run_cli,
     seed_providers,
     setup_netbox,
@@ -49,6 +50,7 @@ def netbox_dump(nb) -> dict:
     NetBoxes that hold the same story compare equal, and a duplicate shows as a second entry."""
     providers = {p.id: p.slug for p in nb.circuits.providers.all()}
     cids = {c.id: c.cid for c in nb.circuits.circuits.all()}
+    records = recorded_emails(nb)
     dump: dict[str, list] = {}
     for kind in ("maintenance", "outage"):
         impacts: dict[int, list] = {}
@@ -58,9 +60,9 @@ def netbox_dump(nb) -> dict:
             )
         notes: dict[int, list] = {}
         for row in nb.plugins.notices.eventnotification.filter(event_content_type=f"notices.{kind}"):
-            custom = row.custom_fields or {}
+            record = records.get(row.id, {})
             notes.setdefault(row.event_object_id, []).append(
-                (custom.get("ingestor_message_id"), custom.get("ingestor_email_digest"), row.subject)
+                (record.get("message_id"), record.get("email_digest"), row.subject)
             )
         for event in getattr(nb.plugins.notices, kind).all():
             provider = event.provider.id if hasattr(event.provider, "id") else event.provider

@@ -223,10 +223,38 @@ def netbox_event_state(nb, kind: str, provider_slug_: str, name: str) -> dict | 
         "end": epoch(event.end),
         "etr": epoch(getattr(event, "estimated_time_to_repair", None)),
         "circuits": {cids[i.target_object_id]: choice(i.impact) for i in impacts},
-        "message_ids": sorted(n.custom_fields["ingestor_message_id"] for n in notifications),
+        "message_ids": sorted(recorded_message_ids(nb, [n.id for n in notifications]).values()),
         "notifications": len(notifications),
         "acknowledged": event.acknowledged,
     }
+
+
+def recorded_emails(nb, notification_ids: list[int] | None = None) -> dict[int, dict]:
+    """Each notification's journal record (README: where identity lives) — message_id, email_digest,
+    notices — read here with a plain JSON parse of the entry's fenced block, not the daemon's reader.
+    ``notification_ids`` None: every record in NetBox."""
+    chunks = [None] if notification_ids is None else [
+        notification_ids[i : i + 100] for i in range(0, len(notification_ids), 100)
+    ]
+    found: dict[int, dict] = {}
+    for chunk in chunks:
+        filters = {"assigned_object_type": "notices.eventnotification"}
+        if chunk is not None:
+            filters["assigned_object_id"] = chunk
+        for entry in nb.extras.journal_entries.filter(**filters):
+            block = re.search(r"```json\n(.*?)\n```", entry.comments, re.DOTALL)
+            assert block, f"journal entry {entry.id} has no JSON record: {entry.comments[:200]!r}"
+            assert entry.assigned_object_id not in found, f"notification {entry.assigned_object_id}: 2 records"
+            found[entry.assigned_object_id] = json.loads(block.group(1))
+    return found
+
+
+def recorded_message_ids(nb, notification_ids: list[int]) -> dict[int, str]:
+    """The Message-ID each notification's record names; every notification must have one."""
+    records = recorded_emails(nb, notification_ids) if notification_ids else {}
+    missing = sorted(set(notification_ids) - records.keys())
+    assert not missing, f"notifications without a journal record: {missing}"
+    return {nid: record["message_id"] for nid, record in records.items()}
 
 
 def object_counts(nb) -> dict[str, int]:

@@ -1,0 +1,248 @@
+"""The NetBox stage as one batched sink: parsed emails in, one result per email out.
+
+``NetBoxSink.write(emails)`` takes a batch (a poll's claimed emails, a replay chunk) and:
+
+1. reads what the batch needs in bulk (view.py): providers, circuits, the events it names, their
+   impacts, notifications and records — a handful of requests for the whole batch;
+2. plans every event purely (plan.py): the fold of what NetBox holds plus every email of the batch about
+   that event, so one event gets one set of writes however many of its emails came together;
+3. writes in phases, one bulk request per endpoint and phase (write.py);
+4. settles with other writers (a second instance, a replay beside the daemon): reads the notifications
+   of the events it wrote again; a second notification of one email is removed by its newer writer, and
+   notifications it did not know of make it re-fold every stored notice and write what differs;
+5. reports per email: INGESTED, DUPLICATE, FAILED (with the reason) or DEFERRED (NetBox failed
+   transiently: try the email again later).
+
+An email's identity (Message-ID + body digest) and the notices it stated are kept in NetBox, in a journal
+entry on its notification (records.py), so losing the daemon's state directory is safe.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import structlog
+
+from parsers.models import EmailMeta, Notice, Outcome
+
+from .client import NetBoxGateway
+from .faults import NetBoxUnavailable
+from .plan import (
+    CircuitIndex,
+    EmailShare,
+    EventKey,
+    EventPlan,
+    EventSnapshot,
+    event_name,
+    group_by_event,
+    plan_batch,
+    plan_reconcile,
+)
+from .view import find_events, read_records, read_related, read_snapshots
+from .write import BatchWriter
+
+log = structlog.get_logger(__name__)
+
+# Another writer creating the same event at the same moment makes us plan again; more than a few rounds
+# would mean something else is wrong.
+PLAN_ROUNDS = 3
+# Worst first: what an email's result is when its events ended differently.
+_SEVERITY = (Outcome.DEFERRED, Outcome.FAILED, Outcome.INGESTED, Outcome.DUPLICATE)
+
+
+@dataclass
+class SinkEmail:
+    """A parsed email, as the sink takes it; ``key`` is unique within the batch."""
+
+    key: int
+    email: EmailMeta
+    notices: list[Notice]
+
+
+@dataclass
+class SinkResult:
+    outcome: Outcome = Outcome.DUPLICATE
+    reason: str = ""
+    events: dict[EventKey, dict] = field(default_factory=dict)
+
+    def worsen(self, outcome: Outcome, reason: str = "") -> None:
+        if _SEVERITY.index(outcome) < _SEVERITY.index(self.outcome):
+            self.outcome, self.reason = outcome, reason or self.reason
+        elif outcome is self.outcome and reason and not self.reason:
+            self.reason = reason
+
+
+@dataclass
+class _Batch:
+    """The batch's events, each with the emails' shares of it and what NetBox holds of it."""
+
+    shares: dict[EventKey, list[EmailShare]]
+    snapshots: dict[EventKey, EventSnapshot]
+    circuits: dict[int, CircuitIndex]
+    slugs: dict[int, str]
+
+
+class NetBoxSink:
+    def __init__(self, gateway: NetBoxGateway, slug_for: Callable[[str], str], dry_run: bool = False):
+        self.gateway = gateway
+        self.slug_for = slug_for
+        self.dry_run = dry_run
+
+    def write(self, emails: list[SinkEmail]) -> dict[int, SinkResult]:
+        """Each email's result, by key. Raises NetBoxUnavailable when NetBox stopped answering: then
+        nothing of the batch is known to be stored, and every email of it waits."""
+        results = {email.key: SinkResult() for email in emails}
+        pending = list(emails)
+        for round_ in range(1, PLAN_ROUNDS + 1):
+            pending = self._round(pending, results)
+            if not pending:
+                break
+            if round_ == PLAN_ROUNDS:
+                for email in pending:
+                    results[email.key].worsen(Outcome.DEFERRED, f"still racing after {PLAN_ROUNDS} rounds")
+        return results
+
+    # -- one round: read, plan, write, settle -------------------------------------------------------------
+    def _round(self, emails: list[SinkEmail], results: dict[int, SinkResult]) -> list[SinkEmail]:
+        """Returns the emails to plan again (another writer created one of their events first)."""
+        batch = self._read(emails, results)
+        inputs = [
+            (key, shares, batch.snapshots.get(key), batch.circuits[key[1]])
+            for key, shares in batch.shares.items()
+        ]
+        plans = plan_batch(inputs)
+        writer = BatchWriter(self.gateway)
+        if not self.dry_run:
+            writer.write(plans)
+            self._settle(writer, plans, batch)
+        for plan in plans:
+            self._report(plan, writer, batch, results)
+        again = {s.key for plan in plans if plan.key in writer.race_lost for s in batch.shares[plan.key]}
+        return [email for email in emails if email.key in again]
+
+    def _read(self, emails: list[SinkEmail], results: dict[int, SinkResult]) -> _Batch:
+        wanted = {self.slug_for(n.provider) for email in emails for n in email.notices}
+        provider_ids = self.gateway.provider_ids(wanted)
+        shares: dict[EventKey, list[EmailShare]] = defaultdict(list)
+        for email in emails:
+            for (kind, provider, event_id), notices in group_by_event(email.notices).items():
+                slug = self.slug_for(provider)
+                if provider_ids[slug] is None:
+                    results[email.key].worsen(Outcome.FAILED, _no_provider(slug, provider))
+                    continue
+                key = (kind, provider_ids[slug], event_name(event_id))
+                shares[key].append(EmailShare(email.key, email.email, notices))
+        failed = {key for key, result in results.items() if result.outcome is Outcome.FAILED}
+        shares = {k: [s for s in v if s.key not in failed] for k, v in shares.items()}
+        shares = {k: v for k, v in shares.items() if v}
+        circuits = self.gateway.circuit_indexes({key[1] for key in shares})
+        oldest = {key: rows[0] for key, rows in find_events(self.gateway, shares).items()}
+        slugs = {pid: slug for slug, pid in provider_ids.items() if pid is not None}
+        return _Batch(shares, read_snapshots(self.gateway, oldest), circuits, slugs)
+
+    # -- settling with other writers ----------------------------------------------------------------------
+    def _settle(self, writer: BatchWriter, plans: list[EventPlan], batch: _Batch) -> None:
+        written = [p for p in writer.live(plans) if p.notifications and p.event_id is not None]
+        if not written:
+            return
+        rows = read_notifications_known(self.gateway, {p.key: p.event_id for p in written}, batch, plans)
+        stale = [p for p in written if self._settle_event(p, rows.get(p.key, []))]
+        if stale:
+            self._reconcile(writer, stale, batch)
+
+    def _settle_event(self, plan: EventPlan, rows: list[dict]) -> bool:
+        """Drop our second notification of an email; True when others stored notices we did not fold."""
+        ours = {n.id: n.record.identity for n in plan.notifications if n.id is not None}
+        first: dict[tuple[str, str], int] = {}
+        for row in sorted(rows, key=lambda r: r["id"]):
+            identity = row["identity"]
+            if identity is not None and identity not in first:
+                first[identity] = row["id"]
+        for notification_id, identity in ours.items():
+            if first.get(identity, notification_id) != notification_id:
+                log.info(
+                    "notification_race_lost",
+                    event_id=plan.event_id,
+                    ours=notification_id,
+                    winner=first[identity],
+                )
+                self.gateway.delete("eventnotification", notification_id)
+        others = set(first) - plan.known_emails - set(ours.values())
+        return bool(others)
+
+    def _reconcile(self, writer: BatchWriter, stale: list[EventPlan], batch: _Batch) -> None:
+        """Re-fold every notice NetBox now holds for these events and write what differs."""
+        oldest = {key: rows[0] for key, rows in find_events(self.gateway, [p.key for p in stale]).items()}
+        snapshots = read_snapshots(self.gateway, oldest)
+        again = []
+        for plan in stale:
+            snapshot = snapshots.get(plan.key)
+            fixed = plan_reconcile(snapshot, batch.circuits[plan.provider_id], plan) if snapshot else None
+            if fixed is not None:
+                log.info("event_reconciled", event_id=plan.event_id, changes=fixed.changes)
+                fixed.changes.insert(0, "re-folded with notices stored meanwhile by another writer")
+                again.append(fixed)
+        writer.write_event_changes(again)
+
+    # -- results ------------------------------------------------------------------------------------------
+    def _report(
+        self, plan: EventPlan, writer: BatchWriter, batch: _Batch, results: dict[int, SinkResult]
+    ) -> None:
+        if plan.key in writer.race_lost:
+            return  # planned again next round
+        if plan.unmatched_circuits:
+            log.warning(
+                "circuits_not_in_netbox", event_name=plan.event_name, circuits=plan.unmatched_circuits
+            )
+        event = {
+            "kind": plan.kind,
+            "id": plan.event_id,
+            "name": plan.event_name,
+            "provider": batch.slugs.get(plan.provider_id),
+            "changes": plan.changes,
+            "unmatched_circuits": plan.unmatched_circuits,
+        }
+        for key in plan.duplicates:
+            results[key].events.setdefault(plan.key, dict(event, duplicate=True, changes=[]))
+        for key, reason in plan.failed.items():
+            results[key].worsen(Outcome.FAILED, f"NetBox: {reason}")
+        aborted = writer.aborted.get(plan.key)
+        for notification in plan.notifications:
+            result = results[notification.email_key]
+            result.events[plan.key] = dict(event, duplicate=False)
+            if aborted:
+                result.worsen(*aborted)
+            else:
+                result.worsen(Outcome.INGESTED)
+
+
+def read_notifications_known(
+    gateway: NetBoxGateway, events: dict[EventKey, int], batch: _Batch, plans: list[EventPlan]
+) -> dict[EventKey, list[dict]]:
+    """The events' notifications, each with its ``identity``; records are read only for notifications
+    neither the snapshot nor this batch knows (usually none: no request)."""
+    known: dict[int, tuple[str, str] | None] = {}
+    for snapshot in batch.snapshots.values():
+        known |= snapshot.notifications
+    for plan in plans:
+        known |= {n.id: n.record.identity for n in plan.notifications if n.id is not None}
+    rows = read_related(gateway, "eventnotification", events)
+    unknown = [row for rows_ in rows.values() for row in rows_ if row["id"] not in known]
+    records = read_records(gateway, unknown) if unknown else {}
+    for rows_ in rows.values():
+        for row in rows_:
+            record = records.get(row["id"])
+            row["identity"] = known.get(row["id"], record.identity if record else None)
+    return rows
+
+
+def _no_provider(slug: str, provider: str) -> str:
+    return (
+        f"NetBox: no NetBox provider with slug '{slug}' (parsed as provider '{provider}'); create it, "
+        f'or map it with [providers.{provider}] netbox_provider = "<slug>"'
+    )
+
+
+__all__ = ["NetBoxSink", "NetBoxUnavailable", "SinkEmail", "SinkResult"]

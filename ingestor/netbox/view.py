@@ -1,0 +1,129 @@
+"""Read what a batch needs from NetBox in bulk: a few requests per batch, not a few per email.
+
+For the events a batch names: the events by name (one request per kind), then their impacts and
+notifications (one request each, both kinds at once) and the journal records of those notifications
+(one request) — each paginated and split into several only when a URL would get too long. The result
+is one `EventSnapshot` per event that exists, which the pure planner (plan.py) works from.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from .client import NetBoxGateway
+from .plan import EventKey, EventSnapshot
+from .records import JOURNAL_MODEL, NOTIFICATION_TYPE, EmailRecord, content_key, read_journal, read_legacy
+
+EVENT_KINDS = ("maintenance", "outage")
+
+
+def parse_datetime(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def choice_value(choice) -> str | None:
+    """Choice fields come back as {'value': ..., 'label': ...}."""
+    return choice.get("value") if isinstance(choice, dict) else choice
+
+
+def ref_id(ref) -> int | None:
+    """A related object or object type as the API gives it: a nested dict with its id, or the id."""
+    return ref.get("id") if isinstance(ref, dict) else ref
+
+
+def find_events(gateway: NetBoxGateway, keys: Iterable[EventKey]) -> dict[EventKey, list[dict]]:
+    """The events named by ``keys`` (one request per kind), each key's rows oldest first."""
+    wanted = set(keys)
+    found: dict[EventKey, list[dict]] = defaultdict(list)
+    for kind in EVENT_KINDS:
+        names = sorted({name for k, _pid, name in wanted if k == kind})
+        for row in gateway.list(kind, name=names) if names else []:
+            key = (kind, ref_id(row["provider"]), row["name"])
+            if key in wanted:
+                found[key].append(row)
+    return {key: sorted(rows, key=lambda row: row["id"]) for key, rows in found.items()}
+
+
+def event_type_ids(gateway: NetBoxGateway) -> dict[str, int]:
+    return {kind: gateway.object_type_id("notices", kind) for kind in EVENT_KINDS}
+
+
+def read_notifications(gateway: NetBoxGateway, events: dict[EventKey, int]) -> dict[EventKey, list[dict]]:
+    """The notifications of these events (one request), each with its ``record`` (or None)."""
+    rows = read_related(gateway, "eventnotification", events)
+    records = read_records(gateway, [row for rows_ in rows.values() for row in rows_])
+    for rows_ in rows.values():
+        for row in rows_:
+            row["record"] = records.get(row["id"])
+    return rows
+
+
+def read_records(gateway: NetBoxGateway, notifications: list[dict]) -> dict[int, EmailRecord]:
+    """Each notification's email record: its journal entry (one request), else legacy custom fields."""
+    records = {row["id"]: record for row in notifications if (record := read_legacy(row))}
+    ids = [row["id"] for row in notifications if row["id"] not in records]
+    for entry in gateway.list(JOURNAL_MODEL, assigned_object_type=NOTIFICATION_TYPE, assigned_object_id=ids):
+        record = read_journal(entry.get("comments") or "")
+        if record is not None:
+            records.setdefault(entry["assigned_object_id"], record)
+    return records
+
+
+def read_related(
+    gateway: NetBoxGateway, model: str, events: dict[EventKey, int]
+) -> dict[EventKey, list[dict]]:
+    """Impacts or notifications of several events of either kind, in one request."""
+    types = event_type_ids(gateway)
+    by_ref = {(types[key[0]], event_id): key for key, event_id in events.items()}
+    out: dict[EventKey, list[dict]] = {key: [] for key in events}
+    for row in gateway.list(model, event_object_id=sorted({event_id for event_id in events.values()})):
+        key = by_ref.get((ref_id(row.get("event_content_type")), row["event_object_id"]))
+        if key is not None:
+            out[key].append(row)
+    return out
+
+
+def read_snapshots(gateway: NetBoxGateway, records: dict[EventKey, dict]) -> dict[EventKey, EventSnapshot]:
+    """Snapshots of existing events: their impacts, notifications and records in three requests."""
+    if not records:
+        return {}
+    ids = {key: row["id"] for key, row in records.items()}
+    impacts = read_related(gateway, "impact", ids)
+    notifications = read_notifications(gateway, ids)
+    circuit_type = gateway.object_type_id("circuits", "circuit")
+    return {
+        key: snapshot(row, impacts[key], notifications[key], circuit_type) for key, row in records.items()
+    }
+
+
+def snapshot(
+    record: dict, impacts: list[dict], notifications: list[dict], circuit_type: int
+) -> EventSnapshot:
+    """One event as NetBox holds it (``notifications`` carry their ``record``, see read_notifications)."""
+    snap = EventSnapshot(
+        id=record["id"],
+        status=choice_value(record.get("status")),
+        start=parse_datetime(record.get("start")),
+        end=parse_datetime(record.get("end")),
+        estimated_time_to_repair=parse_datetime(record.get("estimated_time_to_repair")),
+        summary=record.get("summary") or "",
+        original_timezone=record.get("original_timezone") or "",
+        impact_text=record.get("impact") or "",
+        acknowledged=record.get("acknowledged"),
+        impacts={
+            imp["target_object_id"]: (imp["id"], choice_value(imp.get("impact")))
+            for imp in impacts
+            if ref_id(imp.get("target_content_type")) == circuit_type
+        },
+    )
+    for row in sorted(notifications, key=lambda row: row["id"]):
+        stored: EmailRecord | None = row.get("record")
+        snap.notifications[row["id"]] = stored.identity if stored else None
+        if stored is None:
+            snap.orphans.setdefault(content_key(row), row["id"])
+            continue
+        snap.notified_emails.add(stored.identity)
+        snap.stored_notices += stored.parsed_notices(f"notification {row['id']}")
+    return snap

@@ -1,0 +1,309 @@
+"""Send a batch's EventPlans to NetBox in phases, each phase one bulk request per endpoint.
+
+1. create events (one POST per kind), then reopen closed events that get new impacts;
+2. impacts: one POST of every new impact, one PATCH of every changed level;
+3. event field changes: one PATCH per kind — impacts are in by now, so closing statuses are safe;
+4. notifications (one POST), then their journal records (one POST, records.py) — last, so a record's
+   presence means the email's whole effect on that event is in NetBox. A crash before it makes the next
+   run redo the (idempotent) writes above and then add it.
+
+NetBox runs a bulk write in one transaction: when it refuses one (4xx), nothing of it was stored, and the
+writer splits the request in halves, by event, until the events at fault are isolated: only their emails
+fail. A request that keeps failing transiently is split the same way while NetBox answers its status
+probe (one poison event must not hold the others back); when NetBox does not answer, the error escapes
+and the whole batch waits.
+
+Creates survive lost answers (see NetBoxGateway.create); a re-sent half looks NetBox up first. Two
+writers creating one event converge right after the create: the oldest event wins and a writer whose
+event is not the oldest deletes its own and plans again (``race_lost``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from parsers.models import Outcome
+
+from .client import NetBoxGateway
+from .faults import NetBoxRejected, NetBoxUnavailable
+from .plan import EventKey, EventPlan, NotificationPlan
+from .records import JOURNAL_MODEL, NOTIFICATION_TYPE, content_key, journal_entry, read_journal
+from .view import EVENT_KINDS, event_type_ids, find_events, ref_id
+
+log = structlog.get_logger(__name__)
+
+MESSAGE_MAX = 200
+
+
+@dataclass
+class Item:
+    """One object of a bulk request, the event plan it belongs to and what to tell when it is written."""
+
+    plan: EventPlan
+    data: dict
+    target: Any = None
+
+
+Send = Callable[[list[dict], bool], list | None]  # (items, re-sent?) -> created rows, or None
+Done = Callable[[Item, dict], None]
+
+
+def changelog_message(plan: EventPlan, what: str) -> str:
+    ids = plan.message_ids
+    who = (
+        f"email {ids[0]}"
+        if len(ids) == 1
+        else f"emails {', '.join(ids[:2])}" + (f" (+{len(ids) - 2})" if len(ids) > 2 else "")
+    )
+    return f"notices-ingestor: {who}: {what}"[:MESSAGE_MAX]
+
+
+@dataclass
+class BatchWriter:
+    gateway: NetBoxGateway
+    aborted: dict[EventKey, tuple[Outcome, str]] = field(default_factory=dict)
+    race_lost: set[EventKey] = field(default_factory=set)
+    created: set[EventKey] = field(default_factory=set)
+
+    def live(self, plans: list[EventPlan]) -> list[EventPlan]:
+        return [p for p in plans if p.key not in self.aborted and p.key not in self.race_lost]
+
+    def write(self, plans: list[EventPlan]) -> None:
+        self.create_events(plans)
+        self.write_event_changes(plans)
+        self.write_notifications(plans)
+
+    def write_event_changes(self, plans: list[EventPlan]) -> None:
+        """Phases 1b-3: reopen, impacts, field changes (also what a reconcile needs)."""
+        self._patch_events(
+            plans, lambda p: p.reopen_status and {"status": p.reopen_status}, "reopened to record impacts"
+        )
+        self.write_impacts(plans)
+        self._patch_events(plans, lambda p: p.update, None)
+
+    # -- sending, and splitting what NetBox refuses -----------------------------------------------------
+    def send(self, items: list[Item], send: Send, done: Done | None = None, resent: bool = False) -> None:
+        if not items:
+            return
+        try:
+            rows = send([item.data for item in items], resent)
+        except (NetBoxRejected, NetBoxUnavailable) as exc:
+            self._split(items, send, done, exc)
+            return
+        if done is not None and rows is not None:
+            for item, row in zip(items, rows, strict=True):
+                done(item, row)
+
+    def _split(self, items: list[Item], send: Send, done: Done | None, exc: Exception) -> None:
+        transient = isinstance(exc, NetBoxUnavailable)
+        if transient and not self.gateway.answers():
+            raise exc  # NetBox is down, not one event's problem: the whole batch waits
+        keys = list(dict.fromkeys(item.plan.key for item in items))
+        if len(keys) == 1:
+            outcome = Outcome.DEFERRED if transient else Outcome.FAILED
+            self.aborted[keys[0]] = (outcome, f"NetBox: {exc}")
+            log.warning("event_write_failed", event=keys[0], outcome=str(outcome), error=str(exc))
+            return
+        first = set(keys[: len(keys) // 2])
+        self.send([i for i in items if i.plan.key in first], send, done, resent=True)
+        self.send([i for i in items if i.plan.key not in first], send, done, resent=True)
+
+    # -- phase 1: events ----------------------------------------------------------------------------------
+    def create_events(self, plans: list[EventPlan]) -> None:
+        for kind in EVENT_KINDS:
+            items = [
+                Item(p, dict(p.create, changelog_message=changelog_message(p, "; ".join(p.changes))))
+                for p in self.live(plans)
+                if p.create is not None and p.kind == kind
+            ]
+            self.send(items, self._create_sender(kind), self._event_created)
+            self._check_races([item.plan for item in items if item.plan.key in self.created])
+
+    def _create_sender(self, kind: str) -> Send:
+        def oldest(items: list[dict]) -> dict[Hashable, dict]:
+            keys = [(kind, item["provider"], item["name"]) for item in items]
+            return {(k[1], k[2]): rows[0] for k, rows in find_events(self.gateway, keys).items()}
+
+        def send(items: list[dict], resent: bool) -> list:
+            return self.gateway.create(
+                kind,
+                items,
+                "",
+                key=lambda item: (ref_id(item["provider"]), item["name"]),
+                lookup=lambda: oldest(items),
+                lookup_first=resent,
+            )
+
+        return send
+
+    def _event_created(self, item: Item, row: dict) -> None:
+        item.plan.event_id = row["id"]
+        self.created.add(item.plan.key)
+
+    def _check_races(self, created: list[EventPlan]) -> None:
+        """Another writer may have created the same event at the same moment: the oldest wins."""
+        if not created:
+            return
+        found = find_events(self.gateway, [p.key for p in created])
+        for plan in created:
+            oldest = found.get(plan.key, [{"id": plan.event_id}])[0]
+            if oldest["id"] != plan.event_id:
+                log.info(
+                    "event_race_lost", event_name=plan.event_name, ours=plan.event_id, winner=oldest["id"]
+                )
+                self.gateway.delete(plan.kind, plan.event_id)
+                self.race_lost.add(plan.key)
+
+    def _patch_events(
+        self, plans: list[EventPlan], change: Callable[[EventPlan], dict], what: str | None
+    ) -> None:
+        for kind in EVENT_KINDS:
+            chosen = [p for p in self.live(plans) if p.kind == kind and change(p)]
+            chosen.sort(key=lambda p: p.closes)  # closing statuses last
+            items = [
+                Item(
+                    p,
+                    dict(
+                        change(p), id=p.event_id, changelog_message=changelog_message(p, what or _summary(p))
+                    ),
+                )
+                for p in chosen
+            ]
+            self.send(items, lambda data, _resent, kind=kind: self.gateway.update_many(kind, data))
+
+    # -- phase 2: impacts ---------------------------------------------------------------------------------
+    def write_impacts(self, plans: list[EventPlan]) -> None:
+        types = event_type_ids(self.gateway)
+        circuit_type = self.gateway.object_type_id("circuits", "circuit")
+        new = [
+            Item(
+                p,
+                {
+                    "event_content_type": types[p.kind],
+                    "event_object_id": p.event_id,
+                    "target_content_type": circuit_type,
+                    "target_object_id": circuit,
+                    "impact": level,
+                    "changelog_message": changelog_message(p, f"impact {level}"),
+                },
+            )
+            for p in self.live(plans)
+            for circuit, level in p.impacts_create
+        ]
+        self.send(new, self._impact_sender())
+        changed = [
+            Item(
+                p,
+                {
+                    "id": impact_id,
+                    "impact": level,
+                    "changelog_message": changelog_message(p, f"impact now {level}"),
+                },
+            )
+            for p in self.live(plans)
+            for impact_id, level in p.impacts_update
+        ]
+        self.send(changed, lambda data, _resent: self.gateway.update_many("impact", data))
+
+    def _impact_sender(self) -> Send:
+        def key(row: dict) -> Hashable:
+            return (ref_id(row["event_content_type"]), row["event_object_id"], row["target_object_id"])
+
+        def send(items: list[dict], resent: bool) -> list:
+            ids = sorted({item["event_object_id"] for item in items})
+            return self.gateway.create(
+                "impact",
+                items,
+                "",
+                key=key,
+                lookup=lambda: {key(row): row for row in self.gateway.list("impact", event_object_id=ids)},
+                lookup_first=resent,
+                tagged=False,
+            )
+
+        return send
+
+    # -- phase 4: notifications and their records ------------------------------------------------------
+    def write_notifications(self, plans: list[EventPlan]) -> None:
+        types = event_type_ids(self.gateway)
+        new = []
+        for plan in self.live(plans):
+            for notification in plan.notifications:
+                if notification.adopt is not None:
+                    notification.id = notification.adopt
+                    continue
+                data = dict(
+                    notification.fields,
+                    event_content_type=types[plan.kind],
+                    event_object_id=plan.event_id,
+                    changelog_message=_received(notification),
+                )
+                new.append(Item(plan, data, notification))
+        self.send(new, self._notification_sender(), _notification_written)
+        records = [
+            Item(plan, journal_entry(n.id, n.record), n)
+            for plan in self.live(plans)
+            for n in plan.notifications
+            if n.id is not None
+        ]
+        self.send(records, self._record_sender())
+
+    def _notification_sender(self) -> Send:
+        def key(row: dict) -> Hashable:
+            return (ref_id(row["event_content_type"]), row["event_object_id"], *content_key(row))
+
+        def send(items: list[dict], resent: bool) -> list:
+            ids = sorted({item["event_object_id"] for item in items})
+            return self.gateway.create(
+                "eventnotification",
+                items,
+                "",
+                key=key,
+                lookup=lambda: {
+                    key(r): r for r in self.gateway.list("eventnotification", event_object_id=ids)
+                },
+                lookup_first=resent,
+                tagged=False,
+            )
+
+        return send
+
+    def _record_sender(self) -> Send:
+        def lookup(items: list[dict]) -> dict[Hashable, dict]:
+            rows = self.gateway.list(
+                JOURNAL_MODEL,
+                assigned_object_type=NOTIFICATION_TYPE,
+                assigned_object_id=[item["assigned_object_id"] for item in items],
+            )
+            return {row["assigned_object_id"]: row for row in rows if read_journal(row.get("comments") or "")}
+
+        def send(items: list[dict], resent: bool) -> list:
+            return self.gateway.create(
+                JOURNAL_MODEL,
+                items,
+                "notices-ingestor: email record",
+                key=lambda item: item["assigned_object_id"],
+                lookup=lambda: lookup(items),
+                lookup_first=resent,
+                tagged=False,
+            )
+
+        return send
+
+
+def _notification_written(item: Item, row: dict) -> None:
+    notification: NotificationPlan = item.target
+    notification.id = row["id"]
+
+
+def _received(notification: NotificationPlan) -> str:
+    """Each notification's changelog names its own email (the event's writes name all of the batch's)."""
+    return f"notices-ingestor: email {notification.record.message_id}: notification received"[:MESSAGE_MAX]
+
+
+def _summary(plan: EventPlan) -> str:
+    return "; ".join(plan.changes) or "notification received"
