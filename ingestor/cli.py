@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from ingestor.config import Config, ConfigError, config_path, load_config, read_toml
 from ingestor.logs import configure_logging
-from parsers.models import Outcome
+from parsers.models import Outcome, ParseStatus
 from parsers.options import ParserOptions
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -110,20 +110,20 @@ def cmd_replay(args, config: Config) -> int:
     from parsers.worker import ParserUnavailable
 
     pipeline = _pipeline(config, dry_run=args.dry_run)
-    counts: Counter[str] = Counter()
+    counts: Counter[Outcome] = Counter()
     for message in iter_file_messages(args.paths):
         try:
             report = pipeline.process(message)
         except ParserUnavailable as exc:
             report = EmailReport(message.source, None, Outcome.DEFERRED, f"parser unavailable: {exc}")
-        counts[str(report.outcome)] += 1
+        counts[report.outcome] += 1
         if args.format == "json":
             print(json.dumps(report.as_dict()), flush=True)
         else:
             events = ", ".join(f"{e['kind']} {e['name']} (#{e['id']})" for e in report.events)
             detail = report.reason or events
             print(f"{report.outcome:<9} {report.source}  {report.message_id or ''}  {detail}", flush=True)
-    summary = {o.value: counts.get(o.value, 0) for o in Outcome}
+    summary = {o.value: counts[o] for o in Outcome}
     summary["total"] = sum(counts.values())
     summary["netbox_requests"] = pipeline.gateway.request_count
     summary["dry_run"] = args.dry_run
@@ -131,7 +131,7 @@ def cmd_replay(args, config: Config) -> int:
         print(json.dumps({"summary": summary}))
     else:
         print("summary: " + ", ".join(f"{key} {value}" for key, value in summary.items()))
-    unfinished = counts.get(Outcome.FAILED.value) or counts.get(Outcome.DEFERRED.value)
+    unfinished = counts[Outcome.FAILED] or counts[Outcome.DEFERRED]
     return EXIT_FAILED if unfinished else EXIT_OK
 
 
@@ -161,14 +161,15 @@ def cmd_parse(args) -> int:
     failed = False
     for message in iter_file_messages(args.paths):
         if message.error:
-            print(json.dumps({"source": message.source, "outcome": "failed", "reason": message.error}))
+            unreadable = {"source": message.source, "status": ParseStatus.FAILED, "reason": message.error}
+            print(json.dumps(unreadable))
             failed = True
             continue
         result = pool.parse(message.data, message.received)
         out = {"source": message.source, **result.model_dump(mode="json", exclude={"email": {"body"}})}
         if args.explain:
             out["explain"] = _explain(message.data, options)
-        failed |= result.outcome == "failed"
+        failed |= result.status is ParseStatus.FAILED
         print(json.dumps(out, indent=2))
     pool.close()
     return EXIT_FAILED if failed else EXIT_OK

@@ -211,7 +211,7 @@ class Daemon:
             )
             metrics.poison_email(mailbox.name)  # metrics (issue 8)
         imap.dispose(message, actions_for(str(report.outcome), mailbox))
-        metrics.email_done(str(report.outcome), report.provider, mailbox.name)  # metrics (issue 8)
+        metrics.email_done(report.outcome, report.provider, mailbox.name)  # metrics (issue 8)
         state = self.state.load(mailbox.name)
         if key in state.attempts:
             self.state.save(mailbox.name, state.forget(key))

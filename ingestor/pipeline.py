@@ -45,7 +45,7 @@ class EmailReport:
         return {
             "source": self.source,
             "message_id": self.message_id,
-            "outcome": str(self.outcome),
+            "outcome": self.outcome.value,
             "reason": self.reason,
             "subject": self.subject,
             "provider": self.provider,
@@ -93,7 +93,7 @@ class Pipeline:
         )
         event(
             "email_processed",
-            outcome=str(report.outcome),
+            outcome=report.outcome.value,
             message_id=report.message_id,
             source=report.source,
             subject=report.subject,
@@ -113,9 +113,8 @@ class Pipeline:
         report.message_id = parsed.email.message_id
         report.subject = parsed.email.subject
         report.provider = parsed.provider
-        if parsed.outcome != "parsed":
-            report.outcome = Outcome.IGNORED if parsed.outcome == "ignored" else Outcome.FAILED
-            report.reason = parsed.reason
+        if parsed.final_outcome is not None:  # ignored or failed: NetBox has nothing to do with it
+            report.outcome, report.reason = parsed.final_outcome, parsed.reason
             return
         with self._netbox_lock:
             try:
