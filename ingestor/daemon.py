@@ -31,7 +31,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from ingestor import metrics
 from ingestor.config import Config, MailboxConfig
-from ingestor.disposition import actions_for
 from ingestor.pipeline import EmailReport, Pipeline
 from ingestor.sources import RawMessage, mailbox_source
 from ingestor.sources.imap import ImapMailbox, MailboxError, MailboxLoginError, MailboxTLSError
@@ -210,7 +209,7 @@ class Daemon:
                 "email_poison", source=message.source, message_id=report.message_id, reason=report.reason
             )
             metrics.poison_email(mailbox.name)  # metrics (issue 8)
-        imap.dispose(message, actions_for(str(report.outcome), mailbox))
+        imap.dispose(message, mailbox.disposition(report.outcome))
         metrics.email_done(report.outcome, report.provider, mailbox.name)  # metrics (issue 8)
         state = self.state.load(mailbox.name)
         if key in state.attempts:
