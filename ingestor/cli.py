@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from ingestor.config import Config, ConfigError, config_path, load_config, read_toml
 from ingestor.logs import configure_logging
-from parsers.models import Outcome
+from parsers.models import Outcome, ParseStatus
 from parsers.options import ParserOptions
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -113,12 +113,12 @@ def cmd_replay(args, config: Config) -> int:
         print("notices-ingestor: --batch-size must be at least 1", file=sys.stderr)
         return EXIT_USAGE
     pipeline = _pipeline(config, dry_run=args.dry_run)
-    counts: Counter[str] = Counter()
+    counts: Counter[Outcome] = Counter()
     for batch in batches(iter_file_messages(args.paths), args.batch_size or config.batch_size):
         for report in _replay_batch(pipeline, batch):
-            counts[str(report.outcome)] += 1
+            counts[report.outcome] += 1
             _print_report(report, args.format)
-    summary = {o.value: counts.get(o.value, 0) for o in Outcome}
+    summary = {o.value: counts[o] for o in Outcome}
     summary["total"] = sum(counts.values())
     summary["netbox_requests"] = pipeline.gateway.request_count
     summary["dry_run"] = args.dry_run
@@ -126,7 +126,7 @@ def cmd_replay(args, config: Config) -> int:
         print(json.dumps({"summary": summary}))
     else:
         print("summary: " + ", ".join(f"{key} {value}" for key, value in summary.items()))
-    unfinished = counts.get(Outcome.FAILED.value) or counts.get(Outcome.DEFERRED.value)
+    unfinished = counts[Outcome.FAILED] or counts[Outcome.DEFERRED]
     return EXIT_FAILED if unfinished else EXIT_OK
 
 
@@ -175,14 +175,15 @@ def cmd_parse(args) -> int:
     failed = False
     for message in iter_file_messages(args.paths):
         if message.error:
-            print(json.dumps({"source": message.source, "outcome": "failed", "reason": message.error}))
+            unreadable = {"source": message.source, "status": ParseStatus.FAILED, "reason": message.error}
+            print(json.dumps(unreadable))
             failed = True
             continue
         result = pool.parse(message.data, message.received)
         out = {"source": message.source, **result.model_dump(mode="json", exclude={"email": {"body"}})}
         if args.explain:
             out["explain"] = _explain(message.data, options)
-        failed |= result.outcome == "failed"
+        failed |= result.status is ParseStatus.FAILED
         print(json.dumps(out, indent=2))
     pool.close()
     return EXIT_FAILED if failed else EXIT_OK

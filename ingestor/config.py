@@ -18,16 +18,20 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PlainSerializer,
+    PlainValidator,
     SecretStr,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from ingestor.disposition import check_dispositions, parse_disposition
+from ingestor.disposition import Disposition, Move, format_disposition, parse_disposition
 from parsers.declarative import ParserDefinition
 from parsers.definitions import DateOrder
+from parsers.models import FINAL_OUTCOMES, Outcome
 from parsers.options import ParserOptions
 from parsers.statuses import OutageStatusMap
 
@@ -91,12 +95,32 @@ class NetBoxConfig(_Strict):
         return self
 
 
-def _valid_disposition(spec: str) -> str:
-    parse_disposition(spec)  # raises a ValueError that says what is wrong with the spec
-    return spec
+def _parsed_disposition(spec: object, info: ValidationInfo) -> Disposition:
+    """A spec from the file becomes its actions here, once: a typo fails at load (the error's location
+    names the key), and an email later only looks its actions up."""
+    if not isinstance(spec, str):
+        raise ValueError("a disposition is a string of actions joined by '+', like 'seen+move:Processed'")
+    try:
+        return parse_disposition(spec)
+    except ValueError as exc:  # pydantic keeps the location; add the mailbox's name to the index
+        name = info.data.get("name")
+        raise ValueError(f"mailbox {name}: {exc}" if name else str(exc)) from None
 
 
-DispositionSpec = Annotated[str, AfterValidator(_valid_disposition)]
+# A mailbox's ``on_*`` key: written as a spec string, held as the parsed actions, dumped as a spec again.
+DispositionSpec = Annotated[
+    Disposition,
+    PlainValidator(_parsed_disposition, json_schema_input_type=str),
+    PlainSerializer(format_disposition, return_type=str),
+]
+
+# The key that holds the disposition of each final outcome (FINAL_OUTCOMES; DEFERRED has none).
+DISPOSITION_KEYS: dict[Outcome, str] = {
+    Outcome.INGESTED: "on_success",
+    Outcome.DUPLICATE: "on_duplicate",
+    Outcome.IGNORED: "on_ignored",
+    Outcome.FAILED: "on_failed",
+}
 
 
 class OAuth2Config(_Strict):
@@ -185,19 +209,38 @@ class _MailboxBase(_Strict):
     max_message_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
     oauth2: OAuth2Config | None = None
     # What happens to an email once NetBox holds its effect (or it was ignored/failed). Actions joined by
-    # "+": "move:Folder", "keyword:$Flag", "seen", "none". A move comes last.
-    on_success: DispositionSpec = "move:Processed"
-    on_duplicate: DispositionSpec | None = None  # default: as on_success
-    on_ignored: DispositionSpec = "move:Ignored"
-    on_failed: DispositionSpec = "move:Failed"
+    # "+": "move:Folder", "keyword:$Flag", "seen", "none". A move comes last. Parsed at load (disposition
+    # below gives an outcome's actions).
+    on_success: DispositionSpec = Field("move:Processed", validate_default=True)
+    on_duplicate: DispositionSpec | None = None  # unset: as on_success (filled in at load)
+    on_ignored: DispositionSpec = Field("move:Ignored", validate_default=True)
+    on_failed: DispositionSpec = Field("move:Failed", validate_default=True)
     # An email that keeps failing transiently while NetBox answers (a poison email) goes to on_failed
     # after this many attempts (counted in state_dir).
     max_attempts: int = Field(default=5, ge=1)
 
-    def _check_dispositions(self) -> None:
+    @model_validator(mode="after")
+    def _complete_dispositions(self) -> _MailboxBase:
+        """on_duplicate defaults to on_success. No disposition may move into the folder being read: the
+        moved copy would get a new UID and be fetched again on every poll."""
         if self.on_duplicate is None:
             self.on_duplicate = self.on_success
-        check_dispositions(self)
+        for outcome, key in DISPOSITION_KEYS.items():
+            if Move(self.folder) in self.disposition(outcome):
+                raise ValueError(
+                    f"mailbox {self.name}: {key}: cannot move into the folder being read ({self.folder!r})"
+                )
+        return self
+
+    def disposition(self, outcome: Outcome) -> Disposition:
+        """The actions for an email of this mailbox that ended with ``outcome``, as parsed at load."""
+        if outcome not in DISPOSITION_KEYS:
+            raise ValueError(f"a {outcome} email has no disposition: it stays to be tried again")
+        return getattr(self, DISPOSITION_KEYS[outcome])
+
+    def dispositions(self) -> dict[Outcome, Disposition]:
+        """Every final outcome's actions, for what the sources derive from all of them (done keywords)."""
+        return {outcome: self.disposition(outcome) for outcome in FINAL_OUTCOMES}
 
 
 class MailboxConfig(_MailboxBase):
@@ -239,7 +282,6 @@ class MailboxConfig(_MailboxBase):
             )
             if self.password is None:
                 raise ValueError("no password: set password, password_file or password_env")
-        self._check_dispositions()
         return self
 
 
@@ -257,7 +299,6 @@ class GraphMailboxConfig(_MailboxBase):
     def _check(self) -> GraphMailboxConfig:
         if self.oauth2 is None or self.oauth2.provider == "google":
             raise ValueError("kind = 'graph' needs [mailboxes.oauth2] with provider 'microsoft' or 'generic'")
-        self._check_dispositions()
         return self
 
 

@@ -33,7 +33,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from ingestor import metrics
 from ingestor.config import Config, MailboxConfig
-from ingestor.disposition import actions_for
 from ingestor.pipeline import EmailReport, Pipeline
 from ingestor.sources import RawMessage, mailbox_source
 from ingestor.sources.imap import ImapMailbox, MailboxError, MailboxLoginError, MailboxTLSError
@@ -218,8 +217,8 @@ class Daemon:
             self.state.save(mailbox.name, state)
 
     def _dispose(self, imap: ImapMailbox, mailbox: MailboxConfig, message: RawMessage, report: EmailReport):
-        imap.dispose(message, actions_for(str(report.outcome), mailbox))
-        metrics.email_done(str(report.outcome), report.provider, mailbox.name)  # metrics (issue 8)
+        imap.dispose(message, mailbox.disposition(report.outcome))
+        metrics.email_done(report.outcome, report.provider, mailbox.name)  # metrics (issue 8)
 
     # -- scheduling ----------------------------------------------------------------------------------------
 

@@ -1,29 +1,19 @@
-"""What to do with an email once it has been handled: parse the config's disposition specs into actions.
+"""What to do with an email once it has been handled: the disposition spec grammar and its actions.
 
 A spec is actions joined by "+": "move:Folder", "keyword:$Flag", "seen", or just "none". A move comes
 last, because after it the message no longer exists in the folder the other actions address. Folder names
-therefore cannot contain "+". Pure: no I/O; the IMAP source applies the actions.
+therefore cannot contain "+".
+
+Pure: no I/O and no configuration. The mailbox config models (ingestor.config) parse their ``on_*`` specs
+with ``parse_disposition`` once, when the file is loaded, so a typo fails at start-up and every email
+afterwards only looks its actions up; the IMAP and Graph sources apply them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, get_args
-
-if TYPE_CHECKING:  # config imports the parsers; only the type is needed here
-    from ingestor.config import MailboxConfig
-
-Outcome = Literal["ingested", "duplicate", "ignored", "failed"]
-OUTCOMES: tuple[str, ...] = get_args(Outcome)
-
-# which MailboxConfig field holds the spec for each outcome
-_SPEC_FIELD: dict[str, str] = {
-    "ingested": "on_success",
-    "duplicate": "on_duplicate",
-    "ignored": "on_ignored",
-    "failed": "on_failed",
-}
 
 # an IMAP flag keyword is an atom: no spaces, no list/quote/wildcard specials, and no "\" (system flags
 # are not keywords; "\Seen" is spelled "seen")
@@ -50,77 +40,62 @@ class MarkSeen:
 
 
 Action = Move | AddKeyword | MarkSeen
+# One parsed spec: its actions in order, a move (if any) last; () is "none". A tuple, so a parsed config
+# cannot be changed by whoever applies it.
+Disposition = tuple[Action, ...]
 
 
-def parse_disposition(spec: str) -> list[Action]:
+def parse_disposition(spec: str) -> Disposition:
     """Turn a spec like "keyword:$Ingested+seen+move:Processed" into actions, in order."""
     parts = [part.strip() for part in spec.split("+")]
     if parts == ["none"]:
-        return []
-    actions: list[Action] = []
-    for part in parts:
-        kind, _, argument = part.partition(":")
-        argument = argument.strip()
-        if part == "none":
-            raise DispositionError(f"{spec!r}: 'none' cannot be combined with other actions")
-        if part == "seen":
-            actions.append(MarkSeen())
-        elif kind == "keyword" and _KEYWORD.match(argument):
-            actions.append(AddKeyword(argument))
-        elif kind == "keyword":
-            raise DispositionError(f"{spec!r}: {argument!r} is not a valid IMAP keyword")
-        elif kind == "move" and argument:
-            actions.append(Move(argument))
-        else:
-            raise DispositionError(
-                f"{spec!r}: unknown action {part!r} (expected move:Folder, keyword:Name, seen or none)"
-            )
+        return ()
+    actions = tuple(_parse_action(spec, part) for part in parts)
     if any(isinstance(action, Move) for action in actions[:-1]):
         raise DispositionError(f"{spec!r}: a move must be the last action")
     return actions
 
 
-def spec_for(outcome: str, mailbox: MailboxConfig) -> str:
-    if outcome not in _SPEC_FIELD:
-        raise ValueError(f"unknown outcome {outcome!r} (expected one of {', '.join(OUTCOMES)})")
-    spec = getattr(mailbox, _SPEC_FIELD[outcome])
-    if spec is None:  # on_duplicate defaults to on_success
-        spec = mailbox.on_success
-    return spec
+def _parse_action(spec: str, part: str) -> Action:
+    kind, _, argument = part.partition(":")
+    argument = argument.strip()
+    if part == "none":
+        raise DispositionError(f"{spec!r}: 'none' cannot be combined with other actions")
+    if part == "seen":
+        return MarkSeen()
+    if kind == "keyword" and _KEYWORD.match(argument):
+        return AddKeyword(argument)
+    if kind == "keyword":
+        raise DispositionError(f"{spec!r}: {argument!r} is not a valid IMAP keyword")
+    if kind == "move" and argument:
+        return Move(argument)
+    raise DispositionError(
+        f"{spec!r}: unknown action {part!r} (expected move:Folder, keyword:Name, seen or none)"
+    )
 
 
-def actions_for(outcome: str, mailbox: MailboxConfig) -> list[Action]:
-    """The actions to apply to an email of this mailbox that ended with this outcome."""
-    spec = spec_for(outcome, mailbox)
-    try:
-        return parse_disposition(spec)
-    except DispositionError as exc:
-        raise DispositionError(f"mailbox {mailbox.name}: {_SPEC_FIELD[outcome]}: {exc}") from None
+def format_disposition(actions: Disposition) -> str:
+    """The spec that parses back into ``actions`` (config dumps and logs show what the user wrote)."""
+    return "+".join(format_action(action) for action in actions) or "none"
 
 
-def check_dispositions(mailbox: MailboxConfig) -> None:
-    """Validate all of a mailbox's specs at start-up, so a typo fails then and not on the first email.
-
-    Also rejects moving into the folder being read: the moved copy would get a new UID and be fetched
-    again on every poll.
-    """
-    for outcome in OUTCOMES:
-        for action in actions_for(outcome, mailbox):
-            if isinstance(action, Move) and action.folder == mailbox.folder:
-                raise DispositionError(
-                    f"mailbox {mailbox.name}: {_SPEC_FIELD[outcome]}: cannot move into the folder being "
-                    f"read ({mailbox.folder!r})"
-                )
+def format_action(action: Action) -> str:
+    """One action as a spec writes it: the logs of both sources show the actions as configured."""
+    if isinstance(action, Move):
+        return f"move:{action.folder}"
+    if isinstance(action, AddKeyword):
+        return f"keyword:{action.name}"
+    return "seen"
 
 
-def done_keywords(mailbox: MailboxConfig) -> list[str]:
+def done_keywords(dispositions: Iterable[Disposition]) -> list[str]:
     """Keywords that mark an email as handled and left in place (a disposition without a move).
 
-    The IMAP source skips emails carrying one, so losing the state file does not re-read them all.
+    The sources skip emails carrying one (IMAP keywords, Graph categories), so losing the state file
+    does not re-read them all.
     """
     keywords: list[str] = []
-    for outcome in OUTCOMES:
-        actions = actions_for(outcome, mailbox)
+    for actions in dispositions:
         if any(isinstance(action, Move) for action in actions):
             continue
         for action in actions:

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from prometheus_client.core import CounterMetricFamily
 
+from parsers.models import FINAL_OUTCOMES, Outcome
+
 PREFIX = "notices_ingestor"
-OUTCOMES = ("ingested", "duplicate", "ignored", "failed")
 REGISTRY = CollectorRegistry(auto_describe=True)
 ProcessCollector(registry=REGISTRY)  # process_resident_memory_bytes, process_cpu_seconds_total, open fds
 
@@ -89,7 +90,7 @@ class Health:
     netbox_window: float = 90.0
     mailbox_at: dict[str, float] = field(default_factory=dict)  # last successful poll (monotonic)
     mailbox_window: dict[str, float] = field(default_factory=dict)
-    outcomes: Tally = field(default_factory=Tally)
+    outcomes: Tally[Outcome] = field(default_factory=Tally)
     waiting: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -129,9 +130,9 @@ def expect(mailboxes: dict[str, float], netbox_window: float) -> None:
 
 
 # -- the hooks ------------------------------------------------------------------------------------------
-def email_done(outcome: str, provider: str | None, mailbox: str) -> None:
+def email_done(outcome: Outcome, provider: str | None, mailbox: str) -> None:
     """One email has its outcome (and, from a mailbox, its disposition)."""
-    EMAILS.labels(outcome, provider or "unknown", mailbox).inc()
+    EMAILS.labels(outcome.value, provider or "unknown", mailbox).inc()
     with HEALTH.lock:
         HEALTH.outcomes[outcome] += 1
     with HEALTH.lock:
@@ -220,6 +221,6 @@ def status_line() -> str:
     """One line for systemd's STATUS= (what `systemctl status` shows)."""
     ready, problems = HEALTH.ready()
     with HEALTH.lock:
-        counts = ", ".join(f"{HEALTH.outcomes[o]} {o}" for o in OUTCOMES)
+        counts = ", ".join(f"{HEALTH.outcomes[o]} {o}" for o in FINAL_OUTCOMES)
     state = "ready" if ready else "not ready (" + "; ".join(f"{k}: {v}" for k, v in problems.items()) + ")"
     return f"{state}; emails: {counts}"

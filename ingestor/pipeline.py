@@ -45,7 +45,7 @@ class EmailReport:
         return {
             "source": self.source,
             "message_id": self.message_id,
-            "outcome": str(self.outcome),
+            "outcome": self.outcome.value,
             "reason": self.reason,
             "subject": self.subject,
             "provider": self.provider,
@@ -55,7 +55,7 @@ class EmailReport:
     def log(self) -> None:
         (log.info if self.outcome in _QUIET else log.warning)(
             "email_processed",
-            outcome=str(self.outcome),
+            outcome=self.outcome.value,
             message_id=self.message_id,
             source=self.source,
             subject=self.subject,
@@ -133,9 +133,8 @@ def _parse_report(report: EmailReport, message: RawMessage, parsed: ParseResult 
     report.message_id = parsed.email.message_id
     report.subject = parsed.email.subject
     report.provider = parsed.provider
-    if parsed.outcome != "parsed":
-        report.outcome = Outcome.IGNORED if parsed.outcome == "ignored" else Outcome.FAILED
-        report.reason = parsed.reason
+    if parsed.final_outcome is not None:  # ignored or failed: NetBox has nothing to do with it
+        report.outcome, report.reason = parsed.final_outcome, parsed.reason
         return False
     return True
 

@@ -16,18 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
-from typing import Literal
 
 from parsers.declarative import parse_declarative
 from parsers.detect import candidates
 from parsers.email import arrival_time, cut_text, email_meta, latest_credible, read_message
 from parsers.errors import ParseFailure
 from parsers.maintenance import parse_maintenances
-from parsers.models import EmailMeta, Notice, ParseResult
+from parsers.models import EmailMeta, Notice, ParseResult, ParseStatus
 from parsers.options import ParserOptions
 from parsers.outage import parse_outage
 
-__all__ = ["ParseResult", "ParserOptions", "Verdict", "bounded_result", "parse_email"]
+__all__ = ["ParseResult", "ParseStatus", "ParserOptions", "Verdict", "bounded_result", "parse_email"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +35,7 @@ logger = logging.getLogger(__name__)
 class Verdict:
     """What a stage made of the email. Non-final verdicts stand only if no later stage finds notices."""
 
-    outcome: Literal["parsed", "ignored", "failed"]
+    status: ParseStatus
     notices: list[Notice] = field(default_factory=list)
     reason: str = ""
     provider: str | None = None
@@ -49,7 +48,7 @@ Stage = Callable[[Message, EmailMeta, ParserOptions], Verdict | None]
 def parse_email(
     raw: bytes, options: ParserOptions | None = None, arrived: datetime | None = None
 ) -> ParseResult:
-    """Parse one email. Never raises: anything unexpected becomes outcome "failed" with "type: message".
+    """Parse one email. Never raises: anything unexpected becomes status FAILED with "type: message".
 
     ``arrived`` is when the source received it (IMAP INTERNALDATE), if it knows: stamps are bounded by it.
     MemoryError is the one exception let through: under parsers.worker it means the worker's memory limit,
@@ -63,14 +62,15 @@ def parse_email(
     except MemoryError:
         raise
     except Exception as exc:  # the readers are written not to raise; this is the last guard
-        return ParseResult(email=_fallback_meta(raw), outcome="failed", reason=f"{type(exc).__name__}: {exc}")
+        reason = f"{type(exc).__name__}: {exc}"
+        return ParseResult(email=_fallback_meta(raw), status=ParseStatus.FAILED, reason=reason)
     try:
         verdict = run_stages(STAGES, msg, meta, options)
     except MemoryError:
         raise
     except Exception as exc:
         logger.exception("parsing %s failed unexpectedly", meta.message_id)
-        verdict = Verdict("failed", reason=f"{type(exc).__name__}: {exc}")
+        verdict = Verdict(ParseStatus.FAILED, reason=f"{type(exc).__name__}: {exc}")
     return bounded_result(meta, verdict, options, latest)
 
 
@@ -95,7 +95,7 @@ def bounded_result(
         for notice in verdict.notices
     ]
     return ParseResult(
-        email=meta, notices=notices, outcome=verdict.outcome, reason=verdict.reason, provider=verdict.provider
+        email=meta, notices=notices, status=verdict.status, reason=verdict.reason, provider=verdict.provider
     )
 
 
@@ -105,13 +105,14 @@ def run_stages(stages: tuple[Stage, ...], msg: Message, meta: EmailMeta, options
         try:
             verdict = stage(msg, meta, options)
         except ParseFailure as exc:  # a parser recognised the email but could not read it: quarantine
-            return Verdict("failed", reason=str(exc) or type(exc).__name__)
+            return Verdict(ParseStatus.FAILED, reason=str(exc) or type(exc).__name__)
         if verdict is None:
             continue
         if verdict.final:
             return verdict
         pending = pending or verdict
-    return pending or Verdict("ignored", reason=f"no parser recognised this email (sender {meta.sender})")
+    unrecognised = f"no parser recognised this email (sender {meta.sender})"
+    return pending or Verdict(ParseStatus.IGNORED, reason=unrecognised)
 
 
 def declarative_stage(msg: Message, meta: EmailMeta, options: ParserOptions) -> Verdict | None:
@@ -120,18 +121,18 @@ def declarative_stage(msg: Message, meta: EmailMeta, options: ParserOptions) -> 
         return None
     if not notices:
         reason = f"a parser definition matched (sender {meta.sender}) but found no notices"
-        return Verdict("ignored", reason=reason)
+        return Verdict(ParseStatus.IGNORED, reason=reason)
     return _parsed(notices)
 
 
 def maintenance_stage(msg: Message, meta: EmailMeta, options: ParserOptions) -> Verdict | None:
     attempt = parse_maintenances(msg, meta, candidates(meta.sender, options), options)
     if attempt.status == "parsed":
-        return Verdict("parsed", attempt.notices, provider=attempt.provider)
+        return Verdict(ParseStatus.PARSED, attempt.notices, provider=attempt.provider)
     if attempt.status == "filtered":
-        return Verdict("ignored", reason=attempt.reason, provider=attempt.provider, final=False)
+        return Verdict(ParseStatus.IGNORED, reason=attempt.reason, provider=attempt.provider, final=False)
     if attempt.status == "failed":
-        return Verdict("failed", reason=attempt.reason, provider=attempt.provider, final=False)
+        return Verdict(ParseStatus.FAILED, reason=attempt.reason, provider=attempt.provider, final=False)
     return None  # unrecognised: let the outage stage look
 
 
@@ -144,7 +145,7 @@ STAGES: tuple[Stage, ...] = (declarative_stage, maintenance_stage, outage_stage)
 
 
 def _parsed(notices: list[Notice]) -> Verdict:
-    return Verdict("parsed", list(notices), provider=notices[0].provider)
+    return Verdict(ParseStatus.PARSED, list(notices), provider=notices[0].provider)
 
 
 def _fallback_meta(raw: bytes) -> EmailMeta:

@@ -25,7 +25,7 @@ from multiprocessing.connection import Connection
 from parsers import parse_email
 from parsers.email import header_meta
 from parsers.logs import LIBRARY_LOGGER, RecordCollector
-from parsers.models import ParseResult
+from parsers.models import ParseResult, ParseStatus
 from parsers.options import ParserOptions
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class ParseWorkerPool:
             result, records = worker.parse(raw, arrived)
         except WorkerLost as lost:
             self._replace(worker, str(lost))
-            return ParseResult(email=header_meta(raw), outcome="failed", reason=str(lost))
+            return ParseResult(email=header_meta(raw), status=ParseStatus.FAILED, reason=str(lost))
         finally:
             self._idle.put(worker)
         _log_again(records)
@@ -122,7 +122,8 @@ class _Worker:
             raise WorkerLost(self._death_reason()) from exc
         if kind == "memory":
             self.exhausted = True
-            result = ParseResult(email=header_meta(raw), outcome="failed", reason=self._memory_reason())
+            reason = self._memory_reason()
+            result = ParseResult(email=header_meta(raw), status=ParseStatus.FAILED, reason=reason)
         return result, records
 
     def stop(self) -> None:

@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from parsers.models import ParseStatus  # noqa: E402
 from parsers.options import ParserOptions  # noqa: E402
 from parsers.worker import ParseWorkerPool  # noqa: E402
 
@@ -304,7 +305,7 @@ def inputs(mutations_per_email: int, big: int, seed: int) -> Iterator[tuple[str,
 @dataclass
 class Figures:
     inputs: int = 0
-    outcomes: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)  # by ParseStatus
     crashes: list[str] = field(default_factory=list)  # raised in the daemon's process, or no reason
     hangs: list[str] = field(default_factory=list)  # took longer than the limit plus the kill grace
     out_of_bounds: list[str] = field(default_factory=list)
@@ -327,9 +328,9 @@ class Figures:
 
 def check(name: str, result, options: ParserOptions, figures: Figures) -> None:
     """The promises every result keeps, whatever the input."""
-    figures.outcomes[result.outcome] += 1
-    if result.outcome != "parsed" and not result.reason:
-        figures.crashes.append(f"{name}: {result.outcome} without a reason")
+    figures.statuses[result.status] += 1
+    if result.status is not ParseStatus.PARSED and not result.reason:
+        figures.crashes.append(f"{name}: {result.status} without a reason")
     latest = datetime.now(UTC) + timedelta(seconds=options.stamp_skew_seconds)
     if len(result.email.body.encode("utf-8", "surrogatepass")) > options.max_body_bytes:
         figures.out_of_bounds.append(f"{name}: body over {options.max_body_bytes} bytes")
@@ -337,7 +338,7 @@ def check(name: str, result, options: ParserOptions, figures: Figures) -> None:
         figures.out_of_bounds.append(f"{name}: {len(result.notices)} notices")
     if any(notice.stamp > latest for notice in result.notices) or result.email.received > latest:
         figures.out_of_bounds.append(f"{name}: stamp later than arrival + skew")
-    if result.outcome == "failed":
+    if result.status is ParseStatus.FAILED:
         figures.reasons[" ".join(result.reason.split()[:6])] += 1
     limits = {"time": "took longer than", "memory": "needed more than", "died": "worker was"}
     for limit, wording in limits.items():
@@ -413,7 +414,7 @@ def _kill_worker(pool: ParseWorkerPool) -> None:
 def report(figures: Figures, options: ParserOptions, rss_bound_mb: float) -> str:
     lines = [
         f"inputs: {figures.inputs} in {figures.seconds:.0f} s",
-        "outcomes: " + ", ".join(f"{key} {value}" for key, value in sorted(figures.outcomes.items())),
+        "statuses: " + ", ".join(f"{key} {value}" for key, value in sorted(figures.statuses.items())),
         f"failed by a limit: {dict(figures.limited)} (timeout {options.timeout_seconds:g} s, "
         f"memory {options.memory_limit_mb} MiB)",
         f"crashes: {len(figures.crashes)}",

@@ -50,7 +50,7 @@ def score(name: str, cases, options: ParserOptions, explain: bool, rules: Counte
             notices += [n for n in result.notices if n.kind == "outage"]
             for notice in result.notices:
                 rules.update(w.split(": ", 2)[-1] for w in getattr(notice, "warnings", []))
-            got = state_of(fold(notices)) if notices else {"outcome": result.outcome, "reason": result.reason}
+            got = state_of(fold(notices)) if notices else {"outcome": result.status, "reason": result.reason}
             ok = got == expected_state(step)
             right += ok
             life_ok &= ok

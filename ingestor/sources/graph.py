@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 import requests
 import structlog
 
-from ingestor.disposition import OUTCOMES, Action, AddKeyword, MarkSeen, Move, actions_for, check_dispositions
+from ingestor.disposition import Action, AddKeyword, MarkSeen, Move, done_keywords, format_action
 from ingestor.sources import RawMessage
 from ingestor.sources.http import HttpSession, json_object
 from ingestor.sources.imap import MailboxConnectError, MailboxError, MailboxLoginError
@@ -170,8 +170,8 @@ class GraphMailbox:
         self.config = config
         self._store = state_store
         self._sleep = sleep
-        check_dispositions(config)
-        self._done_categories = _done_categories(config)
+        # categories that mark a message handled and left in place (keywords, as IMAP calls them)
+        self._done_categories = frozenset(done_keywords(config.dispositions().values()))
         self._api: GraphApi | None = None
         self._user_path = f"/users/{quote(config.user, safe='@')}"
         self._folder_id: str | None = None
@@ -319,7 +319,7 @@ class GraphMailbox:
                 self._api_().json("POST", f"{path}/move", json={"destinationId": folder_id}, expect=(201,))
         del self._fetched[message.source]
         self._done(item["id"])
-        self._log.info("graph_message_disposed", id=item["id"], actions=[_describe(a) for a in actions])
+        self._log.info("graph_message_disposed", id=item["id"], actions=[format_action(a) for a in actions])
 
     def release(self, message: RawMessage) -> None:
         """Leave a message to be tried again: it stays in the folder, and this round's delta link is not
@@ -423,24 +423,6 @@ def _patch_for(item: dict, actions: Sequence[Action]) -> dict:
         elif isinstance(action, MarkSeen) and not item.get("isRead"):
             changes["isRead"] = True
     return changes
-
-
-def _done_categories(config: GraphMailboxConfig) -> frozenset[str]:
-    """Categories that mark a message handled and left in place (as done_keywords for IMAP)."""
-    names: set[str] = set()
-    for outcome in OUTCOMES:
-        actions = actions_for(outcome, config)
-        if not any(isinstance(a, Move) for a in actions):
-            names |= {a.name for a in actions if isinstance(a, AddKeyword)}
-    return frozenset(names)
-
-
-def _describe(action: Action) -> str:
-    if isinstance(action, Move):
-        return f"move:{action.folder}"
-    if isinstance(action, AddKeyword):
-        return f"category:{action.name}"
-    return "isRead"
 
 
 def _origin(url: str) -> tuple[str, str]:

@@ -30,16 +30,7 @@ from imapclient import DELETED, SEEN, IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from ingestor import metrics
-from ingestor.disposition import (
-    OUTCOMES,
-    Action,
-    AddKeyword,
-    MarkSeen,
-    Move,
-    actions_for,
-    check_dispositions,
-    done_keywords,
-)
+from ingestor.disposition import Action, AddKeyword, MarkSeen, Move, done_keywords, format_action
 from ingestor.sources import RawMessage
 from ingestor.state import MailboxState, StateStore
 
@@ -91,7 +82,7 @@ class ImapMailbox:
         with ImapMailbox(config, StateStore(state_dir), instance_name) as box:
             for message in box.fetch_new():
                 ...  # process
-                box.dispose(message, actions_for(outcome, config))  # or box.release(message)
+                box.dispose(message, config.disposition(outcome))  # or box.release(message)
             box.release_all()  # when stopping early: what is still claimed goes back to the folder
     """
 
@@ -111,8 +102,8 @@ class ImapMailbox:
         self._uidvalidity_of: dict[str, int] = {}
         self.claim_folder = claim_folder_name(config.claim_prefix, config.name, instance_name)
         self._auth = "password"  # how the session logged in, for describe()
-        check_dispositions(config)  # a bad spec fails here, before any email is read
-        self._done_keywords = [HANDLED_KEYWORD, *done_keywords(config)]
+        # the config model parsed and checked the dispositions when it was loaded
+        self._done_keywords = [HANDLED_KEYWORD, *done_keywords(config.dispositions().values())]
         self._log = log.bind(mailbox=config.name)
 
     # -- session ------------------------------------------------------------------------------------------
@@ -314,7 +305,7 @@ class ImapMailbox:
             with self._errors(f"STORE keyword {HANDLED_KEYWORD}"):
                 client.add_flags([uid], [HANDLED_KEYWORD], silent=True)
         if self._move_uids([uid], target):
-            self._log.info("imap_message_disposed", uid=uid, actions=[_describe(a) for a in actions])
+            self._log.info("imap_message_disposed", uid=uid, actions=[format_action(a) for a in actions])
 
     def release(self, message: RawMessage) -> None:
         """Put a claimed message back into the folder as it was, to be tried again by a later poll."""
@@ -535,8 +526,8 @@ class ImapMailbox:
             return
         keywords = {
             action.name
-            for outcome in OUTCOMES
-            for action in actions_for(outcome, self.config)
+            for actions in self.config.dispositions().values()
+            for action in actions
             if isinstance(action, AddKeyword)
         }
         missing = sorted(k for k in keywords if k.encode() not in permanent_flags)
@@ -577,14 +568,6 @@ def _gone(exc: BaseException | None) -> bool:
     """The server says the messages no longer exist (another session moved or expunged them)."""
     text = str(exc or "")
     return "EXPUNGEISSUED" in text or "no longer exist" in text
-
-
-def _describe(action: Action) -> str:
-    if isinstance(action, Move):
-        return f"move:{action.folder}"
-    if isinstance(action, AddKeyword):
-        return f"keyword:{action.name}"
-    return "seen"
 
 
 def _close_quietly(client: IMAPClient) -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from ingestor.cli import main
 from ingestor.config import ConfigError, load_config
+from ingestor.disposition import Move
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_EMAILS = REPO / "scripts" / "demo" / "emails"
@@ -67,8 +68,8 @@ def test_mailbox_defaults_and_password_env(tmp_path, monkeypatch):
     assert (mailbox.security, mailbox.folder, mailbox.on_success, mailbox.on_duplicate) == (
         "tls",
         "INBOX",
-        "move:Processed",
-        "move:Processed",
+        (Move("Processed"),),
+        (Move("Processed"),),
     )
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ingestor.config import ConfigError, GraphMailboxConfig, MailboxConfig, load_config
+from ingestor.disposition import Move
 from ingestor.sources.imap_oauth import choose_mechanism
+from parsers.models import Outcome
 
 BASE = '[netbox]\nurl = "https://nb"\ntoken = "t"\n'
 IMAP_OAUTH = """
@@ -55,7 +57,7 @@ def test_graph_mailbox_with_secret_from_credentials_dir(tmp_path, monkeypatch):
     assert isinstance(mailbox, GraphMailboxConfig)
     assert mailbox.oauth2.client_secret.get_secret_value() == "from-file"
     assert mailbox.graph_url == "https://graph.microsoft.com/v1.0"
-    assert mailbox.on_duplicate == "move:Processed"
+    assert mailbox.disposition(Outcome.DUPLICATE) == (Move("Processed"),)
 
 
 @pytest.mark.parametrize(

@@ -144,13 +144,13 @@ def make_config(servers, tls):
     return make
 
 
-def run(config, state, actions_for=lambda message: [Move("Processed")], sleeps=None):
+def run(config, state, dispose_with=lambda message: [Move("Processed")], sleeps=None):
     box = GraphMailbox(config, state, sleep=(sleeps.append if sleeps is not None else lambda s: None))
     with box:
         seen = []
         for message in box.fetch_new():
             seen.append(message)
-            box.dispose(message, actions_for(message))
+            box.dispose(message, dispose_with(message))
         return seen, box.describe()
 
 
@@ -177,7 +177,7 @@ def test_keywords_become_categories_and_seen_is_read(servers, make_config, tmp_p
     store = graph.mailbox(USER)
     message = store.deliver(email("k"))
     config = make_config(on_success="keyword:$Ingested+seen")
-    run(config, StateStore(tmp_path), actions_for=lambda m: [AddKeyword("$Ingested"), MarkSeen()])
+    run(config, StateStore(tmp_path), dispose_with=lambda m: [AddKeyword("$Ingested"), MarkSeen()])
     assert message.categories == ["$Ingested"] and message.isRead is True
     # the state lost: the initial round lists it again, but its done category skips it
     assert run(config, StateStore(tmp_path / "fresh"))[0] == []
@@ -187,7 +187,7 @@ def test_nested_destination_folder_created_once(servers, make_config, tmp_path):
     _, graph = servers
     for n in range(2):
         graph.mailbox(USER).deliver(email(f"n{n}"))
-    run(make_config(), StateStore(tmp_path), actions_for=lambda m: [Move("Done/2026")])
+    run(make_config(), StateStore(tmp_path), dispose_with=lambda m: [Move("Done/2026")])
     folder_posts = ("mailFolders", "childFolders")
     posts = [p for method, p in graph.requests if method == "POST" and p.endswith(folder_posts)]
     assert len(posts) == 2  # Done, then Done/2026; the second message reuses them
@@ -218,7 +218,7 @@ def test_interrupted_round_keeps_the_old_delta_link(servers, make_config, tmp_pa
         first = next(iter(box.fetch_new()))
         box.dispose(first, [AddKeyword("Other")])  # one of two disposed, then the poll stops
     assert state.load_delta("graph-noc").delta_link is None
-    seen, _ = run(config, state, actions_for=lambda m: [AddKeyword("Other")])
+    seen, _ = run(config, state, dispose_with=lambda m: [AddKeyword("Other")])
     assert len(seen) == 2  # the round again; NetBox's idempotency makes the repeat harmless
 
 

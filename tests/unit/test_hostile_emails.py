@@ -95,7 +95,7 @@ def test_a_thousand_levels_of_nesting_keep_the_headers():
         "Maintenance",
         "<deep@x>",
     )
-    assert result.outcome in ("ignored", "failed") and result.reason
+    assert result.status in ("ignored", "failed") and result.reason
 
 
 def test_an_epoch_overflow_in_a_library_stamp_is_that_providers_failure_only(monkeypatch):
@@ -144,7 +144,7 @@ def att_email(attachment: bytes) -> bytes:
 
 def test_an_attachment_inflating_past_the_cap_fails_the_email_naming_the_limit():
     result = parse_email(att_email(zipped(3 * 1024 * 1024)), ParserOptions(max_inflated_bytes=1024 * 1024))
-    assert result.outcome == "failed"
+    assert result.status == "failed"
     assert result.reason.startswith("attachment (application/vnd.openxmlformats")
     assert "[parsing] max_attachment_mb" in result.reason
 
@@ -165,7 +165,7 @@ def test_a_small_zip_passes_and_the_real_att_spreadsheet_still_parses():
     )
     att = CORPUS / "maintenance" / "emails" / "att" / "att1.eml"
     if att.exists():
-        assert parse_email(att.read_bytes()).outcome == "parsed"
+        assert parse_email(att.read_bytes()).status == "parsed"
 
 
 def test_too_many_calendar_events_fail_before_the_library_reads_them():
@@ -202,7 +202,7 @@ def test_more_notices_than_allowed_fail_the_email():
     notices = [notice(meta.received, f"E-{index}") for index in range(51)]
     verdict = Verdict("parsed", notices, provider="p")
     result = bounded_result(meta, verdict, ParserOptions(), datetime.now(UTC))
-    assert (result.outcome, result.notices) == ("failed", [])
+    assert (result.status, result.notices) == ("failed", [])
     assert result.reason == "51 notices in one email, more than the limit of 50 ([parsing] max_notices)"
 
 
@@ -236,7 +236,7 @@ def test_a_forged_future_date_cannot_pin_an_outage():
     assert forged != raw
     arrived = datetime.now(UTC) - timedelta(days=1)
     result = parse_email(forged, arrived=arrived)
-    assert result.outcome == "parsed"
+    assert result.status == "parsed"
     assert {n.stamp for n in result.notices} == {arrived + timedelta(hours=1)}
 
 
@@ -302,7 +302,7 @@ def test_a_sized_down_fuzz_run_keeps_every_promise():
     items = small_hostile_set(fuzz) + corpus[-40:]
     figures = fuzz.run(items, options, kill_every=20)
     report = fuzz.report(figures, options, rss_bound_mb=400)
-    assert figures.inputs == len(items) == sum(figures.outcomes.values()), report
+    assert figures.inputs == len(items) == sum(figures.statuses.values()), report
     assert not figures.crashes and not figures.hangs and not figures.out_of_bounds, report
     assert figures.kills == figures.kill_attempts == figures.recovered_after_kill >= 2, report
-    assert figures.outcomes["parsed"] > 0 and figures.outcomes["failed"] > 0, report
+    assert figures.statuses["parsed"] > 0 and figures.statuses["failed"] > 0, report

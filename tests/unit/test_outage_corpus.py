@@ -16,7 +16,7 @@ LIFECYCLES = lifecycles()
 
 def parse(life: Lifecycle, step: dict) -> Notice:
     result = parse_email(life.path(step).read_bytes(), ParserOptions())
-    assert result.outcome == "parsed", f"{life.name}/{step['file']}: {result.reason}"
+    assert result.status == "parsed", f"{life.name}/{step['file']}: {result.reason}"
     [notice] = result.notices
     assert (notice.kind, notice.parser) == ("outage", "outage:generic")
     assert (notice.provider, notice.event_id) == (life.provider, life.event_id), step["file"]

@@ -46,7 +46,7 @@ def test_a_worker_parses_as_the_daemon_would_in_process(pool):
     workers = pool()
     assert comparable(workers.parse(OUTAGE)) == comparable(parse_email(OUTAGE))
     first = workers._workers[0].process.pid
-    assert workers.parse(OUTAGE).outcome == "parsed"
+    assert workers.parse(OUTAGE).status == "parsed"
     assert workers._workers[0].process.pid == first  # reused across emails
     assert workers.restarts == 0
 
@@ -55,23 +55,23 @@ def test_a_parse_over_the_time_limit_is_killed_and_the_worker_replaced(pool):
     workers = pool(timeout_seconds=0.3)
     workers.parse(OUTAGE)  # started and warm: the limit is the email's own
     result = workers.parse(SLOW)
-    assert result.outcome == "failed"
+    assert result.status == "failed"
     assert result.reason == (
         "parse took longer than 0.3 s, the limit ([parsing] timeout_seconds); its worker process was killed"
     )
     assert result.email.message_id.startswith("sha256:")  # identified all the same
     assert workers.restarts == 1
-    assert workers.parse(OUTAGE).outcome == "parsed"
+    assert workers.parse(OUTAGE).status == "parsed"
 
 
 def test_a_parse_over_the_memory_limit_fails_naming_it_and_the_next_email_parses(pool):
     workers = pool(memory_limit_mb=400)  # a worker's baseline is ~260 MiB of address space
     big = b"From: a@example.org\nSubject: big\n\n" + b"line of a very large body\n" * (8 * 1024 * 1024)
     result = workers.parse(big)
-    assert result.outcome == "failed"
+    assert result.status == "failed"
     assert "400 MiB" in result.reason and "[parsing] memory_limit_mb" in result.reason
     assert workers.restarts == 1
-    assert workers.parse(OUTAGE).outcome == "parsed"
+    assert workers.parse(OUTAGE).status == "parsed"
 
 
 def test_a_worker_killed_mid_parse_fails_that_email_only(pool):
@@ -80,10 +80,10 @@ def test_a_worker_killed_mid_parse_fails_that_email_only(pool):
     pid = workers._workers[0].process.pid
     threading.Timer(0.5, os.kill, args=(pid, signal.SIGKILL)).start()
     result = workers.parse(SLOW)
-    assert result.outcome == "failed"
+    assert result.status == "failed"
     assert result.reason.startswith("parse worker was killed by signal 9 while parsing the email")
     assert workers.restarts == 1
-    assert workers.parse(OUTAGE).outcome == "parsed"
+    assert workers.parse(OUTAGE).status == "parsed"
     assert workers._workers[0].process.pid != pid
 
 
@@ -93,7 +93,7 @@ def test_a_worker_that_died_while_idle_is_replaced_before_the_next_email(pool):
     process = workers._workers[0].process
     process.kill()
     process.join()
-    assert workers.parse(OUTAGE).outcome == "parsed"
+    assert workers.parse(OUTAGE).status == "parsed"
     assert workers.restarts == 1
 
 
@@ -102,7 +102,7 @@ def test_the_arrival_time_reaches_the_worker(pool):
 
     arrived = datetime(2020, 1, 1, tzinfo=UTC)  # long before the email's Date: stamps are held to it
     result = pool().parse(OUTAGE, arrived)
-    assert result.outcome == "parsed"
+    assert result.status == "parsed"
     assert all(notice.stamp <= datetime(2020, 1, 1, 1, tzinfo=UTC) for notice in result.notices)
 
 

@@ -79,10 +79,10 @@ def test_corpus_email(entry):
     result = parse_email((MAINTENANCE_CORPUS / entry["file"]).read_bytes())
     assert result.email.message_id == entry["message_id"]
     if entry["outcome"] == "error":
-        assert result.outcome == "failed"
+        assert result.status == "failed"
         assert result.reason and entry["provider"] in result.reason, result.reason
         return
-    assert (result.outcome, result.provider, result.reason) == ("parsed", entry["provider"], "")
+    assert (result.status, result.provider, result.reason) == ("parsed", entry["provider"], "")
     keys = ("maintenance_id", "status", "start", "end", "stamp", "sequence", "summary", "account", "circuits")
     expected = [{key: m[key] for key in keys} for m in entry["maintenances"]]
     assert [as_expected(notice) for notice in result.notices] == expected
@@ -100,7 +100,7 @@ def test_corpus_email(entry):
 def test_forwarded_colt_mail_is_found_by_content(name):
     result = parse_email(corpus_raw(name))
     assert "colt" not in result.email.sender  # change@example.com, a person's address
-    assert (result.outcome, result.provider) == ("parsed", "colt")
+    assert (result.status, result.provider) == ("parsed", "colt")
 
 
 @needs_corpus
@@ -108,7 +108,7 @@ def test_forwarded_colt_mail_is_found_by_content(name):
 def test_shared_sender_tries_both_providers(name, provider):
     result = parse_email(corpus_raw(name))
     assert result.email.sender == "inoc@superonline.net"
-    assert (result.outcome, result.provider) == ("parsed", provider)
+    assert (result.status, result.provider) == ("parsed", provider)
 
 
 @needs_corpus
@@ -122,14 +122,14 @@ def test_every_maintenance_of_an_email_becomes_a_notice(name, count):
 @needs_corpus
 def test_att_spreadsheet_attachment():
     result = parse_email(corpus_raw("att1"))
-    assert (result.outcome, result.provider, len(result.notices)) == ("parsed", "att", 1)
+    assert (result.status, result.provider, len(result.notices)) == ("parsed", "att", 1)
     assert result.notices[0].circuits
 
 
 @needs_corpus
 def test_calendar_invite_from_an_unknown_sender_is_generic():
     result = parse_email(corpus_raw("ical1"))
-    assert (result.outcome, result.provider) == ("parsed", "genericprovider")
+    assert (result.status, result.provider) == ("parsed", "genericprovider")
     assert result.notices[0].original_timezone == "UTC"  # DTSTART written in UTC
 
 
@@ -137,9 +137,9 @@ def test_calendar_invite_from_an_unknown_sender_is_generic():
 def test_an_email_without_date_or_subject_still_reaches_the_library():
     # the library's own reader gives up on both; ours hands it the parts with our subject and date
     without_date = re.sub(rb"(?m)^Date:.*\r?\n", b"", corpus_raw("zayo1"), count=1)
-    assert (parse_email(without_date).outcome, parse_email(without_date).provider) == ("parsed", "zayo")
+    assert (parse_email(without_date).status, parse_email(without_date).provider) == ("parsed", "zayo")
     invite = re.sub(rb"(?m)^(Date|Subject):.*\r?\n", b"", corpus_raw("arelion1"), count=2)
-    assert (parse_email(invite).outcome, parse_email(invite).provider) == ("parsed", "arelion")
+    assert (parse_email(invite).status, parse_email(invite).provider) == ("parsed", "arelion")
 
 
 @needs_corpus
@@ -176,7 +176,7 @@ def test_provider_filters_are_reported_as_filtered_not_failed(monkeypatch):
 
     monkeypatch.setattr(parsers, "STAGES", (parsers.maintenance_stage,))  # without outage parsing
     result = parse_email(DISTURBANCE)
-    assert (result.outcome, result.reason, result.provider) == (
+    assert (result.status, result.reason, result.provider) == (
         "ignored",
         "excluded by provider filters: arelion, telia",
         "arelion",

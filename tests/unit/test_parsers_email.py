@@ -241,7 +241,7 @@ ODD_INPUTS = {
 def test_parse_email_returns_a_result_for_odd_input(raw):
     result = parse_email(raw, ParserOptions(timeout_seconds=15))
     assert isinstance(result, ParseResult)
-    assert result.outcome in ("parsed", "ignored", "failed")
+    assert result.status in ("parsed", "ignored", "failed")
     assert result.email.message_id
 
 
@@ -254,7 +254,7 @@ def test_an_unrelated_email_is_ignored_as_unrecognised(monkeypatch):
     monkeypatch.setattr(parsers, "STAGES", (parsers.maintenance_stage,))
     raw = simple("From: Friend <friend@example.org>\nSubject: Lunch on Friday?", b"Pizza at noon?\n")
     result = parse_email(raw)
-    assert result.outcome == "ignored"
+    assert result.status == "ignored"
     assert result.reason == "no parser recognised this email (sender friend@example.org)"
 
 
@@ -285,7 +285,7 @@ def test_first_final_verdict_wins(monkeypatch):
         ),
     )
     result = parse_email(RAW)
-    assert (result.outcome, result.provider) == ("parsed", "first")
+    assert (result.status, result.provider) == ("parsed", "first")
     assert result.email.message_id == "<chain@example>"
 
 
@@ -297,7 +297,7 @@ def test_a_non_final_verdict_stands_only_if_no_later_stage_parses(monkeypatch):
 
     later = Verdict("parsed", [notice("arelion")], provider="arelion")
     monkeypatch.setattr(parsers, "STAGES", (stage_returning(filtered), stage_returning(later)))
-    assert parse_email(RAW).outcome == "parsed"
+    assert parse_email(RAW).status == "parsed"
 
 
 def test_parse_failure_and_unexpected_errors_become_failed(monkeypatch):
@@ -311,7 +311,7 @@ def test_parse_failure_and_unexpected_errors_become_failed(monkeypatch):
     assert parse_email(RAW).reason == "acme-fiber: no event_id (label 'Ticket Ref' not found)"
     monkeypatch.setattr(parsers, "STAGES", (crashes,))
     result = parse_email(RAW)
-    assert (result.outcome, result.reason) == ("failed", "KeyError: 'start'")
+    assert (result.status, result.reason) == ("failed", "KeyError: 'start'")
 
 
 def test_parse_email_does_not_leak_an_openai_key(monkeypatch):

@@ -23,6 +23,7 @@ from ingestor.health import parse_listen, serve
 from ingestor.logs import configure_logging
 from ingestor.notify import notify, watchdog_interval
 from ingestor.service import ServiceSignals, readiness_windows
+from parsers.models import Outcome
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -127,7 +128,7 @@ def test_http_server_serves_metrics_health_and_readiness():
     try:
         metrics.expect({"unit-box": 60}, 60)
         metrics.emails_waiting("unit-box", 2)
-        metrics.email_done("ingested", "zayo", "unit-box")
+        metrics.email_done(Outcome.INGESTED, "zayo", "unit-box")
         metrics.poll_done("unit-box", 0.5, ok=True)
         with urllib.request.urlopen(f"{base}/metrics", timeout=5) as resp:
             text = resp.read().decode()
