@@ -135,8 +135,11 @@ def test_netbox_down_stops_the_poll_keeps_every_email_and_backs_off(bench, clean
     contents = mailbox_contents(bench.stack)
     assert len(contents["INBOX"]) == 6 and contents["claims"] == [] and contents["Failed"] == []
     assert log_events(run.stderr, "poll_interrupted")[0]["backoff_seconds"] > 0
-    # one email tried, then the poll stopped: no request storm against a NetBox that is down
-    assert len([e for e in log_events(run.stderr, "email_processed")]) <= 1
+    # one batch tried (all its emails deferred), then the poll stopped: no request storm against a
+    # NetBox that is down
+    processed = log_events(run.stderr, "email_processed")
+    assert len(processed) == 6 and {e["outcome"] for e in processed} == {"deferred"}
+    assert len(log_events(run.stderr, "netbox_retry")) <= 2
     proxy.down = False
     assert cli(config, "run", "--once").returncode in (0, 1)
     assert mailbox_contents(bench.stack)["INBOX"] == []
@@ -145,10 +148,9 @@ def test_netbox_down_stops_the_poll_keeps_every_email_and_backs_off(bench, clean
 def test_two_daemons_on_one_mailbox_end_as_a_clean_run(bench, clean):
     bench.loaded()
     configs = [bench.config(name, bench.stack.netbox_url, instance=name) for name in ("host-a", "host-b")]
-    for config in configs:  # small claim batches, so both instances really share the work
-        config.write_text(
-            config.read_text().replace("interval_seconds = 5", "interval_seconds = 5\nclaim_batch = 3")
-        )
+    for config in configs:  # small batches, so both instances really share the work
+        text = config.read_text().replace("interval_seconds = 5", "interval_seconds = 5\nclaim_batch = 3")
+        config.write_text("batch_size = 3\n" + text)
     procs = [start(config, "run", "--once") for config in configs]
     outputs = [proc.communicate(timeout=900)[1] for proc in procs]
     processed = [e for out in outputs for e in log_events(out, "email_processed")]
@@ -186,9 +188,8 @@ def test_dovecot_restarted_mid_poll_loses_nothing(bench, clean, proxy, tmp_path)
     bench.loaded()
     proxy.set_mix(FaultMix(delay_seconds=0.1))  # a slower NetBox: the poll is still running at the restart
     config = bench.config("imap-restart", proxy.url)
-    config.write_text(
-        config.read_text().replace("interval_seconds = 5", "interval_seconds = 5\nreconnect_attempts = 5")
-    )
+    text = config.read_text().replace("interval_seconds = 5", "interval_seconds = 5\nreconnect_attempts = 5")
+    config.write_text("batch_size = 5\n" + text)  # several batches: the restart comes between two
     daemon = LiveDaemon(config, tmp_path / "imap-restart.log", "--once")
     daemon.wait_for("email_processed", count=5, timeout=300)
     restart_imap()
