@@ -106,7 +106,7 @@ class BatchWriter:
         if len(keys) == 1:
             outcome = Outcome.DEFERRED if transient else Outcome.FAILED
             self.aborted[keys[0]] = (outcome, f"NetBox: {exc}")
-            log.warning("event_write_failed", event=keys[0], outcome=str(outcome), error=str(exc))
+            log.warning("event_write_failed", event_key=keys[0], outcome=str(outcome), error=str(exc))
             return
         first = set(keys[: len(keys) // 2])
         self.send([i for i in items if i.plan.key in first], send, done, resent=True)
