@@ -372,6 +372,30 @@ def test_notifications_stored_meanwhile_are_folded_in(db):
     assert stored_emails(db) == [f"<mail-{n}@acme.example>" for n in (1, 3, 9)]
 
 
+def test_a_refold_netbox_refuses_leaves_the_stored_email_ingested(db):
+    """Our email is stored whole before the re-fold: NetBox refusing the re-fold must not fail it (it
+    would be quarantined while NetBox holds it). The next email about the event folds every notice."""
+    row = another_writer_between_our_read_and_our_writes(db)
+    refusing = {"on": True}
+    db.refuse(
+        "maintenance",
+        "PATCH",
+        lambda item: (
+            request_error(400, {"status": ["refused"]})
+            if refusing["on"] and item.get("status") == "RE-SCHEDULED"
+            else None
+        ),
+    )
+    results = sink(db).write([mail(3, OURS)])
+    assert outcomes(results) == {3: Outcome.INGESTED} and results[3].reason == ""
+    assert row["status"] == "CONFIRMED"  # the re-fold was refused
+    assert stored_emails(db) == [f"<mail-{n}@acme.example>" for n in (1, 3, 9)]
+
+    refusing["on"] = False
+    assert outcomes(sink(db).write([mail(4, notice("TENTATIVE", 4))])) == {4: Outcome.INGESTED}
+    assert (row["status"], row["start"]) == ("RE-SCHEDULED", OTHER.start.isoformat())
+
+
 def test_a_second_notification_of_one_email_is_removed_by_its_newer_writer(db):
     assert outcomes(sink(db).write([mail(1, notice("CONFIRMED", 1))])) == {1: Outcome.INGESTED}
     first = db.rows(NOTIFICATION)[0]
