@@ -316,9 +316,9 @@ def test_a_lost_answer_then_a_refused_retry_is_still_found(db):
 # -- two writers ------------------------------------------------------------------------------------------
 
 
-def test_the_writer_whose_event_is_not_the_oldest_removes_it_and_plans_again(db):
-    # another instance creates the same event just before ours lands
-    theirs = {}
+def another_writer_creates_the_event_just_before_ours(db: MemoryNetBox) -> dict:
+    """Their event (filled in once it exists), older than the one our next create makes."""
+    theirs: dict = {}
     db.before(
         "maintenance",
         "POST",
@@ -326,6 +326,11 @@ def test_the_writer_whose_event_is_not_the_oldest_removes_it_and_plans_again(db)
             db.insert("maintenance", {"name": "MW-1", "provider": provider_id(db), "status": "TENTATIVE"})
         ),
     )
+    return theirs
+
+
+def test_the_writer_whose_event_is_not_the_oldest_removes_it_and_plans_again(db):
+    theirs = another_writer_creates_the_event_just_before_ours(db)
     results = sink(db).write([mail(1, notice("CONFIRMED", 1))])
     assert outcomes(results) == {1: Outcome.INGESTED}
     assert db.count("maintenance", "DELETE") == 1  # ours
@@ -335,6 +340,18 @@ def test_the_writer_whose_event_is_not_the_oldest_removes_it_and_plans_again(db)
     assert impact["event_object_id"] == theirs["id"]
     [notification] = db.rows(NOTIFICATION)
     assert notification["event_object_id"] == theirs["id"]
+    assert stored_emails(db) == ["<mail-1@acme.example>"]
+
+
+def test_a_lost_answer_while_another_writer_created_the_event_first_still_converges(db):
+    """Our create lands after theirs and its answer is lost: the look-up must not take their (older)
+    event for ours, which would leave ours behind as a stray copy and theirs without our fold."""
+    theirs = another_writer_creates_the_event_just_before_ours(db)
+    db.inject("maintenance", "POST", lost_answer(), after=True)
+    assert outcomes(sink(db).write([mail(1, notice("CONFIRMED", 1))])) == {1: Outcome.INGESTED}
+    assert [row["id"] for row in db.rows("maintenance")] == [theirs["id"]]
+    assert event(db)["status"] == "CONFIRMED"
+    assert [n["event_object_id"] for n in db.rows(NOTIFICATION)] == [theirs["id"]]
     assert stored_emails(db) == ["<mail-1@acme.example>"]
 
 
