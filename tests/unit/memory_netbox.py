@@ -22,6 +22,8 @@ import requests
 from ingestor.config import NetBoxConfig
 from ingestor.netbox.client import NetBoxGateway
 
+from .test_netbox_faults import request_error
+
 OBJECT_TYPES = {
     "notices.maintenance": 1,
     "notices.outage": 2,
@@ -30,6 +32,10 @@ OBJECT_TYPES = {
     "circuits.circuit": 5,
 }
 EVENT_MODELS = ("maintenance", "outage")
+# What the database holds unique (the plugin answers a second one with 500, an integrity error).
+UNIQUE = {
+    "impact": ("event_content_type", "event_object_id", "target_content_type", "target_object_id"),
+}
 WRITES = ("POST", "PATCH", "DELETE")
 
 Hook = Callable[[list[dict]], None]
@@ -74,6 +80,7 @@ class MemoryEndpoint:
     def create(self, payload):
         items = payload if isinstance(payload, list) else [payload]
         after = self.db.request(self.model, "POST", items)
+        self.db.check_unique(self.model, items)
         created = [
             dict(
                 self.db.insert(
@@ -141,6 +148,17 @@ class MemoryNetBox:
                 if (exc := refuse(item)) is not None:
                     raise exc
         return fault.exc if fault else None
+
+    def check_unique(self, model: str, items: list[dict]) -> None:
+        fields = UNIQUE.get(model)
+        if fields is None:
+            return
+        taken = {tuple(_ref(row.get(f)) for f in fields) for row in self.rows(model)}
+        for item in items:
+            key = tuple(_ref(item.get(f)) for f in fields)
+            if key in taken:
+                raise request_error(500, "<h1>Server Error (500)</h1>")  # IntegrityError
+            taken.add(key)
 
     def inject(self, model: str, method: str, exc: Exception, *, after: bool = False, times: int = 1) -> None:
         """The next ``times`` requests fail with ``exc``; ``after``: the write happens first (lost answer)."""
