@@ -233,9 +233,11 @@ def recorded_emails(nb, notification_ids: list[int] | None = None) -> dict[int, 
     """Each notification's journal record (README: where identity lives) — message_id, email_digest,
     notices — read here with a plain JSON parse of the entry's fenced block, not the daemon's reader.
     ``notification_ids`` None: every record in NetBox."""
-    chunks = [None] if notification_ids is None else [
-        notification_ids[i : i + 100] for i in range(0, len(notification_ids), 100)
-    ]
+    chunks = (
+        [None]
+        if notification_ids is None
+        else [notification_ids[i : i + 100] for i in range(0, len(notification_ids), 100)]
+    )
     found: dict[int, dict] = {}
     for chunk in chunks:
         filters = {"assigned_object_type": "notices.eventnotification"}
@@ -244,7 +246,8 @@ def recorded_emails(nb, notification_ids: list[int] | None = None) -> dict[int, 
         for entry in nb.extras.journal_entries.filter(**filters):
             block = re.search(r"```json\n(.*?)\n```", entry.comments, re.DOTALL)
             assert block, f"journal entry {entry.id} has no JSON record: {entry.comments[:200]!r}"
-            assert entry.assigned_object_id not in found, f"notification {entry.assigned_object_id}: 2 records"
+            notification = entry.assigned_object_id
+            assert notification not in found, f"notification {notification}: 2 records"
             found[entry.assigned_object_id] = json.loads(block.group(1))
     return found
 
