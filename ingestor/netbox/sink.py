@@ -150,7 +150,7 @@ class NetBoxSink:
         rows = read_notifications_known(self.gateway, {p.key: p.event_id for p in written}, batch, plans)
         stale = [p for p in written if self._settle_event(p, rows.get(p.key, []))]
         if stale:
-            self._reconcile(writer, stale, batch)
+            self._reconcile(stale, batch)
 
     def _settle_event(self, plan: EventPlan, rows: list[dict]) -> bool:
         """Drop our second notification of an email; True when others stored notices we did not fold."""
@@ -172,8 +172,11 @@ class NetBoxSink:
         others = set(first) - plan.known_emails - set(ours.values())
         return bool(others)
 
-    def _reconcile(self, writer: BatchWriter, stale: list[EventPlan], batch: _Batch) -> None:
-        """Re-fold every notice NetBox now holds for these events and write what differs."""
+    def _reconcile(self, stale: list[EventPlan], batch: _Batch) -> None:
+        """Re-fold every notice NetBox now holds for these events and write what differs.
+
+        The emails' own writes are stored by now: a re-fold NetBox refuses is logged and does not fail
+        them (the next email about the event is planned from every stored notice again)."""
         oldest = {key: rows[0] for key, rows in find_events(self.gateway, [p.key for p in stale]).items()}
         snapshots = read_snapshots(self.gateway, oldest)
         again = []
@@ -184,7 +187,10 @@ class NetBoxSink:
                 log.info("event_reconciled", event_id=plan.event_id, changes=fixed.changes)
                 fixed.changes.insert(0, "re-folded with notices stored meanwhile by another writer")
                 again.append(fixed)
-        writer.write_event_changes(again)
+        refold = BatchWriter(self.gateway)
+        refold.write_event_changes(again)
+        for key, (outcome, reason) in refold.aborted.items():
+            log.warning("event_refold_failed", event_key=key, outcome=str(outcome), error=reason)
 
     # -- results ------------------------------------------------------------------------------------------
     def _report(

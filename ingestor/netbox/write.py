@@ -124,9 +124,11 @@ class BatchWriter:
             self._check_races([item.plan for item in items if item.plan.key in self.created])
 
     def _create_sender(self, kind: str) -> Send:
-        def oldest(items: list[dict]) -> dict[Hashable, dict]:
+        def newest(items: list[dict]) -> dict[Hashable, dict]:
+            # After a lost answer the newest row of a key is ours (a writer creating it later sees ours
+            # older and removes its own); when another writer's is older, _check_races makes us plan again.
             keys = [(kind, item["provider"], item["name"]) for item in items]
-            return {(k[1], k[2]): rows[0] for k, rows in find_events(self.gateway, keys).items()}
+            return {(k[1], k[2]): rows[-1] for k, rows in find_events(self.gateway, keys).items()}
 
         def send(items: list[dict], resent: bool) -> list:
             return self.gateway.create(
@@ -134,7 +136,7 @@ class BatchWriter:
                 items,
                 "",
                 key=lambda item: (ref_id(item["provider"]), item["name"]),
-                lookup=lambda: oldest(items),
+                lookup=lambda: newest(items),
                 lookup_first=resent,
             )
 

@@ -1,13 +1,20 @@
-"""An in-memory stand-in for the handful of NetBox endpoints the gateway uses, with fault injection.
+"""An in-memory stand-in for the NetBox endpoints the gateway uses, at pynetbox's endpoint level, with
+fault injection.
 
-It lets unit tests drive NetBoxGateway and apply.py through lost answers, races and transient faults
-without a server; the integration tests (tests/integration/test_faults.py) do the same against the real
-NetBox behind the fault proxy. Rows are plain dicts shaped like NetBox's JSON.
+It lets unit tests drive NetBoxGateway and the sink (ingestor/netbox/sink.py) through lost answers,
+refusals, races and transient faults without a server; the integration tests
+(tests/integration/test_faults.py) do the same against the real NetBox behind the fault proxy.
+
+Rows are plain dicts shaped like NetBox's JSON; each table has its own id sequence, as in NetBox (a
+maintenance and an outage may share an id). Like NetBox, a bulk write runs in one transaction: a refused
+or failing request stores nothing, unless the fault is injected ``after`` the write (a lost answer).
+Every request is recorded in ``requests`` as (model, method).
 """
 
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from collections.abc import Callable
 
 import requests
@@ -15,11 +22,47 @@ import requests
 from ingestor.config import NetBoxConfig
 from ingestor.netbox.client import NetBoxGateway
 
-OBJECT_TYPES = {"notices.maintenance": 1, "notices.outage": 2, "circuits.circuit": 3}
+from .test_netbox_faults import request_error
+
+OBJECT_TYPES = {
+    "notices.maintenance": 1,
+    "notices.outage": 2,
+    "notices.impact": 3,
+    "notices.eventnotification": 4,
+    "circuits.circuit": 5,
+}
+EVENT_MODELS = ("maintenance", "outage")
+# What the database holds unique (the plugin answers a second one with 500, an integrity error).
+UNIQUE = {
+    "impact": ("event_content_type", "event_object_id", "target_content_type", "target_object_id"),
+}
+WRITES = ("POST", "PATCH", "DELETE")
+
+Hook = Callable[[list[dict]], None]
+Refusal = Callable[[dict], Exception | None]
 
 
 def lost_answer() -> Exception:
     return requests.ReadTimeout("answer held past the timeout")
+
+
+def _values(value) -> list:
+    return list(value) if isinstance(value, list | tuple | set) else [value]
+
+
+def _ref(value):
+    """A related object as NetBox may give it (nested dict) or as we post it (id, 'app.model')."""
+    return value.get("id") if isinstance(value, dict) else value
+
+
+def _matches(row: dict, key: str, wanted) -> bool:
+    """One filter, any of its values (``?name=a&name=b``)."""
+    if key == "provider_id":
+        return _ref(row.get("provider")) in _values(wanted)
+    if key == "event_content_type":
+        types = [OBJECT_TYPES.get(v, v) for v in _values(wanted)]
+        return _ref(row.get("event_content_type")) in types
+    return row.get(key) in _values(wanted)
 
 
 class MemoryEndpoint:
@@ -30,51 +73,41 @@ class MemoryEndpoint:
         return self.db.tables.setdefault(self.model, [])
 
     def filter(self, **filters) -> list[dict]:
-        self.db.hit(self.model, "GET")
+        self.db.request(self.model, "GET", [])
+        filters.pop("limit", None)  # one page holds everything here
         return [dict(row) for row in self._rows() if all(_matches(row, k, v) for k, v in filters.items())]
 
     def create(self, payload):
         items = payload if isinstance(payload, list) else [payload]
-        fault = self.db.fault(self.model, "POST")
-        if fault and not fault.after:
-            raise fault.exc
-        created = []
-        for item in items:
-            for hook in self.db.before_create.pop(self.model, []):
-                hook(item)
-            row = {k: v for k, v in item.items() if k not in ("changelog_message", "tags")}
-            row["id"] = next(self.db.ids)
-            self._rows().append(row)
-            created.append(dict(row))
-        if fault:
-            raise fault.exc
+        after = self.db.request(self.model, "POST", items)
+        self.db.check_unique(self.model, items)
+        created = [
+            dict(
+                self.db.insert(
+                    self.model, {k: v for k, v in item.items() if k not in ("changelog_message", "tags")}
+                )
+            )
+            for item in items
+        ]
+        if after:
+            raise after
         return created if isinstance(payload, list) else created[0]
 
     def update(self, items: list[dict]):
-        fault = self.db.fault(self.model, "PATCH")
-        if fault and not fault.after:
-            raise fault.exc
+        after = self.db.request(self.model, "PATCH", items)
         for item in items:
             row = next(r for r in self._rows() if r["id"] == item["id"])
             row.update({k: v for k, v in item.items() if k != "changelog_message"})
-        if fault:
-            raise fault.exc
+        if after:
+            raise after
         return True
 
     def delete(self, ids: list[int]):
-        self.db.hit(self.model, "DELETE")
-        self.db.tables[self.model] = [r for r in self._rows() if r["id"] not in ids]
+        after = self.db.request(self.model, "DELETE", [{"id": i} for i in ids])
+        self.db.remove(self.model, set(ids))
+        if after:
+            raise after
         return True
-
-
-def _matches(row: dict, key: str, value) -> bool:
-    if key == "provider_id":
-        return row.get("provider") == value
-    if key == "event_content_type":
-        return row.get("event_content_type") == OBJECT_TYPES[value]
-    if key in ("app_label", "model"):
-        return True  # object types are answered by MemoryNetBox.object_type rows
-    return row.get(key) == value
 
 
 class Fault:
@@ -84,35 +117,98 @@ class Fault:
 
 class MemoryNetBox:
     def __init__(self):
-        self.tables: dict[str, list[dict]] = {"extras.tags": [{"id": 900, "slug": "notices-ingestor"}]}
-        self.ids = itertools.count(1)
+        self.tables: dict[str, list[dict]] = {}
+        self._ids: dict[str, itertools.count] = defaultdict(lambda: itertools.count(1))
         self.faults: dict[tuple[str, str], list[Fault]] = {}
-        self.before_create: dict[str, list[Callable[[dict], None]]] = {}
+        self.refusals: dict[tuple[str, str], list[Refusal]] = {}
+        self.hooks: dict[tuple[str, str], list[Hook]] = {}
         self.requests: list[tuple[str, str]] = []
+        self.answering = True  # what the status probe (/api/status/) sees
+        self.insert("extras.tags", {"slug": "notices-ingestor"})
+        for name, type_id in OBJECT_TYPES.items():
+            app_label, model = name.split(".")
+            self.tables.setdefault("core.object_types", []).append(
+                {"id": type_id, "app_label": app_label, "model": model}
+            )
 
-    def hit(self, model: str, method: str) -> None:
+    # -- what a request meets ---------------------------------------------------------------------------
+    def request(self, model: str, method: str, items: list[dict]) -> Exception | None:
+        """Record one request and run what was injected for it. Raises a fault that strikes before the
+        write (nothing stored) or a refusal of one of ``items``; returns the exception to raise after the
+        write (a lost answer)."""
         self.requests.append((model, method))
-        fault = self.fault(model, method, record=False)
-        if fault:
-            raise fault.exc
-
-    def fault(self, model: str, method: str, record: bool = True) -> Fault | None:
-        if record:
-            self.requests.append((model, method))
+        for hook in self.hooks.pop((model, method), []):
+            hook(items)
         queue = self.faults.get((model, method))
-        return queue.pop(0) if queue else None
+        fault = queue.pop(0) if queue else None
+        if fault and not fault.after:
+            raise fault.exc
+        for refuse in self.refusals.get((model, method), []):
+            for item in items:
+                if (exc := refuse(item)) is not None:
+                    raise exc
+        return fault.exc if fault else None
+
+    def check_unique(self, model: str, items: list[dict]) -> None:
+        fields = UNIQUE.get(model)
+        if fields is None:
+            return
+        taken = {tuple(_ref(row.get(f)) for f in fields) for row in self.rows(model)}
+        for item in items:
+            key = tuple(_ref(item.get(f)) for f in fields)
+            if key in taken:
+                raise request_error(500, "<h1>Server Error (500)</h1>")  # IntegrityError
+            taken.add(key)
 
     def inject(self, model: str, method: str, exc: Exception, *, after: bool = False, times: int = 1) -> None:
         """The next ``times`` requests fail with ``exc``; ``after``: the write happens first (lost answer)."""
         self.faults.setdefault((model, method), []).extend(Fault(exc, after) for _ in range(times))
 
+    def refuse(self, model: str, method: str, refusal: Refusal) -> None:
+        """Every request to (model, method) holding an item for which ``refusal`` returns an exception
+        fails with it and stores nothing (NetBox's one transaction per bulk request)."""
+        self.refusals.setdefault((model, method), []).append(refusal)
+
+    def before(self, model: str, method: str, hook: Hook) -> None:
+        """Run ``hook(items)`` once, when the next (model, method) request arrives, before it is handled:
+        another writer acting at that moment."""
+        self.hooks.setdefault((model, method), []).append(hook)
+
+    def count(self, model: str, method: str) -> int:
+        return self.requests.count((model, method))
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [r for r in self.requests if r[1] in WRITES]
+
+    # -- direct access (another writer, an operator, a test's look) ------------------------------------
     def rows(self, model: str) -> list[dict]:
         return self.tables.get(model, [])
 
     def insert(self, model: str, row: dict) -> dict:
-        row = dict(row, id=next(self.ids))
+        row = dict(row, id=next(self._ids[model]))
         self.tables.setdefault(model, []).append(row)
         return row
+
+    def remove(self, model: str, ids: set[int]) -> None:
+        """Delete rows and what NetBox deletes with them: an event's impacts and notifications, an
+        object's journal entries."""
+        self.tables[model] = [r for r in self.rows(model) if r["id"] not in ids]
+        if model in EVENT_MODELS:
+            type_id = OBJECT_TYPES[f"notices.{model}"]
+            for related in ("impact", "eventnotification"):
+                gone = {
+                    r["id"]
+                    for r in self.rows(related)
+                    if _ref(r.get("event_content_type")) == type_id and r["event_object_id"] in ids
+                }
+                if gone:
+                    self.remove(related, gone)
+        assigned = f"notices.{model}" if f"notices.{model}" in OBJECT_TYPES else model
+        self.tables["extras.journal_entries"] = [
+            r
+            for r in self.rows("extras.journal_entries")
+            if not (r["assigned_object_type"] == assigned and r["assigned_object_id"] in ids)
+        ]
 
 
 class MemoryGateway(NetBoxGateway):
@@ -125,5 +221,6 @@ class MemoryGateway(NetBoxGateway):
     def endpoint(self, model: str):
         return MemoryEndpoint(self.db, model)
 
-    def object_type_id(self, app_label: str, model: str) -> int:
-        return OBJECT_TYPES[f"{app_label}.{model}"]
+    def healthy(self) -> bool:
+        self.db.requests.append(("status", "GET"))
+        return self.db.answering

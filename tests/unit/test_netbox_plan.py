@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ingestor.netbox import plan as plan_module
 from ingestor.netbox.fold import fold
 from ingestor.netbox.plan import (
     CircuitIndex,
+    EmailShare,
+    EventKey,
+    EventPlan,
     EventSnapshot,
-    PlanError,
     event_name,
     group_by_event,
     notification_fields,
+    plan_batch,
     plan_event,
 )
 from parsers.models import EmailMeta, Notice
@@ -58,26 +64,71 @@ def email(mid="<a@x>", body="text", subject="Subject", digest=""):
     )
 
 
-def snapshot_of(plan, event_id=7, **overrides) -> EventSnapshot:
-    """What NetBox would hold after applying a create plan."""
-    fields = dict(plan.create)
-    fields.update(plan.update)
-    values = dict(
-        id=event_id,
-        status=fields["status"],
-        start=fields["start"],
-        end=fields.get("end"),
-        estimated_time_to_repair=fields.get("estimated_time_to_repair"),
-        summary=fields["summary"],
-        original_timezone=fields["original_timezone"],
-        impact_text=fields["impact"],
-        acknowledged=False,
-        impacts={pk: (100 + pk, level) for pk, level in plan.impacts_create},
-        stored_notices=[Notice.model_validate(n) for n in plan.notices],
-        notified_emails={(plan.message_id, plan.email_digest)},
+PROVIDER = 5
+
+
+def key_of(notices: list[Notice]) -> EventKey:
+    return (notices[0].kind, PROVIDER, event_name(notices[0].event_id))
+
+
+def plan1(notices, mail=None, snapshot=None, circuits=None, key=0) -> EventPlan:
+    """The plan for one email (batch key ``key``) stating ``notices`` about one event."""
+    notices = list(notices)
+    share = EmailShare(key, mail or email(), notices)
+    return plan_event(key_of(notices), [share], snapshot, circuits or CIRCUITS)
+
+
+def applied(plan: EventPlan, snapshot: EventSnapshot | None = None, event_id=7) -> EventSnapshot:
+    """What NetBox holds once ``plan`` is written on top of ``snapshot`` (None: the plan creates the
+    event); impact ids are 100 + the circuit's id."""
+    if snapshot is None:
+        fields = plan.create
+        snap = EventSnapshot(
+            id=event_id,
+            status=fields["status"],
+            start=fields["start"],
+            end=fields.get("end"),
+            estimated_time_to_repair=fields.get("estimated_time_to_repair"),
+            summary=fields["summary"],
+            original_timezone=fields["original_timezone"],
+            impact_text=fields["impact"],
+            acknowledged=False,
+        )
+    else:
+        snap = copy.deepcopy(snapshot)
+    for name, value in plan.update.items():
+        setattr(snap, "impact_text" if name == "impact" else name, value)
+    for pk, level in plan.impacts_create:
+        snap.impacts[pk] = (100 + pk, level)
+    by_impact = {impact_id: pk for pk, (impact_id, _level) in snap.impacts.items()}
+    for impact_id, level in plan.impacts_update:
+        snap.impacts[by_impact[impact_id]] = (impact_id, level)
+    for notification in plan.notifications:
+        snap.stored_notices += [Notice.model_validate(n) for n in notification.record.notices]
+        snap.notified_emails.add(notification.record.identity)
+    return snap
+
+
+def snapshot_of(plan: EventPlan, event_id=7, **overrides) -> EventSnapshot:
+    """What NetBox would hold after writing a create plan: its fields, impacts, and the notices and
+    identities of its notifications' records."""
+    snap = applied(plan, None, event_id)
+    for name, value in overrides.items():
+        setattr(snap, name, value)
+    return snap
+
+
+def final_state(snap: EventSnapshot) -> tuple:
+    """What an event shows, and the notices and emails it holds, whatever order they were stored in."""
+    notices = sorted(json.dumps(n.model_dump(mode="json"), sort_keys=True) for n in snap.stored_notices)
+    fields = (snap.status, snap.start, snap.end, snap.estimated_time_to_repair, snap.summary)
+    return (
+        *fields,
+        snap.impact_text,
+        tuple(sorted(snap.impacts.items())),
+        tuple(notices),
+        frozenset(snap.notified_emails),
     )
-    values.update(overrides)
-    return EventSnapshot(**values)
 
 
 CIRCUITS = CircuitIndex({"C1": 1, "C2": 2, "OGYX/123456//ZYO": 3})
@@ -124,81 +175,90 @@ def test_resolved_outage_without_end_uses_the_resolving_emails_date():
 
 
 def test_new_event_plan_creates_event_impacts_and_notification():
-    plan = plan_event([maint("CONFIRMED")], email(), None, CIRCUITS, provider_id=5)
+    plan = plan1([maint("CONFIRMED")], email(), None, CIRCUITS)
     assert plan.create["name"] == "MAINT-1" and plan.create["provider"] == 5
     assert plan.create["status"] == "CONFIRMED"
     assert plan.impacts_create == [(1, "OUTAGE")]
     assert plan.update == {}
-    assert plan.notification["subject"] == "Subject"
-    assert plan.notices[0]["event_id"] == "MAINT-1"
+    [notification] = plan.notifications
+    assert notification.email_key == 0 and notification.adopt is None
+    assert notification.fields["subject"] == "Subject"
+    assert notification.record.identity == ("<a@x>", "")
+    assert [n["event_id"] for n in notification.record.notices] == ["MAINT-1"]
+    assert plan.duplicates == [] and plan.failed == {}
 
 
 def test_closed_new_event_is_created_open_and_closed_after_impacts():
-    plan = plan_event([maint("COMPLETED")], email(), None, CIRCUITS, 5)
+    plan = plan1([maint("COMPLETED")], email(), None, CIRCUITS)
     assert plan.create["status"] == "CONFIRMED"
     assert plan.update == {"status": "COMPLETED"}
     assert plan.impacts_create
 
 
 def test_closed_event_without_impact_changes_is_created_closed():
-    plan = plan_event([maint("CANCELLED", circuits=())], email(), None, CIRCUITS, 5)
+    plan = plan1([maint("CANCELLED", circuits=())], email(), None, CIRCUITS)
     assert plan.create["status"] == "CANCELLED" and not plan.update
 
 
 def test_same_email_again_is_a_duplicate():
-    first = plan_event([maint("CONFIRMED")], email(), None, CIRCUITS, 5)
-    again = plan_event([maint("CONFIRMED")], email(), snapshot_of(first), CIRCUITS, 5)
-    assert again.duplicate and not again.has_event_writes
+    first = plan1([maint("CONFIRMED")], email(), None, CIRCUITS)
+    again = plan1([maint("CONFIRMED")], email(), snapshot_of(first), CIRCUITS, key=3)
+    assert again.duplicates == [3] and not again.has_writes
+
+
+def test_the_same_email_twice_in_one_batch_is_written_once():
+    shares = [EmailShare(k, email(), [maint("CONFIRMED")]) for k in (0, 1)]
+    plan = plan_event(key_of([maint("CONFIRMED")]), shares, None, CIRCUITS)
+    assert [n.email_key for n in plan.notifications] == [0]
+    assert plan.duplicates == [1]
 
 
 def test_another_email_reusing_a_message_id_is_not_a_duplicate():
-    first = plan_event([maint("CONFIRMED", 0)], email(digest="aaaa"), None, CIRCUITS, 5)
-    completed = plan_event([maint("COMPLETED", 1)], email(digest="bbbb"), snapshot_of(first), CIRCUITS, 5)
-    assert not completed.duplicate
+    first = plan1([maint("CONFIRMED", 0)], email(digest="aaaa"), None, CIRCUITS)
+    completed = plan1([maint("COMPLETED", 1)], email(digest="bbbb"), snapshot_of(first), CIRCUITS)
+    assert not completed.duplicates and len(completed.notifications) == 1
     assert completed.update["status"] == "COMPLETED"
 
 
 def test_older_notice_arriving_late_adds_impacts_but_changes_nothing_else():
-    newer = plan_event([maint("CONFIRMED", 5, start_h=40, end_h=44)], email("<new@x>"), None, CIRCUITS, 5)
+    newer = plan1([maint("CONFIRMED", 5, start_h=40, end_h=44)], email("<new@x>"), None, CIRCUITS)
     older = maint("TENTATIVE", 1, circuits=[("C2", "DEGRADED")])
-    plan = plan_event([older], email("<old@x>"), snapshot_of(newer), CIRCUITS, 5)
+    plan = plan1([older], email("<old@x>"), snapshot_of(newer), CIRCUITS)
     assert plan.impacts_create == [(2, "DEGRADED")]
     assert set(plan.update) == {"impact"}  # only the daemon's impact text lists the new circuit
 
 
 def test_moved_schedule_resets_acknowledged():
-    first = plan_event([maint("CONFIRMED", 0)], email("<1@x>"), None, CIRCUITS, 5)
+    first = plan1([maint("CONFIRMED", 0)], email("<1@x>"), None, CIRCUITS)
     snap = snapshot_of(first, acknowledged=True)
-    plan = plan_event([maint("RE-SCHEDULED", 1, start_h=48, end_h=50)], email("<2@x>"), snap, CIRCUITS, 5)
+    plan = plan1([maint("RE-SCHEDULED", 1, start_h=48, end_h=50)], email("<2@x>"), snap, CIRCUITS)
     assert plan.update["acknowledged"] is False
     assert plan.update["status"] == "RE-SCHEDULED"
 
 
 def test_impacts_on_a_closed_event_reopen_it_first():
-    first = plan_event(
-        [maint("COMPLETED", 5, circuits=[("C1", "OUTAGE")])], email("<1@x>"), None, CIRCUITS, 5
-    )
+    first = plan1([maint("COMPLETED", 5, circuits=[("C1", "OUTAGE")])], email("<1@x>"), None, CIRCUITS)
     snap = snapshot_of(first)
     assert snap.status == "COMPLETED"
-    plan = plan_event([maint("CONFIRMED", 1, circuits=[("C2", "OUTAGE")])], email("<2@x>"), snap, CIRCUITS, 5)
+    plan = plan1([maint("CONFIRMED", 1, circuits=[("C2", "OUTAGE")])], email("<2@x>"), snap, CIRCUITS)
     assert plan.reopen_status == "CONFIRMED"
     assert plan.update["status"] == "COMPLETED"
     assert plan.impacts_create == [(2, "OUTAGE")]
 
 
 def test_cancellation_listing_no_circuits_keeps_impacts():
-    first = plan_event([maint("CONFIRMED", 0)], email("<1@x>"), None, CIRCUITS, 5)
-    plan = plan_event([maint("CANCELLED", 1, circuits=())], email("<2@x>"), snapshot_of(first), CIRCUITS, 5)
+    first = plan1([maint("CONFIRMED", 0)], email("<1@x>"), None, CIRCUITS)
+    plan = plan1([maint("CANCELLED", 1, circuits=())], email("<2@x>"), snapshot_of(first), CIRCUITS)
     assert plan.update == {"status": "CANCELLED"}
     assert not plan.impacts_create and not plan.impacts_update
 
 
 def test_unmatched_circuits_go_to_the_impact_text_and_link_later():
-    plan = plan_event([maint("CONFIRMED", circuits=[("C9", "OUTAGE")])], email(), None, CIRCUITS, 5)
+    plan = plan1([maint("CONFIRMED", circuits=[("C9", "OUTAGE")])], email(), None, CIRCUITS)
     assert plan.unmatched_circuits == ["C9"]
     assert "C9" in plan.create["impact"] and "Not found in NetBox" in plan.create["impact"]
     later = CircuitIndex({"C1": 1, "C9": 9})
-    plan2 = plan_event([maint("CONFIRMED", 1, circuits=[])], email("<2@x>"), snapshot_of(plan), later, 5)
+    plan2 = plan1([maint("CONFIRMED", 1, circuits=[])], email("<2@x>"), snapshot_of(plan), later)
     assert plan2.impacts_create == [(9, "OUTAGE")]
     assert "Not found" not in plan2.update["impact"]
 
@@ -212,14 +272,15 @@ def test_circuits_match_case_and_whitespace_insensitively():
 
 def test_outage_without_labelled_circuits_finds_known_cids_in_the_text():
     notice = outage("REPORTED", 0, circuits=())
-    plan = plan_event([notice], email(body="Your service OGYX/123456//ZYO is down"), None, CIRCUITS, 5)
+    plan = plan1([notice], email(body="Your service OGYX/123456//ZYO is down"), None, CIRCUITS)
     assert plan.impacts_create == [(3, "OUTAGE")]
 
 
-def test_maintenance_without_times_is_a_plan_error():
+def test_maintenance_without_times_fails_the_email():
     notice = maint("CONFIRMED").model_copy(update={"start": None})
-    with pytest.raises(PlanError, match="start"):
-        plan_event([notice], email(), None, CIRCUITS, 5)
+    plan = plan1([notice], email(), None, CIRCUITS, key=4)
+    assert plan.failed == {4: "maintenance MAINT-1: no notice states a start time"}
+    assert not plan.has_writes
 
 
 def test_notification_fields_respect_plugin_limits():
@@ -245,24 +306,130 @@ def test_every_arrival_order_plans_to_the_same_final_fields():
     for order in itertools.permutations(range(3)):
         snap = None
         for i in order:
-            plan = plan_event([notices[i]], email(f"<{i}@x>"), snap, CIRCUITS, 5)
-            if snap is None:
-                snap = snapshot_of(plan)
-            else:
-                for field_name, value in plan.update.items():
-                    if field_name == "impact":
-                        snap.impact_text = value
-                    elif field_name != "acknowledged":
-                        setattr(snap, field_name, value)
-                for pk, level in plan.impacts_create:
-                    snap.impacts[pk] = (100 + pk, level)
-                snap.stored_notices += [Notice.model_validate(x) for x in plan.notices]
-                snap.notified_emails.add((f"<{i}@x>", ""))
-        finals.add((snap.status, snap.start, snap.end, tuple(sorted(snap.impacts.items())), snap.impact_text))
+            snap = applied(plan1([notices[i]], email(f"<{i}@x>"), snap, CIRCUITS), snap)
+        finals.add(final_state(snap))
     assert len(finals) == 1
-    status, start, _end, impacts, _text = finals.pop()
+    status, start, _end, _etr, _summary, _text, impacts, stored, emails = finals.pop()
     assert status == "COMPLETED" and start == T0 + timedelta(hours=24)  # the newest notice's window
     assert dict(impacts) == {1: (101, "DEGRADED"), 2: (102, "OUTAGE")}
+    assert len(stored) == 3 and emails == {(f"<{i}@x>", "") for i in range(3)}
+
+
+LIFECYCLE = [
+    maint("TENTATIVE", 0, circuits=[("C1", "DEGRADED")], summary="first word"),
+    maint("CONFIRMED", 1, circuits=[("C2", "OUTAGE")], start_h=30, end_h=31),
+    maint(None, 2, circuits=[("C1", "OUTAGE")], summary="later word"),
+    maint("COMPLETED", 3, circuits=[], summary=None),
+]
+
+
+def one_by_one(order, snap=None) -> EventSnapshot:
+    for i in order:
+        snap = applied(plan1([LIFECYCLE[i]], email(f"<{i}@x>"), snap, CIRCUITS, key=i), snap)
+    return snap
+
+
+def in_one_batch(order, snap=None) -> tuple[EventPlan, EventSnapshot]:
+    shares = [EmailShare(i, email(f"<{i}@x>"), [LIFECYCLE[i]]) for i in order]
+    plan = plan_event(key_of(LIFECYCLE), shares, snap, CIRCUITS)
+    return plan, applied(plan, snap)
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(4))), ids=str)
+def test_a_batch_of_an_events_emails_ends_as_applying_them_one_by_one(order):
+    plan, batch = in_one_batch(order)
+    assert final_state(batch) == final_state(one_by_one(order))
+    assert [n.email_key for n in plan.notifications] == list(order)  # one notification per email
+    assert plan.impacts_create == [(1, "OUTAGE"), (2, "OUTAGE")] and not plan.impacts_update
+    assert batch.status == "COMPLETED" and batch.summary == "later word"
+
+
+@pytest.mark.parametrize("split", [1, 2, 3])
+def test_a_batch_on_top_of_stored_emails_ends_as_applying_them_one_by_one(split):
+    stored = one_by_one(range(split))
+    plan, batch = in_one_batch(range(split, 4), copy.deepcopy(stored))
+    assert final_state(batch) == final_state(one_by_one(range(4)))
+    assert plan.event_id == 7 and plan.create is None
+
+
+def test_emails_that_together_cannot_make_a_valid_event_all_fail():
+    timeless = maint("CONFIRMED").model_copy(update={"start": None, "end": None})
+    shares = [EmailShare(k, email(f"<{k}@x>"), [timeless]) for k in (0, 1)]
+    plan = plan_event(key_of([timeless]), shares, None, CIRCUITS)
+    assert plan.failed == dict.fromkeys((0, 1), "maintenance MAINT-1: no notice states a start time")
+    assert not plan.has_writes
+
+
+def test_an_email_lacking_times_is_taken_when_another_of_the_batch_states_them():
+    """The fold of the whole batch is valid: every email is kept, as in the order valid email first."""
+    timeless = maint("COMPLETED", 2).model_copy(update={"start": None, "end": None})
+    shares = [EmailShare(0, email("<0@x>"), [timeless]), EmailShare(1, email("<1@x>"), [maint("CONFIRMED")])]
+    plan = plan_event(key_of([timeless]), shares, None, CIRCUITS)
+    assert plan.failed == {} and [n.email_key for n in plan.notifications] == [0, 1]
+    assert plan.update == {"status": "COMPLETED"} and plan.create["start"] == T0 + timedelta(hours=24)
+
+
+def test_an_email_that_would_make_the_fold_invalid_fails_alone(monkeypatch):
+    """Greedy acceptance: when the whole batch does not fold into a valid event, emails are taken in
+    batch order and each is kept only if the fold with it stays valid. Today's rules (a maintenance
+    needs a start and an end) only grow more valid with more notices, so this stands in a rule that an
+    email can break (a poisoned summary) to pin the algorithm down."""
+    real = plan_module._folded_target
+
+    def folded_target(notices):
+        if any(n.summary == "poison" for n in notices):
+            raise plan_module.PlanError("poisoned summary")
+        return real(notices)
+
+    monkeypatch.setattr(plan_module, "_folded_target", folded_target)
+    poisoned = maint("COMPLETED", 2, summary="poison")
+    shares = [
+        EmailShare(0, email("<0@x>"), [maint("TENTATIVE", 0)]),
+        EmailShare(1, email("<1@x>"), [poisoned]),
+        EmailShare(2, email("<2@x>"), [maint("CONFIRMED", 1)]),
+    ]
+    plan = plan_event(key_of([poisoned]), shares, None, CIRCUITS)
+    assert plan.failed == {1: "poisoned summary"}
+    assert [n.email_key for n in plan.notifications] == [0, 2]
+    assert plan.create["status"] == "CONFIRMED"  # the fold of the emails kept, not the poisoned COMPLETED
+    assert plan.message_ids == ["<0@x>", "<2@x>"]
+
+
+def test_plan_batch_takes_an_email_failing_for_one_event_out_of_all_its_events():
+    """Email 1 names MAINT-1 (valid) and MAINT-2 (no times): it fails for both, so MAINT-1 is planned
+    from email 0 alone; email 2 names only MAINT-2 and fails there with it."""
+    m2 = maint("CONFIRMED").model_copy(update={"event_id": "MAINT-2", "start": None, "end": None})
+    completing = maint("COMPLETED", 3, circuits=[("C2", "OUTAGE")])
+    inputs = [
+        (
+            key_of([completing]),
+            [
+                EmailShare(0, email("<0@x>"), [maint("CONFIRMED")]),
+                EmailShare(1, email("<1@x>"), [completing]),
+            ],
+            None,
+            CIRCUITS,
+        ),
+        (
+            key_of([m2]),
+            [EmailShare(1, email("<1@x>"), [m2]), EmailShare(2, email("<2@x>"), [m2])],
+            None,
+            CIRCUITS,
+        ),
+    ]
+    first, second = plan_batch(inputs)
+    reason = "maintenance MAINT-2: no notice states a start time"
+    assert second.failed == {1: reason, 2: reason} and not second.has_writes
+    assert first.failed == {1: reason}
+    assert [n.email_key for n in first.notifications] == [0]
+    assert first.create["status"] == "CONFIRMED" and first.update == {}  # not email 1's COMPLETED
+    assert first.impacts_create == [(1, "OUTAGE")]  # nor its circuit C2
+    alone = plan1([maint("CONFIRMED")], email("<0@x>"), None, CIRCUITS)
+    assert (first.create, first.impacts_create, first.update) == (
+        alone.create,
+        alone.impacts_create,
+        alone.update,
+    )
 
 
 def test_notices_tied_on_stamp_sequence_and_status_fold_to_the_later_window():
@@ -274,6 +441,6 @@ def test_notices_tied_on_stamp_sequence_and_status_fold_to_the_later_window():
 def test_a_long_event_id_is_named_the_same_way_for_lookup_and_creation():
     long_id = "X" * 150
     notice = maint("CONFIRMED").model_copy(update={"event_id": long_id})
-    plan = plan_event([notice], email(), None, CIRCUITS, 5)
+    plan = plan1([notice], email(), None, CIRCUITS)
     assert plan.create["name"] == event_name(long_id)
     assert len(event_name(long_id)) == 100

@@ -1,8 +1,9 @@
-"""The pipeline's outcomes without a server: the NetBox gateway is a stand-in here (the real one is
-exercised by the integration tests)."""
+"""The pipeline's outcomes without a server: the NetBox gateway is a stand-in here, one that raises or the
+in-memory NetBox (the real one is exercised by the integration tests)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -14,13 +15,10 @@ from ingestor.pipeline import Pipeline
 from ingestor.sources import RawMessage
 from parsers.models import Outcome
 
-OUTAGE = (
-    Path(__file__).resolve().parents[2]
-    / "scripts"
-    / "demo"
-    / "emails"
-    / "03-northwind-outage-investigating.eml"
-)
+from .memory_netbox import MemoryGateway, MemoryNetBox
+
+DEMO = Path(__file__).resolve().parents[2] / "scripts" / "demo" / "emails"
+OUTAGE = DEMO / "03-northwind-outage-investigating.eml"
 CONFIG = Config.model_validate({"netbox": {"url": "http://nb.invalid", "token": "t"}})
 
 
@@ -28,12 +26,16 @@ class RaisingGateway:
     def __init__(self, exc: Exception):
         self.exc = exc
 
-    def provider_id(self, slug):
+    def provider_ids(self, slugs):
         raise self.exc
 
 
-def message() -> RawMessage:
-    return RawMessage(data=OUTAGE.read_bytes(), source=str(OUTAGE))
+def message(path: Path = OUTAGE) -> RawMessage:
+    """A demo email, dated six years earlier: its own dates, not the clock, order it among the others (a
+    stamp later than the clock would be taken as the time of parsing)."""
+    data = re.sub(rb"^(Date: .*) 2026 ", rb"\1 2020 ", path.read_bytes(), count=1, flags=re.MULTILINE)
+    data = data.replace(b"DTSTAMP:2026", b"DTSTAMP:2020")
+    return RawMessage(data=data, source=str(path))
 
 
 def test_a_bug_met_by_one_email_fails_that_email_only():
@@ -74,8 +76,48 @@ def test_unreadable_source_message_fails_with_the_sources_reason():
 
 
 def test_ignored_email_never_reaches_netbox():
-    newsletter = OUTAGE.with_name("05-newsletter.eml")
     report = Pipeline(CONFIG, RaisingGateway(AssertionError("must not be called"))).process(
-        RawMessage(data=newsletter.read_bytes(), source=str(newsletter))
+        message(DEMO / "05-newsletter.eml")
     )
     assert report.outcome == Outcome.IGNORED and "no parser recognised" in report.reason
+
+
+def test_a_batch_gets_one_report_per_message_in_order_and_reaches_netbox_once():
+    db = MemoryNetBox()
+    for slug, cids in (("acme-transit", ["ACME-FRA-AMS-0001"]), ("northwind-fiber", ["NWF-LON-000731"])):
+        provider = db.insert("circuits.providers", {"name": slug, "slug": slug})
+        for cid in cids:
+            db.insert("circuits.circuits", {"cid": cid, "provider": provider["id"]})
+    batch = [
+        message(DEMO / "02-acme-maintenance-confirmed.eml"),
+        message(DEMO / "05-newsletter.eml"),
+        RawMessage(data=b"", source="/x.eml", error="/x.eml: unreadable"),
+        message(DEMO / "03-northwind-outage-investigating.eml"),
+        message(DEMO / "04-northwind-outage-resolved.eml"),
+        message(DEMO / "01-acme-maintenance-tentative.eml"),
+        message(DEMO / "02-acme-maintenance-confirmed.eml"),  # the same email twice
+    ]
+    pipeline = Pipeline(CONFIG, MemoryGateway(db))
+    try:
+        reports = pipeline.process_batch(batch)
+    finally:
+        pipeline.close()
+    assert [r.source for r in reports] == [m.source for m in batch]
+    assert [r.outcome for r in reports] == [
+        Outcome.INGESTED,
+        Outcome.IGNORED,
+        Outcome.FAILED,
+        Outcome.INGESTED,
+        Outcome.INGESTED,
+        Outcome.INGESTED,
+        Outcome.DUPLICATE,
+    ]
+    assert reports[2].reason == "/x.eml: unreadable"
+    assert [(e["kind"], e["name"], e["provider"]) for e in reports[3].events] == [
+        ("outage", "NW-INC-88213", "northwind-fiber")
+    ]
+    assert [row["status"] for row in db.rows("maintenance")] == ["CONFIRMED"]  # newest of both, in any order
+    assert [row["status"] for row in db.rows("outage")] == ["RESOLVED"]
+    assert len(db.rows("eventnotification")) == 4
+    for model in ("maintenance", "outage", "impact", "eventnotification", "extras.journal_entries"):
+        assert db.count(model, "POST") == 1  # the whole batch in one bulk write per endpoint

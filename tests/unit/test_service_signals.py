@@ -247,6 +247,7 @@ def test_worker_restarts_metric_follows_the_pipelines_parse_workers(tmp_path):
     from ingestor.sources import RawMessage
 
     config = _service_config(tmp_path)
+    config.parsing.workers = 1  # the worker killed below is the one the next email meets
     pipeline = Pipeline(config, NetBoxGateway(config.netbox))
     newsletter = (REPO / "scripts" / "demo" / "emails" / "05-newsletter.eml").read_bytes()
     try:
