@@ -1,7 +1,8 @@
 """pytest wiring for the real test stack (scripts/dev-stack: NetBox + notices, PostgreSQL, Redis, Dovecot).
 
 Fixtures (all lazy: a test that does not ask for them never starts the stack):
-    stack         session   tests.stack.Stack: attributes netbox_url, netbox_token, imap_host, imap_port
+    stack         session   tests.stack.Stack: attributes netbox_url, netbox_token, netbox_admin (user,
+                            password for the web UI), imap_host, imap_port
                             (STARTTLS), imaps_port, ca_file, imap_users {user: password}, stack_dir,
                             ssl_context(); raw env values by key: stack["NETBOX_URL"].
                             Runs `scripts/dev-stack up` once (reuses a running stack). If the stack cannot

@@ -46,6 +46,11 @@ class Stack:
         return self.env["NETBOX_TOKEN"]
 
     @property
+    def netbox_admin(self) -> tuple[str, str]:
+        """(user, password) of NetBox's superuser, for logging in to the web UI."""
+        return self.env["NIS_NETBOX_ADMIN_USER"], self.env["NIS_NETBOX_ADMIN_PASSWORD"]
+
+    @property
     def imap_host(self) -> str:
         return self.env["NIS_IMAP_HOST"]
 
