@@ -212,17 +212,23 @@ class BatchWriter:
         self.send(changed, lambda data, _resent: self.gateway.update_many("impact", data))
 
     def _impact_sender(self) -> Send:
-        def key(row: dict) -> Hashable:
-            return (ref_id(row["event_content_type"]), row["event_object_id"], row["target_object_id"])
+        return self._child_sender(
+            "impact",
+            lambda row: (ref_id(row["event_content_type"]), row["event_object_id"], row["target_object_id"]),
+        )
+
+    def _child_sender(self, model: str, key: Callable[[dict], Hashable]) -> Send:
+        """Creates of objects that belong to events (impacts, notifications): a lost answer is looked
+        up among the events' objects of that model."""
 
         def send(items: list[dict], resent: bool) -> list:
             ids = sorted({item["event_object_id"] for item in items})
             return self.gateway.create(
-                "impact",
+                model,
                 items,
                 "",
                 key=key,
-                lookup=lambda: {key(row): row for row in self.gateway.list("impact", event_object_id=ids)},
+                lookup=lambda: {key(row): row for row in self.gateway.list(model, event_object_id=ids)},
                 lookup_first=resent,
                 tagged=False,
             )
@@ -255,24 +261,10 @@ class BatchWriter:
         self.send(records, self._record_sender())
 
     def _notification_sender(self) -> Send:
-        def key(row: dict) -> Hashable:
-            return (ref_id(row["event_content_type"]), row["event_object_id"], *content_key(row))
-
-        def send(items: list[dict], resent: bool) -> list:
-            ids = sorted({item["event_object_id"] for item in items})
-            return self.gateway.create(
-                "eventnotification",
-                items,
-                "",
-                key=key,
-                lookup=lambda: {
-                    key(r): r for r in self.gateway.list("eventnotification", event_object_id=ids)
-                },
-                lookup_first=resent,
-                tagged=False,
-            )
-
-        return send
+        return self._child_sender(
+            "eventnotification",
+            lambda row: (ref_id(row["event_content_type"]), row["event_object_id"], *content_key(row)),
+        )
 
     def _record_sender(self) -> Send:
         def lookup(items: list[dict]) -> dict[Hashable, dict]:
