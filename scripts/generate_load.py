@@ -241,6 +241,10 @@ class Maintenance:
     def provider(self) -> str:
         return self.fmt.provider
 
+    @property
+    def format_name(self) -> str:
+        return self.fmt.name
+
     def sent(self) -> list[datetime]:
         return [step.sent for step in self.steps]
 
@@ -562,7 +566,7 @@ class Outage:
         return self.ticket_format.format(self.life.ticket)
 
     @property
-    def fmt_name(self) -> str:
+    def format_name(self) -> str:
         return f"outage-{self.life.style}"
 
     def sent(self) -> list[datetime]:
@@ -690,13 +694,9 @@ def file_name(event: Event, number: int, sent: datetime) -> str:
     return f"{sent.astimezone(UTC):%Y%m%dT%H%M%SZ}-{event.provider}-{slug(event.event_id)}-{number}.eml"
 
 
-def format_name(event: Event) -> str:
-    return event.fmt.name if isinstance(event, Maintenance) else event.fmt_name
-
-
 def manifest_entry(event: Event, files: list[str]) -> dict:
     return {"kind": event.kind, "provider": event.provider, "event_id": event.event_id,
-            "format": format_name(event), **event.truth(), "emails": files}  # fmt: skip
+            "format": event.format_name, **event.truth(), "emails": files}  # fmt: skip
 
 
 class ManifestWriter:
@@ -745,7 +745,7 @@ def generate(out_dir: Path, count: int, seed: int = 1, circuits_per_provider: in
         for number, (name, sent) in enumerate(zip(files, event.sent(), strict=True), start=1):
             heapq.heappush(pending, Pending(sent, name, event, number))
         planned += len(files)
-        formats[format_name(event)] = formats.get(format_name(event), 0) + 1
+        formats[event.format_name] = formats.get(event.format_name, 0) + 1
     while pending:
         write_email(out_dir, heapq.heappop(pending))
     manifest.close()
@@ -775,7 +775,10 @@ def manifest_circuits(manifest: dict) -> dict[str, set[str]]:
 STATE_FIELDS = ("status", "start", "end", "etr", "circuits")
 
 
-def to_epoch(value: datetime | str | None) -> int | None:
+def to_epoch(value: datetime | str | int | None) -> int | None:
+    """Epoch seconds of an aware datetime, an ISO 8601 string ("Z" or an offset) or epoch seconds."""
+    if isinstance(value, int):
+        return value
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return round(value.timestamp()) if value else None

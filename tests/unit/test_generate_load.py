@@ -5,9 +5,7 @@ Also: a wrong truth is caught, the same seed writes the same bytes, every named 
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -16,20 +14,9 @@ import pytest
 from ingestor.netbox.fold import fold
 from parsers import ParserOptions, parse_email
 from parsers.models import ParseResult
+from scripts import generate_load as gen
 
-REPO = Path(__file__).resolve().parents[2]
 LOAD_SIZE = 1000
-
-
-def load_generator():
-    spec = importlib.util.spec_from_file_location("generate_load", REPO / "scripts" / "generate_load.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["generate_load"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = load_generator()
 
 
 def parse_file(path: Path) -> ParseResult:
