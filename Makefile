@@ -13,7 +13,7 @@ PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv lint unit stack integration test demo benchmark benchmark-idle faults fuzz oauth-benchmark
+.PHONY: venv lint unit stack integration test demo benchmark benchmark-load benchmark-idle faults fuzz oauth-benchmark
 
 venv: $(STAMP)
 
@@ -48,6 +48,14 @@ demo:
 # Figures, not a test: the shared corpus into a fresh NetBox (emails/s, NetBox requests per email).
 benchmark: venv stack
 	$(VENV)/bin/python scripts/benchmark.py
+
+# Figures, not a test: the corpus, then generated loads of 1,000, 5,000 and 10,000 emails, each into a fresh
+# NetBox in a process of its own (scripts/benchmark.py --help). Long: hours with the sequential pipeline.
+# On a shared stack: make benchmark-load LOCK=/tmp/nis-stack.lock — each target then holds that flock only
+# while it uses NetBox (not under `flock` as well: the two would wait for each other).
+LOCK ?=
+benchmark-load: venv stack
+	$(VENV)/bin/python scripts/benchmark.py --sizes 1000,5000,10000 $(if $(LOCK),--lock $(LOCK))
 
 # The long fault-injection runs (tests/faults/): whole corpus, 20 kills; prints a FIGURES line per scenario.
 faults: venv stack
