@@ -107,6 +107,7 @@ def cmd_run(args, config: Config) -> int:
 
 def cmd_replay(args, config: Config) -> int:
     from ingestor.daemon import batches
+    from ingestor.progress import progress
     from ingestor.sources.files import iter_file_messages
 
     if args.batch_size is not None and args.batch_size < 1:
@@ -114,10 +115,11 @@ def cmd_replay(args, config: Config) -> int:
         return EXIT_USAGE
     pipeline = _pipeline(config, dry_run=args.dry_run)
     counts: Counter[Outcome] = Counter()
-    for batch in batches(iter_file_messages(args.paths), args.batch_size or config.batch_size):
-        for report in _replay_batch(pipeline, batch):
-            counts[report.outcome] += 1
-            _print_report(report, args.format)
+    chunks = batches(iter_file_messages(args.paths), args.batch_size or config.batch_size)
+    reports = (report for batch in chunks for report in _replay_batch(pipeline, batch))
+    for report in progress(reports, desc="replay"):  # a bar on stderr when it is a terminal
+        counts[report.outcome] += 1
+        _print_report(report, args.format)
     summary = {o.value: counts[o] for o in Outcome}
     summary["total"] = sum(counts.values())
     summary["netbox_requests"] = pipeline.gateway.request_count
