@@ -116,7 +116,7 @@ def cmd_replay(args, config: Config) -> int:
     pipeline = _pipeline(config, dry_run=args.dry_run)
     counts: Counter[Outcome] = Counter()
     chunks = batches(iter_file_messages(args.paths), args.batch_size or config.batch_size)
-    reports = (report for batch in chunks for report in _replay_batch(pipeline, batch))
+    reports = (report for batch in pipeline.process_batches(chunks) for report in batch)
     for report in progress(reports, desc="replay"):  # a bar on stderr when it is a terminal
         counts[report.outcome] += 1
         _print_report(report, args.format)
@@ -130,16 +130,6 @@ def cmd_replay(args, config: Config) -> int:
         print("summary: " + ", ".join(f"{key} {value}" for key, value in summary.items()))
     unfinished = counts[Outcome.FAILED] or counts[Outcome.DEFERRED]
     return EXIT_FAILED if unfinished else EXIT_OK
-
-
-def _replay_batch(pipeline, batch: list) -> list:
-    from ingestor.pipeline import EmailReport
-    from parsers.worker import ParserUnavailable
-
-    try:
-        return pipeline.process_batch(batch)
-    except ParserUnavailable as exc:
-        return [EmailReport(m.source, None, Outcome.DEFERRED, f"parser unavailable: {exc}") for m in batch]
 
 
 def _print_report(report, output: str) -> None:

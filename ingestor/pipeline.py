@@ -12,7 +12,8 @@ and the emails stay for the next one.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import structlog
@@ -24,7 +25,7 @@ from ingestor.netbox.faults import Fault, NetBoxRejected, NetBoxUnavailable, cla
 from ingestor.netbox.sink import NetBoxSink, SinkEmail, SinkResult
 from ingestor.sources import RawMessage
 from parsers.models import Outcome, ParseResult
-from parsers.worker import ParseWorkerPool
+from parsers.worker import ParserUnavailable, ParseWorkerPool
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +66,15 @@ class EmailReport:
         )
 
 
+@dataclass
+class ParsedBatch:
+    """A batch after parsing: a report per email (final for those that go no further) and the emails
+    that go on to NetBox, keyed by their position."""
+
+    reports: list[EmailReport]
+    ready: list[SinkEmail] = field(default_factory=list)
+
+
 class Pipeline:
     def __init__(self, config: Config, gateway: NetBoxGateway, dry_run: bool = False):
         self.config = config
@@ -91,17 +101,46 @@ class Pipeline:
 
     def process_batch(self, messages: list[RawMessage]) -> list[EmailReport]:
         """One report per message, in order (see the module docstring for what a report promises)."""
-        reports = [EmailReport(m.source, None, Outcome.FAILED) for m in messages]
+        return self.finish_batch(self.parse_batch(messages))
+
+    def process_batches(self, batches: Iterable[list[RawMessage]]) -> Iterator[list[EmailReport]]:
+        """``process_batch`` over many batches, parsing the next batch while NetBox takes this one: a
+        backfill is bound by both, and they use different resources (cores, NetBox). A batch whose
+        parse workers could not start is reported DEFERRED, and the next batches still go."""
+        with ThreadPoolExecutor(1, "parse-ahead") as ahead:
+            pending: tuple[list[RawMessage], Future] | None = None
+            for batch in batches:
+                future = ahead.submit(self.parse_batch, batch)
+                if pending is not None:
+                    yield self._finish_or_defer(*pending)
+                pending = (batch, future)
+            if pending is not None:
+                yield self._finish_or_defer(*pending)
+
+    def _finish_or_defer(self, batch: list[RawMessage], parsing: Future) -> list[EmailReport]:
+        try:
+            return self.finish_batch(parsing.result())
+        except ParserUnavailable as exc:
+            return [
+                EmailReport(m.source, None, Outcome.DEFERRED, f"parser unavailable: {exc}") for m in batch
+            ]
+
+    def parse_batch(self, messages: list[RawMessage]) -> ParsedBatch:
+        """Parse every message (in the worker processes, several at once); no NetBox yet."""
+        batch = ParsedBatch([EmailReport(m.source, None, Outcome.FAILED) for m in messages])
         parsed = list(self._parse_threads.map(self._parse, messages))
-        ready: list[SinkEmail] = []
-        for key, (report, result) in enumerate(zip(reports, parsed, strict=True)):
+        for key, (report, result) in enumerate(zip(batch.reports, parsed, strict=True)):
             if _parse_report(report, messages[key], result):
-                ready.append(SinkEmail(key, result.email, result.notices))
-        if ready:
-            self._to_netbox(ready, reports)
-        for report in reports:
+                batch.ready.append(SinkEmail(key, result.email, result.notices))
+        return batch
+
+    def finish_batch(self, batch: ParsedBatch) -> list[EmailReport]:
+        """The NetBox stage for what parsed, then one log event per email."""
+        if batch.ready:
+            self._to_netbox(batch.ready, batch.reports)
+        for report in batch.reports:
             report.log()
-        return reports
+        return batch.reports
 
     def _parse(self, message: RawMessage) -> ParseResult | None:
         if message.error:

@@ -204,7 +204,7 @@ def parse_only(config: Config, files: list[str]) -> Pass:
         pool.parse(Path(files[0]).read_bytes())  # start the worker: not an email's time
         started = time.perf_counter()
         for path in progress(files, desc="parse only"):
-            outcomes[pool.parse(Path(path).read_bytes()).outcome] += 1
+            outcomes[pool.parse(Path(path).read_bytes()).status] += 1
         elapsed = time.perf_counter() - started
     finally:
         pool.close()

@@ -71,8 +71,8 @@ def test_every_email_parses_to_one_notice_of_its_event(load, parsed) -> None:
         for name in entry["emails"]:
             result = parsed[name]
             keys = [(notice.kind, notice.provider, notice.event_id) for notice in result.notices]
-            if result.outcome != "parsed" or keys != [gen.event_key(entry)]:
-                wrong.append(f"{name}: {result.outcome} {result.reason} {keys}")
+            if result.status != "parsed" or keys != [gen.event_key(entry)]:
+                wrong.append(f"{name}: {result.status} {result.reason} {keys}")
     assert wrong == []
 
 
