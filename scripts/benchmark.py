@@ -12,8 +12,7 @@ Per target:
 
 - parse only: emails/s of the parse workers alone (a sample of the target's emails), no NetBox;
 - ingest into an empty NetBox (reset, then the providers and circuits seeded): emails/s, NetBox requests per
-  email, outcomes; through ``Pipeline.process_batch`` in chunks of --batch-size when the pipeline has it (the
-  batched NetBox sink), else ``Pipeline.process`` one email at a time;
+  email, outcomes; through ``Pipeline.process_batches`` in batches of --batch-size, as `replay` does;
 - every event's state in NetBox (status, start, end, ETR, impacts) against the truth — the generator's
   manifest, or for the corpus the state its manifest implies (tests/integration/helpers.py) — and the number
   of mismatches;
@@ -168,18 +167,11 @@ def chunks(items: Iterable[RawMessage], size: int) -> Iterator[list[RawMessage]]
         yield chunk
 
 
-def batched(pipeline: Pipeline) -> bool:
-    return callable(getattr(pipeline, "process_batch", None))
-
-
 def reports(pipeline: Pipeline, messages: Iterable[RawMessage], batch_size: int) -> Iterator[EmailReport]:
-    """The pipeline's reports: through process_batch in chunks of ``batch_size`` where the pipeline has the
-    batched NetBox sink, else process() one email at a time (the sequential pipeline)."""
-    if not batched(pipeline):
-        yield from map(pipeline.process, messages)
-        return
-    for chunk in chunks(messages, batch_size):
-        yield from pipeline.process_batch(chunk)
+    """The pipeline's reports, the way `replay` makes them: batches of ``batch_size``, the next one
+    parsed while NetBox takes this one (Pipeline.process_batches)."""
+    for batch in pipeline.process_batches(chunks(messages, batch_size)):
+        yield from batch
 
 
 def replay(pipeline: Pipeline, files: list[str], batch_size: int, label: str) -> Pass:
@@ -326,9 +318,7 @@ def fresh_pipeline(target: Target, workers: int) -> tuple[Pipeline, object]:
 
 def run_one(name: str, args) -> int:
     target = target_for(name, args)
-    mode = (
-        f"process_batch, {args.batch_size} a batch" if batched(Pipeline) else "process, one email at a time"
-    )
+    mode = f"process_batches, {args.batch_size} a batch"
     print(f"== {target.name}: {len(target.files)} emails, {len(target.events)} events; pipeline: {mode}")
     sample = target.files[: args.parse_sample] * args.repeat
     parsed = parse_only(Config.model_validate({"netbox": {"url": "http://unused", "token": "x"}}), sample)
