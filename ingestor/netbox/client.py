@@ -30,6 +30,7 @@ from ingestor.config import NetBoxConfig
 
 from .faults import Fault, NetBoxRejected, NetBoxUnavailable, as_netbox_error, classify, describe, retry_after
 from .plan import CircuitIndex
+from .records import LEGACY_MESSAGE_ID_FIELD
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +38,36 @@ NOTICES_MODELS = ("maintenance", "outage", "impact", "eventnotification")
 HEALTH_TIMEOUT = 5.0
 HEALTH_PROBES = 3  # a 30%-faulty path still answers one of three probes almost always
 PAGE_SIZE = 1000  # NetBox's default MAX_PAGE_SIZE
+# What each listing asks NetBox for (?fields=): exactly what the sink reads.
+_EVENT_FIELDS = (
+    "id", "name", "provider", "status", "start", "end", "estimated_time_to_repair", "summary",
+    "original_timezone", "impact", "acknowledged",
+)  # fmt: skip
+READ_FIELDS: dict[str, tuple[str, ...]] = {
+    "maintenance": _EVENT_FIELDS,
+    "outage": _EVENT_FIELDS,
+    "impact": (
+        "id",
+        "event_content_type",
+        "event_object_id",
+        "target_content_type",
+        "target_object_id",
+        "impact",
+    ),
+    "eventnotification": (
+        "id",
+        "event_content_type",
+        "event_object_id",
+        "subject",
+        "email_from",
+        "email_received",
+        "email_body",
+    ),  # fmt: skip
+    "extras.journal_entries": ("id", "assigned_object_type", "assigned_object_id", "comments"),
+    "circuits.circuits": ("id", "cid", "provider"),
+    "circuits.providers": ("id", "slug"),
+    "core.object_types": ("id", "app_label", "model"),
+}
 URL_BUDGET = 3000  # characters of multi-value filters per request (servers refuse URLs past ~8 KiB)
 
 __all__ = ["NetBoxGateway", "NetBoxRejected", "NetBoxUnavailable"]
@@ -88,6 +119,7 @@ class NetBoxGateway:
         self.api = pynetbox.api(config.url, token=config.token.get_secret_value())
         self.api.http_session = self.session
         self._object_types: dict[str, int] = {}
+        self._legacy: bool | None = None
         self.refresh()
 
     # -- plumbing -----------------------------------------------------------------------------------
@@ -181,8 +213,12 @@ class NetBoxGateway:
 
         A filter given a list asks for any of its values (``?name=a&name=b``), so one request reads what
         a batch needs; a list too long for one URL is sent in chunks. Pages are as large as NetBox
-        allows (``PAGE_SIZE``), so a listing rarely needs a second request.
+        allows (``PAGE_SIZE``), so a listing rarely needs a second request. Only the fields we read are
+        asked for (``READ_FIELDS``): NetBox then skips nested objects it would look up row by row, which
+        makes a listing of hundreds of notifications or impacts several times faster.
         """
+        if model in READ_FIELDS and "fields" not in filters:
+            filters["fields"] = ",".join(self._read_fields(model))
         many = {key: value for key, value in filters.items() if isinstance(value, list | tuple | set)}
         if any(not values for values in many.values()):
             return []  # "any of no values" matches nothing: no request
@@ -191,6 +227,18 @@ class NetBoxGateway:
             query = {**filters, **chunk, "limit": PAGE_SIZE}
             rows += self.call(lambda q=query: [dict(row) for row in self.endpoint(model).filter(**q)])
         return rows
+
+    def _read_fields(self, model: str) -> tuple[str, ...]:
+        if model == "eventnotification" and self.legacy_records:
+            return (*READ_FIELDS[model], "custom_fields")  # records of versions before 0.5
+        return READ_FIELDS[model]
+
+    @property
+    def legacy_records(self) -> bool:
+        """Does NetBox still have the custom fields earlier versions kept email records in? (once)"""
+        if self._legacy is None:
+            self._legacy = bool(self.list("extras.custom_fields", name=LEGACY_MESSAGE_ID_FIELD))
+        return self._legacy
 
     def update_many(self, model: str, rows: list[dict]) -> None:
         """PATCH several objects in one request (each row has its ``id`` and ``changelog_message``).

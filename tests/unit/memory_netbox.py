@@ -75,6 +75,7 @@ class MemoryEndpoint:
     def filter(self, **filters) -> list[dict]:
         self.db.request(self.model, "GET", [])
         filters.pop("limit", None)  # one page holds everything here
+        filters.pop("fields", None)  # NetBox answers only these fields; all of them here
         return [dict(row) for row in self._rows() if all(_matches(row, k, v) for k, v in filters.items())]
 
     def create(self, payload):
