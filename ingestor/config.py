@@ -84,6 +84,9 @@ class NetBoxConfig(_Strict):
     retry_backoff_max_seconds: float = Field(default=10.0, gt=0)
     tag: str = Field(default="notices-ingestor", min_length=1)
     create_missing_providers: bool = False
+    # Bulk writes of a batch are sent as up to this many requests at once (split by event): NetBox
+    # spends ~20-40 ms per object written, and its workers can write in parallel.
+    write_concurrency: int = Field(default=3, ge=1, le=16)
 
     @model_validator(mode="after")
     def _resolve_token(self) -> NetBoxConfig:

@@ -15,6 +15,7 @@ for one poll cycle (``refresh()`` starts a new one, so circuits added in NetBox 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import Any
@@ -68,6 +69,16 @@ READ_FIELDS: dict[str, tuple[str, ...]] = {
     "circuits.providers": ("id", "slug"),
     "core.object_types": ("id", "app_label", "model"),
 }
+# Read-only fields of the objects we write that NetBox would otherwise put in each write's answer (?omit=),
+# some of them looked up per object: an event's impacts and notifications, an impact's event and target.
+_COMMON_OMIT = ("url", "display")
+WRITE_OMIT: dict[str, tuple[str, ...]] = {
+    "maintenance": (*_COMMON_OMIT, "impacts", "notifications", "impact_count", "status_color"),
+    "outage": (*_COMMON_OMIT, "impacts", "notifications", "impact_count", "status_color"),
+    "impact": (*_COMMON_OMIT, "event", "target"),
+    "eventnotification": (*_COMMON_OMIT, "event"),
+    "extras.journal_entries": (*_COMMON_OMIT, "display_url", "assigned_object"),
+}
 URL_BUDGET = 3000  # characters of multi-value filters per request (servers refuse URLs past ~8 KiB)
 
 __all__ = ["NetBoxGateway", "NetBoxRejected", "NetBoxUnavailable"]
@@ -101,12 +112,18 @@ class _TimeoutSession(requests.Session):
         super().__init__()
         self._timeout = timeout
         self.request_count = 0
+        self._count_lock = threading.Lock()
+        self.write_omit: dict[str, str] = {}  # list URL -> read-only fields a write's answer leaves out
 
-    def request(self, method, *args, **kwargs):
+    def request(self, method, url, *args, **kwargs):
         kwargs.setdefault("timeout", self._timeout)
-        self.request_count += 1
+        omit = self.write_omit.get(url.rstrip("/")) if method in ("POST", "PATCH") else None
+        if omit and not kwargs.get("params"):
+            kwargs["params"] = {"omit": omit}
+        with self._count_lock:  # the writer sends from several threads at once
+            self.request_count += 1
         with metrics.netbox_timer(method) as timed:  # metrics: count, latency, errors (issue 8)
-            response = super().request(method, *args, **kwargs)
+            response = super().request(method, url, *args, **kwargs)
             timed.status = response.status_code
         return response
 
@@ -118,6 +135,9 @@ class NetBoxGateway:
         self.session.verify = config.ca_file or config.verify_tls
         self.api = pynetbox.api(config.url, token=config.token.get_secret_value())
         self.api.http_session = self.session
+        self.session.write_omit = {
+            _pynetbox_endpoint(self.api, model).url: ",".join(WRITE_OMIT[model]) for model in WRITE_OMIT
+        }
         self._object_types: dict[str, int] = {}
         self._legacy: bool | None = None
         self.refresh()
@@ -263,10 +283,7 @@ class NetBoxGateway:
         return any(self.healthy() for _ in range(probes))
 
     def endpoint(self, model: str):
-        if model in NOTICES_MODELS:
-            return getattr(self.api.plugins.notices, model)
-        app, name = model.split(".")
-        return getattr(getattr(self.api, app), name)
+        return _pynetbox_endpoint(self.api, model)
 
     def refresh(self) -> None:
         """Start a new cache cycle (once per poll / replay run)."""
@@ -342,6 +359,13 @@ class NetBoxGateway:
     def find_event(self, kind: str, provider_id: int, name: str) -> dict | None:
         rows = self.find_events(kind, provider_id, name)
         return rows[0] if rows else None
+
+
+def _pynetbox_endpoint(api: pynetbox.api, model: str):
+    if model in NOTICES_MODELS:
+        return getattr(api.plugins.notices, model)
+    app, name = model.split(".")
+    return getattr(getattr(api, app), name)
 
 
 def _url_chunks(many: dict[str, list]) -> list[dict[str, list]]:

@@ -21,6 +21,7 @@ event is not the oldest deletes its own and plans again (``race_lost``).
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,7 @@ from .view import EVENT_KINDS, event_type_ids, find_events, ref_id
 log = structlog.get_logger(__name__)
 
 MESSAGE_MAX = 200
+CONCURRENT_MIN = 20  # objects per request below which one request is as fast as several
 
 
 @dataclass
@@ -86,7 +88,20 @@ class BatchWriter:
         self._patch_events(plans, lambda p: p.update, None)
 
     # -- sending, and splitting what NetBox refuses -----------------------------------------------------
-    def send(self, items: list[Item], send: Send, done: Done | None = None, resent: bool = False) -> None:
+    def send(self, items: list[Item], send: Send, done: Done | None = None) -> None:
+        """Send ``items`` as one request, or as several at once (by event) when there are many: NetBox
+        writes objects one by one inside a request, and its workers can write in parallel."""
+        parts = [items]
+        if len(items) >= 2 * CONCURRENT_MIN:
+            parts = _by_event(items, self.gateway.config.write_concurrency, CONCURRENT_MIN)
+        if len(parts) == 1:
+            self._send(items, send, done)
+            return
+        with ThreadPoolExecutor(len(parts), "netbox-write") as pool:
+            for future in [pool.submit(self._send, part, send, done) for part in parts]:
+                future.result()  # NetBoxUnavailable (NetBox down) escapes, as from one request
+
+    def _send(self, items: list[Item], send: Send, done: Done | None = None, resent: bool = False) -> None:
         if not items:
             return
         try:
@@ -109,8 +124,8 @@ class BatchWriter:
             log.warning("event_write_failed", event_key=list(keys[0]), outcome=outcome.value, error=str(exc))
             return
         first = set(keys[: len(keys) // 2])
-        self.send([i for i in items if i.plan.key in first], send, done, resent=True)
-        self.send([i for i in items if i.plan.key not in first], send, done, resent=True)
+        self._send([i for i in items if i.plan.key in first], send, done, resent=True)
+        self._send([i for i in items if i.plan.key not in first], send, done, resent=True)
 
     # -- phase 1: events ----------------------------------------------------------------------------------
     def create_events(self, plans: list[EventPlan]) -> None:
@@ -287,6 +302,19 @@ class BatchWriter:
             )
 
         return send
+
+
+def _by_event(items: list[Item], most: int, least: int) -> list[list[Item]]:
+    """``items`` in up to ``most`` parts of at least ``least`` items; an event's items stay together."""
+    parts = max(1, min(most, len(items) // least))
+    if parts == 1:
+        return [items]
+    keys = list(dict.fromkeys(item.plan.key for item in items))
+    part_of = {key: index % parts for index, key in enumerate(keys)}
+    out: list[list[Item]] = [[] for _ in range(parts)]
+    for item in items:
+        out[part_of[item.plan.key]].append(item)
+    return [part for part in out if part]
 
 
 def _notification_written(item: Item, row: dict) -> None:
