@@ -84,6 +84,7 @@ class Pipeline:
         # Each email is parsed in a worker process under a time and a memory limit (parsers.worker);
         # parser.restarts counts the workers killed and replaced.
         self.parser = ParseWorkerPool(self.parser_options)
+        self.parser.warm_up()
         self._parse_threads = ThreadPoolExecutor(max(1, self.parser_options.workers), "parse")
         metrics.set_worker_restarts_source(lambda: self.parser.restarts)  # metrics (issue 8)
         self.sink = NetBoxSink(gateway, config.netbox_provider_slug, dry_run=dry_run)

@@ -61,6 +61,25 @@ class ParseWorkerPool:
         _pools.add(self)
         weakref.finalize(self, _stop_all, list(self._workers))
 
+    def warm_up(self) -> None:
+        """Start the workers now, in the background: the first emails then do not wait the second or
+        two a worker takes to start (a replay of a few dozen emails would). A start that fails here is
+        tried again, and reported, by the first parse."""
+
+        def start_all() -> None:
+            taken = [self._idle.get() for _ in self._workers]  # parses wait for them meanwhile
+            try:
+                for worker in taken:
+                    if not worker.started:
+                        worker.start()
+            except Exception as exc:  # noqa: BLE001 - the first parse reports it
+                logger.info("parse worker warm-up failed: %s", exc)
+            finally:
+                for worker in taken:
+                    self._idle.put(worker)
+
+        threading.Thread(target=start_all, name="parse-warm-up", daemon=True).start()
+
     def parse(self, raw: bytes, arrived: datetime | None = None) -> ParseResult:
         """The email's ParseResult; a failed one naming the limit when the worker had to be killed."""
         worker = self._idle.get()
@@ -104,6 +123,9 @@ class _Worker:
     @property
     def alive(self) -> bool:
         return self.process is not None and self.process.is_alive()
+
+    def start(self) -> None:
+        self._start()
 
     def parse(self, raw: bytes, arrived: datetime | None) -> tuple[ParseResult, list]:
         if not self.started:

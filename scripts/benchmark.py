@@ -52,6 +52,7 @@ import generate_load as load  # noqa: E402  (scripts/ is on sys.path when this f
 import pynetbox  # noqa: E402
 
 from ingestor.config import Config  # noqa: E402
+from ingestor.daemon import batches  # noqa: E402
 from ingestor.logs import configure_logging  # noqa: E402
 from ingestor.netbox.client import NetBoxGateway  # noqa: E402
 from ingestor.netbox.setup import check_netbox  # noqa: E402
@@ -156,21 +157,10 @@ class Pass:
         )
 
 
-def chunks(items: Iterable[RawMessage], size: int) -> Iterator[list[RawMessage]]:
-    chunk: list[RawMessage] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def reports(pipeline: Pipeline, messages: Iterable[RawMessage], batch_size: int) -> Iterator[EmailReport]:
     """The pipeline's reports, the way `replay` makes them: batches of ``batch_size``, the next one
     parsed while NetBox takes this one (Pipeline.process_batches)."""
-    for batch in pipeline.process_batches(chunks(messages, batch_size)):
+    for batch in pipeline.process_batches(batches(messages, batch_size)):
         yield from batch
 
 
