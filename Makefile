@@ -4,7 +4,7 @@
 #   make unit         tests that need no stack (-m "not integration")
 #   make stack        bring up NetBox + notices, PostgreSQL, Redis, Dovecot (scripts/dev-stack up)
 #   make integration  tests against that stack (-m integration); the `stack` fixture brings it up too
-#   make test         all of the above, in order
+#   make test         all of the above, in order, then load-ci (200 generated emails, checked)
 #   make faults       the fault scenarios on the whole corpus, 20 kills, with figures (long; CI runs a slice)
 #   make fuzz         the parse stage under >= 2,000 mutated and hostile emails (figures; no stack needed)
 # pytest's exit code 5 (no tests collected) is a failure here, like any other non-zero code.
@@ -13,7 +13,7 @@ PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv lint unit stack integration test demo benchmark benchmark-load benchmark-idle faults fuzz oauth-benchmark
+.PHONY: venv lint unit stack integration test demo benchmark benchmark-load load-ci benchmark-idle faults fuzz oauth-benchmark
 
 venv: $(STAMP)
 
@@ -40,6 +40,12 @@ test:
 	$(MAKE) unit
 	$(MAKE) stack
 	$(MAKE) integration
+	$(MAKE) load-ci
+
+# The load run, sized down for CI: 200 generated emails through the batched sink into a fresh NetBox; fails
+# when any event ends wrong or a second pass writes anything (prints the figures too).
+load-ci: venv stack
+	$(VENV)/bin/python scripts/benchmark.py --sizes 200 --no-corpus
 
 # The local demo (README's first command): stack up, sample emails into the demo mailbox, the daemon once.
 demo:
@@ -50,7 +56,7 @@ benchmark: venv stack
 	$(VENV)/bin/python scripts/benchmark.py
 
 # Figures, not a test: the corpus, then generated loads of 1,000, 5,000 and 10,000 emails, each into a fresh
-# NetBox in a process of its own (scripts/benchmark.py --help). Long: hours with the sequential pipeline.
+# NetBox in a process of its own (scripts/benchmark.py --help). About 25 minutes here.
 # On a shared stack: make benchmark-load LOCK=/tmp/nis-stack.lock — each target then holds that flock only
 # while it uses NetBox (not under `flock` as well: the two would wait for each other).
 LOCK ?=
