@@ -200,16 +200,20 @@ def netbox_states(nb) -> tuple[dict[tuple[str, str, str], dict], list[str]]:
     """Every event NetBox holds, as generate_load.state(), read a page of 1,000 at a time (a 10,000-email
     load has thousands of events: one lookup each would outlast the replay); and the (provider, name) keys
     held by more than one event."""
-    providers = {row.id: row.slug for row in nb.circuits.providers.all(limit=PAGE)}
-    cids = {row.id: row.cid for row in nb.circuits.circuits.all(limit=PAGE)}
+    providers = {row.id: row.slug for row in nb.circuits.providers.filter(limit=PAGE, ordering="id")}
+    cids = {row.id: row.cid for row in nb.circuits.circuits.filter(limit=PAGE, ordering="id")}
     states: dict[tuple[str, str, str], dict] = {}
     twice = []
     for kind in ("maintenance", "outage"):
         impacts: dict[int, dict[str, str]] = {}
-        for row in nb.plugins.notices.impact.filter(event_content_type=f"notices.{kind}", limit=PAGE):
+        # ordered by id: pages of an unordered listing overlap and skip rows
+        impacts_of_kind = nb.plugins.notices.impact.filter(
+            event_content_type=f"notices.{kind}", limit=PAGE, ordering="id"
+        )
+        for row in impacts_of_kind:
             cid = cids.get(row.target_object_id, f"#{row.target_object_id}")
             impacts.setdefault(row.event_object_id, {})[cid] = choice(row.impact)
-        for row in getattr(nb.plugins.notices, kind).all(limit=PAGE):
+        for row in getattr(nb.plugins.notices, kind).filter(limit=PAGE, ordering="id"):
             key = (kind, providers[row.provider.id], row.name)
             twice += [f"{'/'.join(key)}: more than one event"] if key in states else []
             etr = getattr(row, "estimated_time_to_repair", None)

@@ -244,7 +244,8 @@ class NetBoxGateway:
             return []  # "any of no values" matches nothing: no request
         rows: list[dict] = []
         for chunk in _url_chunks(many):
-            query = {**filters, **chunk, "limit": PAGE_SIZE}
+            # ordered by id: pages of an unordered listing overlap and skip rows (seen past 1,000 impacts)
+            query = {**filters, **chunk, "limit": PAGE_SIZE, "ordering": "id"}
             rows += self.call(lambda q=query: [dict(row) for row in self.endpoint(model).filter(**q)])
         return rows
 

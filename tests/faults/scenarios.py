@@ -48,23 +48,25 @@ CLAIM_PREFIX = "Processing-"
 def netbox_dump(nb) -> dict:
     """Every event by (kind, provider, name) with its fields, impacts and notifications; no ids, so two
     NetBoxes that hold the same story compare equal, and a duplicate shows as a second entry."""
-    providers = {p.id: p.slug for p in nb.circuits.providers.all()}
-    cids = {c.id: c.cid for c in nb.circuits.circuits.all()}
+    providers = {p.id: p.slug for p in nb.circuits.providers.filter(ordering="id")}
+    cids = {c.id: c.cid for c in nb.circuits.circuits.filter(ordering="id")}
     records = recorded_emails(nb)
-    dump: dict[str, list] = {}
+    dump: dict[str, list] = {}  # every listing ordered by id: pages of an unordered one overlap
     for kind in ("maintenance", "outage"):
         impacts: dict[int, list] = {}
-        for row in nb.plugins.notices.impact.filter(event_content_type=f"notices.{kind}"):
+        for row in nb.plugins.notices.impact.filter(event_content_type=f"notices.{kind}", ordering="id"):
             impacts.setdefault(row.event_object_id, []).append(
                 (cids.get(row.target_object_id), choice(row.impact))
             )
         notes: dict[int, list] = {}
-        for row in nb.plugins.notices.eventnotification.filter(event_content_type=f"notices.{kind}"):
+        for row in nb.plugins.notices.eventnotification.filter(
+            event_content_type=f"notices.{kind}", ordering="id"
+        ):
             record = records.get(row.id, {})
             notes.setdefault(row.event_object_id, []).append(
                 (record.get("message_id"), record.get("email_digest"), row.subject)
             )
-        for event in getattr(nb.plugins.notices, kind).all():
+        for event in getattr(nb.plugins.notices, kind).filter(ordering="id"):
             provider = event.provider.id if hasattr(event.provider, "id") else event.provider
             key = f"{kind}:{providers[provider]}:{event.name}"
             state = {

@@ -243,7 +243,8 @@ def recorded_emails(nb, notification_ids: list[int] | None = None) -> dict[int, 
         filters = {"assigned_object_type": "notices.eventnotification"}
         if chunk is not None:
             filters["assigned_object_id"] = chunk
-        for entry in nb.extras.journal_entries.filter(**filters):
+        # ordered by id: the pages of an unordered listing overlap and skip rows
+        for entry in nb.extras.journal_entries.filter(**filters, ordering="id"):
             block = re.search(r"```json\n(.*?)\n```", entry.comments, re.DOTALL)
             assert block, f"journal entry {entry.id} has no JSON record: {entry.comments[:200]!r}"
             notification, record = entry.assigned_object_id, json.loads(block.group(1))

@@ -76,6 +76,7 @@ class MemoryEndpoint:
         self.db.request(self.model, "GET", [])
         filters.pop("limit", None)  # one page holds everything here
         filters.pop("fields", None)  # NetBox answers only these fields; all of them here
+        filters.pop("ordering", None)  # rows are kept in id order here
         return [dict(row) for row in self._rows() if all(_matches(row, k, v) for k, v in filters.items())]
 
     def create(self, payload):
