@@ -84,10 +84,6 @@ URL_BUDGET = 3000  # characters of multi-value filters per request (servers refu
 __all__ = ["NetBoxGateway", "NetBoxRejected", "NetBoxUnavailable"]
 
 
-def parse_datetime(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
 def jsonable(data: Any) -> Any:
     if isinstance(data, datetime):
         return data.isoformat()
@@ -214,12 +210,6 @@ class NetBoxGateway:
             item["tags"] = self._tags()
         return item
 
-    def update(self, model: str, record_id: int, data: dict, message: str) -> None:
-        """PATCH one object; the same data sent twice changes nothing, so plain retries are safe."""
-        self.call(
-            self.endpoint(model).update, [dict(jsonable(data), id=record_id, changelog_message=message)]
-        )
-
     def delete(self, model: str, record_id: int) -> None:
         """Remove one object of ours; gone already (404 after a lost answer) counts as done."""
         try:
@@ -272,7 +262,7 @@ class NetBoxGateway:
         try:
             response = self.session.get(
                 f"{self.config.url}/api/status/",
-                headers={"Authorization": f"Token {self.config.token.get_secret_value()}"},
+                headers={"Authorization": auth_header(self.config.token.get_secret_value())},
                 timeout=min(HEALTH_TIMEOUT, self.config.timeout_seconds),
             )
         except requests.RequestException:
@@ -336,12 +326,9 @@ class NetBoxGateway:
         if missing:
             by_provider: dict[int, dict[str, int]] = {pid: {} for pid in missing}
             for row in self.list("circuits.circuits", provider_id=missing):
-                by_provider[_ref_id(row["provider"])][row["cid"]] = row["id"]
+                by_provider[ref_id(row["provider"])][row["cid"]] = row["id"]
             self._circuits |= {pid: CircuitIndex(cids) for pid, cids in by_provider.items()}
         return {pid: self._circuits[pid] for pid in provider_ids}
-
-    def circuits(self, provider_id: int) -> CircuitIndex:
-        return self.circuit_indexes({provider_id})[provider_id]
 
     def _tags(self) -> list[int]:
         """The tag every object we create carries ([] until `check --setup` has created it)."""
@@ -349,17 +336,6 @@ class NetBoxGateway:
             rows = self.list("extras.tags", slug=self.config.tag)
             self._tag_ids = [rows[0]["id"]] if rows else []
         return self._tag_ids
-
-    # -- events ------------------------------------------------------------------------------------------
-    def find_events(self, kind: str, provider_id: int, name: str) -> list[dict]:
-        """Events of (provider, name), oldest first. The name is not unique in the plugin; provider +
-        name is our key, and the oldest wins when there are several (a race, or a copy made by hand)."""
-        rows = self.list(kind, provider_id=provider_id, name=name)
-        return sorted((row for row in rows if row["name"] == name), key=lambda row: row["id"])
-
-    def find_event(self, kind: str, provider_id: int, name: str) -> dict | None:
-        rows = self.find_events(kind, provider_id, name)
-        return rows[0] if rows else None
 
 
 def _pynetbox_endpoint(api: pynetbox.api, model: str):
@@ -393,6 +369,11 @@ def _log_retry(state: RetryCallState) -> None:
     log.warning("netbox_retry", attempt=state.attempt_number, error=describe(state.outcome.exception()))
 
 
-def _ref_id(ref) -> int:
-    """A related object as the API gives it: a nested dict with its id, or the bare id."""
-    return ref["id"] if isinstance(ref, dict) else ref
+def ref_id(ref) -> int | None:
+    """A related object or object type as the API gives it: a nested dict with its id, or the id."""
+    return ref.get("id") if isinstance(ref, dict) else ref
+
+
+def auth_header(token: str) -> str:
+    # v2 tokens ("nbt_<key>.<secret>") go as Bearer, v1 tokens as "Token <hex>", as pynetbox does.
+    return f"Bearer {token}" if token.startswith("nbt_") else f"Token {token}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .client import NetBoxGateway
+from .client import NetBoxGateway, auth_header
 from .records import LEGACY_DIGEST_FIELD, LEGACY_MESSAGE_ID_FIELD, LEGACY_NOTICES_FIELD
 
 # Identity lives in NetBox, not in local state: each EventNotification has a journal entry naming its
@@ -37,18 +37,13 @@ def can_create(gateway: NetBoxGateway, path: str) -> bool:
     """DRF lists a POST action in an OPTIONS answer only when this token may create such objects."""
     url = f"{gateway.config.url}/api/{path}/"
     headers = {
-        "Authorization": _auth_header(gateway.config.token.get_secret_value()),
+        "Authorization": auth_header(gateway.config.token.get_secret_value()),
         "Accept": "application/json",
     }
     response = gateway.call(gateway.session.options, url, headers=headers)
     if response.status_code >= 500:
         return True  # not a permission answer; the writes themselves will tell
     return "POST" in (response.json().get("actions") or {}) if response.ok else False
-
-
-def _auth_header(token: str) -> str:
-    # v2 tokens ("nbt_<key>.<secret>") go as Bearer, v1 tokens as "Token <hex>", as pynetbox does.
-    return f"Bearer {token}" if token.startswith("nbt_") else f"Token {token}"
 
 
 def check_netbox(gateway: NetBoxGateway, create: bool = False) -> SetupReport:

@@ -40,7 +40,7 @@ from .plan import (
     plan_batch,
     plan_reconcile,
 )
-from .view import find_events, read_records, read_related, read_snapshots
+from .view import find_events, read_notifications, read_snapshots
 from .write import BatchWriter
 
 log = structlog.get_logger(__name__)
@@ -147,10 +147,26 @@ class NetBoxSink:
         written = [p for p in writer.live(plans) if p.notifications and p.event_id is not None]
         if not written:
             return
-        rows = read_notifications_known(self.gateway, {p.key: p.event_id for p in written}, batch, plans)
+        rows = self._notification_identities({p.key: p.event_id for p in written}, batch, plans)
         stale = [p for p in written if self._settle_event(p, rows.get(p.key, []))]
         if stale:
             self._reconcile(stale, batch)
+
+    def _notification_identities(
+        self, events: dict[EventKey, int], batch: _Batch, plans: list[EventPlan]
+    ) -> dict[EventKey, list[dict]]:
+        """The events' notifications, each with its ``identity``; records are read only for the
+        notifications neither the snapshots nor this batch know (usually none: no request)."""
+        known: dict[int, tuple[str, str] | None] = {}
+        for snapshot in batch.snapshots.values():
+            known |= snapshot.notifications
+        for plan in plans:
+            known |= {n.id: n.record.identity for n in plan.notifications if n.id is not None}
+        rows = read_notifications(self.gateway, events, known=known.keys())
+        for row in (row for rows_ in rows.values() for row in rows_):
+            record = row["record"]
+            row["identity"] = known[row["id"]] if row["id"] in known else record and record.identity
+        return rows
 
     def _settle_event(self, plan: EventPlan, rows: list[dict]) -> bool:
         """Drop our second notification of an email; True when others stored notices we did not fold."""
@@ -222,26 +238,6 @@ class NetBoxSink:
                 result.worsen(*aborted)
             else:
                 result.worsen(Outcome.INGESTED)
-
-
-def read_notifications_known(
-    gateway: NetBoxGateway, events: dict[EventKey, int], batch: _Batch, plans: list[EventPlan]
-) -> dict[EventKey, list[dict]]:
-    """The events' notifications, each with its ``identity``; records are read only for notifications
-    neither the snapshot nor this batch knows (usually none: no request)."""
-    known: dict[int, tuple[str, str] | None] = {}
-    for snapshot in batch.snapshots.values():
-        known |= snapshot.notifications
-    for plan in plans:
-        known |= {n.id: n.record.identity for n in plan.notifications if n.id is not None}
-    rows = read_related(gateway, "eventnotification", events)
-    unknown = [row for rows_ in rows.values() for row in rows_ if row["id"] not in known]
-    records = read_records(gateway, unknown) if unknown else {}
-    for rows_ in rows.values():
-        for row in rows_:
-            record = records.get(row["id"])
-            row["identity"] = known.get(row["id"], record.identity if record else None)
-    return rows
 
 
 def _no_provider(slug: str, provider: str) -> str:

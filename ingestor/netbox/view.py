@@ -9,10 +9,10 @@ is one `EventSnapshot` per event that exists, which the pure planner (plan.py) w
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
-from .client import NetBoxGateway
+from .client import NetBoxGateway, ref_id
 from .plan import EventKey, EventSnapshot
 from .records import JOURNAL_MODEL, NOTIFICATION_TYPE, EmailRecord, content_key, read_journal, read_legacy
 
@@ -26,11 +26,6 @@ def parse_datetime(value: str | None) -> datetime | None:
 def choice_value(choice) -> str | None:
     """Choice fields come back as {'value': ..., 'label': ...}."""
     return choice.get("value") if isinstance(choice, dict) else choice
-
-
-def ref_id(ref) -> int | None:
-    """A related object or object type as the API gives it: a nested dict with its id, or the id."""
-    return ref.get("id") if isinstance(ref, dict) else ref
 
 
 def find_events(gateway: NetBoxGateway, keys: Iterable[EventKey]) -> dict[EventKey, list[dict]]:
@@ -50,10 +45,15 @@ def event_type_ids(gateway: NetBoxGateway) -> dict[str, int]:
     return {kind: gateway.object_type_id("notices", kind) for kind in EVENT_KINDS}
 
 
-def read_notifications(gateway: NetBoxGateway, events: dict[EventKey, int]) -> dict[EventKey, list[dict]]:
-    """The notifications of these events (one request), each with its ``record`` (or None)."""
+def read_notifications(
+    gateway: NetBoxGateway, events: dict[EventKey, int], known: Collection[int] = ()
+) -> dict[EventKey, list[dict]]:
+    """The notifications of these events (one request), each with its ``record`` (None when it has
+    none); records are read (one more request) only for notifications not in ``known``."""
     rows = read_related(gateway, "eventnotification", events)
-    records = read_records(gateway, [row for rows_ in rows.values() for row in rows_])
+    records = read_records(
+        gateway, [row for rows_ in rows.values() for row in rows_ if row["id"] not in known]
+    )
     for rows_ in rows.values():
         for row in rows_:
             row["record"] = records.get(row["id"])

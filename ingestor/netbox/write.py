@@ -29,11 +29,11 @@ import structlog
 
 from parsers.models import Outcome
 
-from .client import NetBoxGateway
+from .client import NetBoxGateway, ref_id
 from .faults import NetBoxRejected, NetBoxUnavailable
 from .plan import EventKey, EventPlan, NotificationPlan
 from .records import JOURNAL_MODEL, NOTIFICATION_TYPE, content_key, journal_entry, read_journal
-from .view import EVENT_KINDS, event_type_ids, find_events, ref_id
+from .view import EVENT_KINDS, event_type_ids, find_events
 
 log = structlog.get_logger(__name__)
 
