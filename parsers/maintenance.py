@@ -33,6 +33,7 @@ from circuit_maintenance_parser.constants import EMAIL_HEADER_DATE, EMAIL_HEADER
 from circuit_maintenance_parser.data import DataPart  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 
+from parsers import charset  # noqa: E402
 from parsers.detect import GENERIC_PROVIDER, sender_matches  # noqa: E402
 from parsers.email import HEADER_MAX_CHARS  # noqa: E402
 from parsers.errors import ParseFailure  # noqa: E402
@@ -42,6 +43,7 @@ from parsers.options import ParserOptions  # noqa: E402
 
 logger = logging.getLogger(__name__)
 install_library_relay()
+charset.install()  # chardet was 97% of an HTML notice's parse time (parsers/charset.py)
 
 PARSER_PREFIX = "circuit-maintenance-parser"
 DETAIL_MAX = 300  # characters per provider error in a reason: enough to act on, short enough for a log line
@@ -68,7 +70,7 @@ def parse_maintenances(
     parse runs in (parsers.worker), which is killed and replaced when they are exceeded.
     """
     os.environ.pop(OPENAI_KEY_VARIABLE, None)
-    _load_city_database()  # once per process (a worker does it before its first email)
+    load_reference_data()  # once per process (the forkserver does it before forking a worker)
     tried: list[str] = []
     try:
         return _attempt(msg, meta, provider_names, options, tried)
@@ -366,30 +368,33 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else ""
 
 
-_city_database_lock = threading.Lock()
-_city_database_loaded = False
+_reference_data_lock = threading.Lock()
+_reference_data_loaded = False
 
 
-def _load_city_database() -> None:
-    """Load the library's city→coordinates CSV once, under a lock.
+def load_reference_data() -> None:
+    """Load the library's reference data once, under a lock: its city→coordinates table and its
+    timezone resolver (TimezoneFinder), which it otherwise loads inside the first email that names a city
+    (~1.4 s and ~1-3 s here). The forkserver loads them before it forks any worker (parsers.preload).
 
-    The library fills that class-level cache row by row on first use and treats a non-empty cache as
-    loaded, so two threads (two mailboxes, or a worker abandoned by a timeout) could otherwise read a
-    half-loaded table and fall back to the online lookup. Loading takes ~1.4 s, once per process.
+    The library fills the city cache row by row on first use and treats a non-empty cache as loaded, so
+    two threads (two mailboxes, or a worker abandoned by a timeout) could otherwise read a half-loaded
+    table and fall back to the online lookup.
     """
-    global _city_database_loaded
-    if _city_database_loaded:
+    global _reference_data_loaded
+    if _reference_data_loaded:
         return
-    with _city_database_lock:
-        if _city_database_loaded:
+    with _reference_data_lock:
+        if _reference_data_loaded:
             return
         try:
             from circuit_maintenance_parser.utils import Geolocator
 
             Geolocator.db_location  # noqa: B018 - the property loads the CSV
+            Geolocator.timezone  # noqa: B018 - and this one the timezone polygons
         except Exception:  # an internal of the library; without it the parsers load it themselves
-            logger.debug("could not preload the city database", exc_info=True)
-        _city_database_loaded = True
+            logger.debug("could not preload the library's reference data", exc_info=True)
+        _reference_data_loaded = True
 
 
 def _from_epoch(value: int | None) -> datetime | None:
