@@ -54,6 +54,15 @@ Send = Callable[[list[dict], bool], list | None]  # (items, re-sent?) -> created
 Done = Callable[[Item, dict], None]
 
 
+@dataclass
+class Job:
+    """Items for one endpoint, how to send them and what to do with each created row."""
+
+    items: list[Item]
+    send: Send
+    done: Done | None = None
+
+
 def changelog_message(plan: EventPlan, what: str) -> str:
     ids = plan.message_ids
     who = (
@@ -89,17 +98,31 @@ class BatchWriter:
 
     # -- sending, and splitting what NetBox refuses -----------------------------------------------------
     def send(self, items: list[Item], send: Send, done: Done | None = None) -> None:
-        """Send ``items`` as one request, or as several at once (by event) when there are many: NetBox
-        writes objects one by one inside a request, and its workers can write in parallel."""
-        parts = [items]
-        if len(items) >= 2 * CONCURRENT_MIN:
-            parts = _by_event(items, self.gateway.config.write_concurrency, CONCURRENT_MIN)
-        if len(parts) == 1:
-            self._send(items, send, done)
+        self.send_all([Job(items, send, done)])
+
+    def send_all(self, jobs: list[Job]) -> None:
+        """Send independent jobs (one per event kind, say) at once, each as one request, or as several
+        (by event) when it is large: NetBox writes objects one by one inside a request, and its workers
+        can write in parallel. At most ``write_concurrency`` requests are in flight; returns when every
+        part is answered."""
+        parts = [(part, job) for job in jobs for part in self._parts(job.items)]
+        if len(parts) <= 1:
+            for part, job in parts:
+                self._send(part, job.send, job.done)
             return
-        with ThreadPoolExecutor(len(parts), "netbox-write") as pool:
-            for future in [pool.submit(self._send, part, send, done) for part in parts]:
+        with ThreadPoolExecutor(
+            min(len(parts), self.gateway.config.write_concurrency), "netbox-write"
+        ) as pool:
+            futures = [pool.submit(self._send, part, job.send, job.done) for part, job in parts]
+            for future in futures:
                 future.result()  # NetBoxUnavailable (NetBox down) escapes, as from one request
+
+    def _parts(self, items: list[Item]) -> list[list[Item]]:
+        if not items:
+            return []
+        if len(items) < 2 * CONCURRENT_MIN:
+            return [items]
+        return _by_event(items, self.gateway.config.write_concurrency, CONCURRENT_MIN)
 
     def _send(self, items: list[Item], send: Send, done: Done | None = None, resent: bool = False) -> None:
         if not items:
@@ -129,14 +152,21 @@ class BatchWriter:
 
     # -- phase 1: events ----------------------------------------------------------------------------------
     def create_events(self, plans: list[EventPlan]) -> None:
-        for kind in EVENT_KINDS:
-            items = [
-                Item(p, dict(p.create, changelog_message=changelog_message(p, "; ".join(p.changes))))
-                for p in self.live(plans)
-                if p.create is not None and p.kind == kind
-            ]
-            self.send(items, self._create_sender(kind), self._event_created)
-            self._check_races([item.plan for item in items if item.plan.key in self.created])
+        """One create request per kind, the kinds at once; then the race check for both."""
+        jobs = [
+            Job(
+                [
+                    Item(p, dict(p.create, changelog_message=changelog_message(p, "; ".join(p.changes))))
+                    for p in self.live(plans)
+                    if p.create is not None and p.kind == kind
+                ],
+                self._create_sender(kind),
+                self._event_created,
+            )
+            for kind in EVENT_KINDS
+        ]
+        self.send_all(jobs)
+        self._check_races([item.plan for job in jobs for item in job.items if item.plan.key in self.created])
 
     def _create_sender(self, kind: str) -> Send:
         def newest(items: list[dict]) -> dict[Hashable, dict]:
@@ -178,9 +208,12 @@ class BatchWriter:
     def _patch_events(
         self, plans: list[EventPlan], change: Callable[[EventPlan], dict], what: str | None
     ) -> None:
+        """One PATCH per kind, the kinds at once; within a kind, closing statuses last."""
+        jobs = []
         for kind in EVENT_KINDS:
-            chosen = [p for p in self.live(plans) if p.kind == kind and change(p)]
-            chosen.sort(key=lambda p: p.closes)  # closing statuses last
+            chosen = sorted(
+                (p for p in self.live(plans) if p.kind == kind and change(p)), key=lambda p: p.closes
+            )
             items = [
                 Item(
                     p,
@@ -190,7 +223,8 @@ class BatchWriter:
                 )
                 for p in chosen
             ]
-            self.send(items, lambda data, _resent, kind=kind: self.gateway.update_many(kind, data))
+            jobs.append(Job(items, lambda data, _resent, kind=kind: self.gateway.update_many(kind, data)))
+        self.send_all(jobs)
 
     # -- phase 2: impacts ---------------------------------------------------------------------------------
     def write_impacts(self, plans: list[EventPlan]) -> None:
@@ -305,15 +339,19 @@ class BatchWriter:
 
 
 def _by_event(items: list[Item], most: int, least: int) -> list[list[Item]]:
-    """``items`` in up to ``most`` parts of at least ``least`` items; an event's items stay together."""
+    """``items`` in up to ``most`` parts of at least ``least`` items; an event's items stay together.
+
+    Parts are balanced by item count (each event, largest first, to the lightest part so far): the parts
+    go at once and the phase lasts as long as its largest part."""
     parts = max(1, min(most, len(items) // least))
     if parts == 1:
         return [items]
-    keys = list(dict.fromkeys(item.plan.key for item in items))
-    part_of = {key: index % parts for index, key in enumerate(keys)}
-    out: list[list[Item]] = [[] for _ in range(parts)]
+    by_key: dict[EventKey, list[Item]] = {}
     for item in items:
-        out[part_of[item.plan.key]].append(item)
+        by_key.setdefault(item.plan.key, []).append(item)
+    out: list[list[Item]] = [[] for _ in range(parts)]
+    for group in sorted(by_key.values(), key=len, reverse=True):
+        min(out, key=len).extend(group)
     return [part for part in out if part]
 
 
