@@ -3,8 +3,9 @@
 The parsing libraries cannot be interrupted: a thread given up on at a timeout keeps spinning (a deep MIME
 tree, a zip bomb) and leaks a core for good in a long-running daemon. A process can be killed. Each worker
 is reused across emails (forked by a forkserver that has the parsers imported and their reference data
-loaded, parsers.preload, so a replacement starts in milliseconds) and runs with RLIMIT_AS set; when an email exceeds either limit, or the worker dies, the
-worker is killed and replaced and that email fails with a reason naming the limit. The daemon itself only
+loaded, parsers.preload, so a replacement starts in milliseconds) and runs with RLIMIT_AS set; when an
+email exceeds either limit, or the worker dies, the worker is killed and replaced and that email fails
+with a reason naming the limit. The daemon itself only
 moves the email's bytes to a worker and a small ParseResult back, so its own memory stays bounded.
 """
 

@@ -122,6 +122,7 @@ class EventPlan:
     changes: list[str] = field(default_factory=list)  # human summary for changelog and logs
     known_emails: set[Identity] = field(default_factory=set)  # emails NetBox held when planned
     message_ids: list[str] = field(default_factory=list)  # the emails this plan writes, for messages
+    journal: tuple[int, int] | None = None  # set once written: (journal entry id, its notification id)
 
     @property
     def key(self) -> EventKey:

@@ -4,18 +4,23 @@ The plugin's event timeline (notices/timeline_utils.py) lists the changelog of t
 the objects whose changelog names the event as ``related_object`` — its Impacts and EventNotifications.
 Every field of a created notification is shown there, custom fields included, so machine data stored on
 the notification would print a JSON blob per email. A JournalEntry has no ``related_object``: one
-assigned to the notification is out of the timeline, yet it is read back in one request per batch and
-is visible to an admin on the notification's Journal tab.
+assigned to a notification is out of the timeline, yet it is read back in one request per batch and is
+visible to an admin on the notification's Journal tab.
 
-The entry's comments are Markdown for people, with one fenced JSON block for us::
+One entry holds the records of every email a batch added to one event (a backfill often brings several
+emails of an event together; NetBox's cost is per object). It is assigned to the first of those
+notifications; the others are found with it, since the notifications of an event are always read
+together. Its comments are Markdown for people, with one fenced JSON block for us::
 
-    notices-ingestor: parsed from email `<Message-ID>`
+    notices-ingestor: parsed from emails `<Message-ID>`, `<Message-ID>`
     ```json
-    {"message_id": "...", "email_digest": "...", "notices": [...]}
+    {"records": [{"notification": 17, "message_id": "...", "email_digest": "...", "notices": [...]}, ...]}
     ```
 
-Older versions kept the same data in the notification's custom fields (``ingestor_*``); those are still
-read, so an upgrade does not make old emails look new.
+Entries of the previous version hold one record, for the notification they are assigned to
+(``{"message_id": ..., "email_digest": ..., "notices": ...}``), and versions before that kept it in the
+notification's custom fields (``ingestor_*``): both are still read, so an upgrade does not make old emails
+look new.
 
 A notification whose journal entry was never written (the process died in between) has no identity: it
 is an *orphan*. Its content (subject, sender, date, body) still says which email it is, so the writer of
@@ -71,26 +76,45 @@ class EmailRecord:
         return out
 
 
-def render(record: EmailRecord) -> str:
+def render(records: list[tuple[int, EmailRecord]]) -> str:
+    """The comments of a journal entry holding these (notification id, record) pairs."""
     data = json.dumps(
-        {"message_id": record.message_id, "email_digest": record.email_digest, "notices": record.notices},
+        {
+            "records": [
+                {
+                    "notification": notification,
+                    "message_id": record.message_id,
+                    "email_digest": record.email_digest,
+                    "notices": record.notices,
+                }
+                for notification, record in records
+            ]
+        },
         sort_keys=True,
     )
-    return f"notices-ingestor: parsed from email `{record.message_id}`\n```json\n{data}\n```"
+    emails = ", ".join(f"`{record.message_id}`" for _, record in records)
+    plural = "s" if len(records) > 1 else ""
+    return f"notices-ingestor: parsed from email{plural} {emails}\n```json\n{data}\n```"
 
 
-def read_journal(comments: str) -> EmailRecord | None:
-    """The record in a journal entry's comments; None for an entry that is not ours."""
+def read_journal(comments: str, assigned_to: int) -> dict[int, EmailRecord]:
+    """The records in a journal entry's comments, by notification id; {} for an entry that is not ours."""
     match = _BLOCK.search(comments or "")
     if not match:
-        return None
+        return {}
     try:
         data = json.loads(match.group("data"))
-        return EmailRecord(
-            str(data["message_id"]), str(data.get("email_digest") or ""), data.get("notices") or []
-        )
-    except (ValueError, KeyError, TypeError):
-        return None
+        if "records" not in data:  # the previous version's entry: one record, for its own notification
+            return {assigned_to: _record(data)}
+        return {int(item["notification"]): _record(item) for item in data["records"]}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _record(data: dict) -> EmailRecord:
+    return EmailRecord(
+        str(data["message_id"]), str(data.get("email_digest") or ""), data.get("notices") or []
+    )
 
 
 def read_legacy(notification: dict) -> EmailRecord | None:
@@ -105,12 +129,13 @@ def read_legacy(notification: dict) -> EmailRecord | None:
     )
 
 
-def journal_entry(notification_id: int, record: EmailRecord) -> dict:
+def journal_entry(records: list[tuple[int, EmailRecord]]) -> dict:
+    """A journal entry for the records of one event's emails of one batch, on the first notification."""
     return {
         "assigned_object_type": NOTIFICATION_TYPE,
-        "assigned_object_id": notification_id,
+        "assigned_object_id": records[0][0],
         "kind": "info",
-        "comments": render(record),
+        "comments": render(records),
     }
 
 

@@ -148,7 +148,7 @@ class NetBoxSink:
         if not written:
             return
         rows = self._notification_identities({p.key: p.event_id for p in written}, batch, plans)
-        stale = [p for p in written if self._settle_event(p, rows.get(p.key, []))]
+        stale = [p for p in written if self._settle_event(writer, p, rows.get(p.key, []))]
         if stale:
             self._reconcile(stale, batch)
 
@@ -168,7 +168,7 @@ class NetBoxSink:
             row["identity"] = known[row["id"]] if row["id"] in known else record and record.identity
         return rows
 
-    def _settle_event(self, plan: EventPlan, rows: list[dict]) -> bool:
+    def _settle_event(self, writer: BatchWriter, plan: EventPlan, rows: list[dict]) -> bool:
         """Drop our second notification of an email; True when others stored notices we did not fold."""
         ours = {n.id: n.record.identity for n in plan.notifications if n.id is not None}
         first: dict[tuple[str, str], int] = {}
@@ -176,17 +176,28 @@ class NetBoxSink:
             identity = row["identity"]
             if identity is not None and identity not in first:
                 first[identity] = row["id"]
-        for notification_id, identity in ours.items():
-            if first.get(identity, notification_id) != notification_id:
+        lost = {nid for nid, identity in ours.items() if first.get(identity, nid) != nid}
+        if lost:
+            self._drop_notifications(writer, plan, lost, first)
+        others = set(first) - plan.known_emails - set(ours.values())
+        return bool(others)
+
+    def _drop_notifications(
+        self, writer: BatchWriter, plan: EventPlan, lost: set[int], first: dict[tuple[str, str], int]
+    ) -> None:
+        """Delete our notifications of emails another writer stored first, after the plan's journal
+        entry (records.py) is made to hold only the records of the notifications that stay."""
+        written = [n for n in plan.notifications if n.id is not None]
+        writer.keep_records(plan, [n for n in written if n.id not in lost])
+        for notification in written:
+            if notification.id in lost:
                 log.info(
                     "notification_race_lost",
                     event_id=plan.event_id,
-                    ours=notification_id,
-                    winner=first[identity],
+                    ours=notification.id,
+                    winner=first[notification.record.identity],
                 )
-                self.gateway.delete("eventnotification", notification_id)
-        others = set(first) - plan.known_emails - set(ours.values())
-        return bool(others)
+                self.gateway.delete("eventnotification", notification.id)
 
     def _reconcile(self, stale: list[EventPlan], batch: _Batch) -> None:
         """Re-fold every notice NetBox now holds for these events and write what differs.

@@ -49,11 +49,12 @@ def read_notifications(
     gateway: NetBoxGateway, events: dict[EventKey, int], known: Collection[int] = ()
 ) -> dict[EventKey, list[dict]]:
     """The notifications of these events (one request), each with its ``record`` (None when it has
-    none); records are read (one more request) only for notifications not in ``known``."""
+    none); records are read (one more request) only for events with a notification not in ``known``."""
     rows = read_related(gateway, "eventnotification", events)
-    records = read_records(
-        gateway, [row for rows_ in rows.values() for row in rows_ if row["id"] not in known]
-    )
+    # An event's records may sit in a journal entry of another of its notifications (records.py): read
+    # for every notification of an event that has one not known.
+    unknown = [rows_ for rows_ in rows.values() if any(row["id"] not in known for row in rows_)]
+    records = read_records(gateway, [row for rows_ in unknown for row in rows_])
     for rows_ in rows.values():
         for row in rows_:
             row["record"] = records.get(row["id"])
@@ -61,13 +62,17 @@ def read_notifications(
 
 
 def read_records(gateway: NetBoxGateway, notifications: list[dict]) -> dict[int, EmailRecord]:
-    """Each notification's email record: its journal entry (one request), else legacy custom fields."""
+    """Each notification's email record: from the journal entries of these notifications (one request;
+    pass all of an event's notifications), else legacy custom fields."""
     records = {row["id"]: record for row in notifications if (record := read_legacy(row))}
     ids = [row["id"] for row in notifications if row["id"] not in records]
+    wanted = set(ids)
     for entry in gateway.list(JOURNAL_MODEL, assigned_object_type=NOTIFICATION_TYPE, assigned_object_id=ids):
-        record = read_journal(entry.get("comments") or "")
-        if record is not None:
-            records.setdefault(entry["assigned_object_id"], record)
+        for notification, record in read_journal(
+            entry.get("comments") or "", entry["assigned_object_id"]
+        ).items():
+            if notification in wanted:
+                records.setdefault(notification, record)
     return records
 
 

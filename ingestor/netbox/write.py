@@ -1,11 +1,11 @@
 """Send a batch's EventPlans to NetBox in phases, each phase one bulk request per endpoint.
 
-1. create events (one POST per kind), then reopen closed events that get new impacts;
+1. create events (one POST per kind, the kinds at once), then reopen closed events that get new impacts;
 2. impacts: one POST of every new impact, one PATCH of every changed level;
 3. event field changes: one PATCH per kind — impacts are in by now, so closing statuses are safe;
-4. notifications (one POST), then their journal records (one POST, records.py) — last, so a record's
-   presence means the email's whole effect on that event is in NetBox. A crash before it makes the next
-   run redo the (idempotent) writes above and then add it.
+4. notifications (one POST), then their journal records (one POST; one entry per event, records.py) —
+   last, so a record's presence means the email's whole effect on that event is in NetBox. A crash
+   before it makes the next run redo the (idempotent) writes above and then add it.
 
 NetBox runs a bulk write in one transaction: when it refuses one (4xx), nothing of it was stored, and the
 writer splits the request in halves, by event, until the events at fault are isolated: only their emails
@@ -32,7 +32,7 @@ from parsers.models import Outcome
 from .client import NetBoxGateway, ref_id
 from .faults import NetBoxRejected, NetBoxUnavailable
 from .plan import EventKey, EventPlan, NotificationPlan
-from .records import JOURNAL_MODEL, NOTIFICATION_TYPE, content_key, journal_entry, read_journal
+from .records import JOURNAL_MODEL, NOTIFICATION_TYPE, content_key, journal_entry, read_journal, render
 from .view import EVENT_KINDS, event_type_ids, find_events
 
 log = structlog.get_logger(__name__)
@@ -301,13 +301,28 @@ class BatchWriter:
                 )
                 new.append(Item(plan, data, notification))
         self.send(new, self._notification_sender(), _notification_written)
-        records = [
-            Item(plan, journal_entry(n.id, n.record), n)
-            for plan in self.live(plans)
-            for n in plan.notifications
-            if n.id is not None
+        self.write_records([(plan, plan.notifications) for plan in self.live(plans)])
+
+    def write_records(self, groups: list[tuple[EventPlan, list[NotificationPlan]]]) -> None:
+        """One journal entry per event for its written notifications' records (records.py)."""
+        items = [
+            Item(plan, journal_entry([(n.id, n.record) for n in written]), written)
+            for plan, notifications in groups
+            if (written := [n for n in notifications if n.id is not None])
         ]
-        self.send(records, self._record_sender())
+        self.send(items, self._record_sender(), _journal_written)
+
+    def keep_records(self, plan: EventPlan, keep: list[NotificationPlan]) -> None:
+        """The plan's journal entry again, for ``keep`` only (its other notifications are about to be
+        deleted): a new entry on the first kept one when the entry's own notification goes (the old
+        entry goes with it), else the same entry rewritten."""
+        if not keep:
+            return
+        if plan.journal is None or plan.journal[1] != keep[0].id:
+            self.write_records([(plan, keep)])
+            return
+        comments = render([(n.id, n.record) for n in keep])
+        self.gateway.update_many(JOURNAL_MODEL, [{"id": plan.journal[0], "comments": comments}])
 
     def _notification_sender(self) -> Send:
         return self._child_sender(
@@ -322,7 +337,11 @@ class BatchWriter:
                 assigned_object_type=NOTIFICATION_TYPE,
                 assigned_object_id=[item["assigned_object_id"] for item in items],
             )
-            return {row["assigned_object_id"]: row for row in rows if read_journal(row.get("comments") or "")}
+            return {
+                row["assigned_object_id"]: row
+                for row in rows
+                if read_journal(row.get("comments") or "", row["assigned_object_id"])
+            }
 
         def send(items: list[dict], resent: bool) -> list:
             return self.gateway.create(
@@ -353,6 +372,10 @@ def _by_event(items: list[Item], most: int, least: int) -> list[list[Item]]:
     for group in sorted(by_key.values(), key=len, reverse=True):
         min(out, key=len).extend(group)
     return [part for part in out if part]
+
+
+def _journal_written(item: Item, row: dict) -> None:
+    item.plan.journal = (row["id"], row["assigned_object_id"])
 
 
 def _notification_written(item: Item, row: dict) -> None:

@@ -232,7 +232,9 @@ def netbox_event_state(nb, kind: str, provider_slug_: str, name: str) -> dict | 
 def recorded_emails(nb, notification_ids: list[int] | None = None) -> dict[int, dict]:
     """Each notification's journal record (README: where identity lives) — message_id, email_digest,
     notices — read here with a plain JSON parse of the entry's fenced block, not the daemon's reader.
-    ``notification_ids`` None: every record in NetBox."""
+    One entry holds the records of an event's emails of one batch and sits on the first of their
+    notifications, so ask for all of an event's notifications. ``notification_ids`` None: every record
+    in NetBox."""
     chunks = (
         [None]
         if notification_ids is None
@@ -247,14 +249,21 @@ def recorded_emails(nb, notification_ids: list[int] | None = None) -> dict[int, 
         for entry in nb.extras.journal_entries.filter(**filters, ordering="id"):
             block = re.search(r"```json\n(.*?)\n```", entry.comments, re.DOTALL)
             assert block, f"journal entry {entry.id} has no JSON record: {entry.comments[:200]!r}"
-            notification, record = entry.assigned_object_id, json.loads(block.group(1))
-            # two writers adopting one orphan may both record it: harmless only if it is the same email
-            same = found.get(notification, record)
-            assert (same["message_id"], same["email_digest"]) == (
-                record["message_id"],
-                record["email_digest"],
-            ), f"notification {notification}: records of two different emails"
-            found[notification] = record
+            records = json.loads(block.group(1))["records"]
+            assert records[0]["notification"] == entry.assigned_object_id, (
+                f"entry {entry.id}: not on its first"
+            )
+            for record in records:
+                notification = record["notification"]
+                # two writers adopting one orphan may both record it: harmless only if it is the same email
+                same = found.get(notification, record)
+                assert (same["message_id"], same["email_digest"]) == (
+                    record["message_id"],
+                    record["email_digest"],
+                ), f"notification {notification}: records of two different emails"
+                found[notification] = record
+    if notification_ids is not None:
+        found = {nid: record for nid, record in found.items() if nid in set(notification_ids)}
     return found
 
 

@@ -83,16 +83,22 @@ def outcomes(results) -> dict[int, Outcome]:
 
 
 def recorded(db: MemoryNetBox, twice: bool = False) -> dict[int, str]:
-    """Message-ID each notification's journal record names (a plain parse of the fenced JSON block); a
-    notification must not have two records (``twice``: two that name the same email are allowed)."""
+    """Message-ID each notification's journal record names (a plain parse of the fenced JSON block: one
+    entry per event and batch, on the first of its notifications); a notification must not have two
+    records (``twice``: two that name the same email are allowed)."""
     found: dict[int, str] = {}
     for entry in db.rows(JOURNAL):
         assert entry["assigned_object_type"] == "notices.eventnotification"
         data = json.loads(re.search(r"```json\n(.*?)\n```", entry["comments"], re.DOTALL).group(1))
-        if entry["assigned_object_id"] in found:
-            assert twice, "two records on one notification"
-            assert found[entry["assigned_object_id"]] == data["message_id"], "records naming two emails"
-        found[entry["assigned_object_id"]] = data["message_id"]
+        assert data["records"][0]["notification"] == entry["assigned_object_id"], (
+            "not on its first notification"
+        )
+        for item in data["records"]:
+            notification = item["notification"]
+            if notification in found:
+                assert twice, "two records on one notification"
+                assert found[notification] == item["message_id"], "records naming two emails"
+            found[notification] = item["message_id"]
     return found
 
 
@@ -124,7 +130,7 @@ def another_writers_notification(db: MemoryNetBox, event_id: int, n: int, *notic
         },
     )
     record = EmailRecord(meta.message_id, meta.body_digest, [n.model_dump(mode="json") for n in notices])
-    db.insert(JOURNAL, journal_entry(row["id"], record))
+    db.insert(JOURNAL, journal_entry([(row["id"], record)]))
     return row["id"]
 
 
@@ -564,3 +570,32 @@ def test_two_writers_interleaved_anywhere_converge(db, moment, lost, existing):
         target.end.isoformat(),
     )
     assert [impact["event_object_id"] for impact in db.rows("impact")] == [row["id"]]
+
+
+def test_one_journal_entry_holds_the_records_of_an_events_emails_of_one_batch(db):
+    assert outcomes(sink(db).write([mail(1, FIRST), mail(2, SECOND), mail(3, OTHER)])) == {
+        1: Outcome.INGESTED,
+        2: Outcome.INGESTED,
+        3: Outcome.INGESTED,
+    }
+    [entry] = db.rows(JOURNAL)
+    first = min(row["id"] for row in db.rows(NOTIFICATION))
+    assert entry["assigned_object_id"] == first
+    assert stored_emails(db) == [f"<mail-{n}@acme.example>" for n in (1, 2, 3)]
+    # read back as the records of all three: the same emails again are duplicates, nothing written
+    before = db.writes()
+    again = sink(db).write([mail(2, SECOND), mail(3, OTHER)])
+    assert outcomes(again) == {2: Outcome.DUPLICATE, 3: Outcome.DUPLICATE}
+    assert db.writes() == before
+
+
+def test_a_deleted_first_notification_hands_its_journal_entry_on(db):
+    """Another writer stores email 1 while we write notifications for emails 1 and 2: ours of email 1 is
+    the second of that email and goes, and with it the journal entry it held; the record of email 2 is
+    written again, on its own notification, before that."""
+    db.before(NOTIFICATION, "POST", lambda _items=None: sink(db).write([mail(1, FIRST)]))
+    ours = sink(db).write([mail(1, FIRST), mail(2, SECOND)])
+    assert {ours[1].outcome, ours[2].outcome} == {Outcome.INGESTED}
+    assert stored_emails(db) == ["<mail-1@acme.example>", "<mail-2@acme.example>"]
+    assert len(db.rows(NOTIFICATION)) == 2
+    assert len(db.rows(JOURNAL)) == 2  # the other writer's for email 1, ours now on email 2's notification
