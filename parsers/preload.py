@@ -14,8 +14,8 @@ import logging
 
 import bs4
 
-from parsers import parse_email  # noqa: F401 - imported here so that workers fork with it imported
 from parsers.maintenance import load_reference_data
+from parsers.parse import parse_email  # noqa: F401 - imported here so that workers fork with it imported
 
 load_reference_data()
 try:

@@ -23,7 +23,6 @@ import weakref
 from datetime import datetime
 from multiprocessing.connection import Connection
 
-from parsers import parse_email
 from parsers.email import header_meta
 from parsers.logs import LIBRARY_LOGGER, RecordCollector
 from parsers.models import ParseResult, ParseStatus
@@ -245,6 +244,8 @@ def serve(conn: Connection, options: ParserOptions) -> None:
 def _parse(raw: bytes, arrived: datetime | None, options: ParserOptions) -> tuple:
     global _busy
     _busy = True
+    from parsers.parse import parse_email  # imported by the forkserver already (parsers.preload)
+
     try:
         result = parse_email(raw, options, arrived)
         kind = "result"

@@ -6,6 +6,7 @@ against a limit of a fraction of one), not timed: the assertions are on outcomes
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import random
 import signal
@@ -112,7 +113,9 @@ def test_a_worker_that_cannot_start_leaves_the_email_for_later(pool, monkeypatch
     from ingestor.pipeline import Pipeline
     from ingestor.sources import RawMessage
 
-    monkeypatch.setattr(parsers.worker, "START_TIMEOUT_SECONDS", 0)  # no worker is ready that fast
+    monkeypatch.setattr(parsers.worker, "START_TIMEOUT_SECONDS", 0)  # no worker is ready that fast...
+    # ...unless forked from the warm forkserver (a few ms): a spawned one imports everything first
+    monkeypatch.setattr(parsers.worker, "_context", lambda: multiprocessing.get_context("spawn"))
     workers = pool()
     with pytest.raises(ParserUnavailable, match="parse worker did not start"):
         workers.parse(OUTAGE)

@@ -17,8 +17,8 @@ import pytest
 from circuit_maintenance_parser import Maintenance, NotificationData, ProviderError
 from circuit_maintenance_parser.output import Metadata
 
-import parsers
 import parsers.maintenance as maintenance
+import parsers.parse
 from parsers import parse_email
 from parsers.email import email_meta, read_message
 from parsers.maintenance import calendar_timezones, parse_maintenances, to_notice
@@ -174,7 +174,7 @@ def test_provider_filters_are_reported_as_filtered_not_failed(monkeypatch):
     assert (attempt.status, attempt.notices) == ("filtered", [])
     assert attempt.reason == "excluded by provider filters: arelion, telia"
 
-    monkeypatch.setattr(parsers, "STAGES", (parsers.maintenance_stage,))  # without outage parsing
+    monkeypatch.setattr(parsers.parse, "STAGES", (parsers.parse.maintenance_stage,))  # without outage parsing
     result = parse_email(DISTURBANCE)
     assert (result.status, result.reason, result.provider) == (
         "ignored",

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import parsers
+import parsers.parse
 from parsers import Verdict, parse_email
 from parsers.email import (
     UNKNOWN_SENDER,
@@ -251,7 +251,7 @@ def test_parse_email_tolerates_a_str_instead_of_bytes():
 
 
 def test_an_unrelated_email_is_ignored_as_unrecognised(monkeypatch):
-    monkeypatch.setattr(parsers, "STAGES", (parsers.maintenance_stage,))
+    monkeypatch.setattr(parsers.parse, "STAGES", (parsers.parse.maintenance_stage,))
     raw = simple("From: Friend <friend@example.org>\nSubject: Lunch on Friday?", b"Pizza at noon?\n")
     result = parse_email(raw)
     assert result.status == "ignored"
@@ -276,7 +276,7 @@ def stage_returning(verdict):
 
 def test_first_final_verdict_wins(monkeypatch):
     monkeypatch.setattr(
-        parsers,
+        parsers.parse,
         "STAGES",
         (
             stage_returning(None),
@@ -292,11 +292,11 @@ def test_first_final_verdict_wins(monkeypatch):
 def test_a_non_final_verdict_stands_only_if_no_later_stage_parses(monkeypatch):
     reason = "excluded by provider filters: arelion"
     filtered = Verdict("ignored", reason=reason, provider="arelion", final=False)
-    monkeypatch.setattr(parsers, "STAGES", (stage_returning(filtered), stage_returning(None)))
+    monkeypatch.setattr(parsers.parse, "STAGES", (stage_returning(filtered), stage_returning(None)))
     assert parse_email(RAW).reason == reason
 
     later = Verdict("parsed", [notice("arelion")], provider="arelion")
-    monkeypatch.setattr(parsers, "STAGES", (stage_returning(filtered), stage_returning(later)))
+    monkeypatch.setattr(parsers.parse, "STAGES", (stage_returning(filtered), stage_returning(later)))
     assert parse_email(RAW).status == "parsed"
 
 
@@ -307,15 +307,15 @@ def test_parse_failure_and_unexpected_errors_become_failed(monkeypatch):
     def crashes(msg, meta, options):
         raise KeyError("start")
 
-    monkeypatch.setattr(parsers, "STAGES", (refuses,))
+    monkeypatch.setattr(parsers.parse, "STAGES", (refuses,))
     assert parse_email(RAW).reason == "acme-fiber: no event_id (label 'Ticket Ref' not found)"
-    monkeypatch.setattr(parsers, "STAGES", (crashes,))
+    monkeypatch.setattr(parsers.parse, "STAGES", (crashes,))
     result = parse_email(RAW)
     assert (result.status, result.reason) == ("failed", "KeyError: 'start'")
 
 
 def test_parse_email_does_not_leak_an_openai_key(monkeypatch):
-    monkeypatch.setattr(parsers, "STAGES", (parsers.maintenance_stage,))
+    monkeypatch.setattr(parsers.parse, "STAGES", (parsers.parse.maintenance_stage,))
     monkeypatch.setenv("PARSER_OPENAI_API_KEY", "sk-test")
     parse_email(simple("From: mr@zayo.com\nSubject: hello", b"not a notice"))
     assert "PARSER_OPENAI_API_KEY" not in os.environ
