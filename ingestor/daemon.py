@@ -4,7 +4,9 @@ disposes of each email only after NetBox holds its effect.
 Faults, and what a poll does about them:
 - one email fails transiently (DEFERRED) while NetBox answers its status probe: that email goes back
   to the folder and the poll goes on with the others; after ``max_attempts`` such failures (counted in
-  state_dir) it is a poison email and goes to ``on_failed`` with the last error as its reason;
+  state_dir) it is a poison email and goes to ``on_failed`` with the last error as its reason. Only
+  failures of the email's own writes count (the pipeline splits a batch that fails as a whole down to
+  the emails at fault, ``EmailReport.counted``);
 - NetBox does not answer: the email goes back, the poll stops, what is still claimed goes back too, and
   polls of every mailbox wait with exponential backoff (no hot loop) until NetBox answers again;
 - the IMAP connection drops (server restart, network): re-open it with backoff, up to
@@ -204,6 +206,10 @@ class Daemon:
         state = before = self.state.load(mailbox.name)
         for message, report in pairs:
             key = hashlib.sha256(message.data).hexdigest()
+            if report.outcome == Outcome.DEFERRED and not report.counted:  # waited with its batch
+                log.warning("email_deferred", source=message.source, reason=report.reason)
+                imap.release(message)
+                continue
             if report.outcome == Outcome.DEFERRED:
                 state, count = state.failed_attempt(key, report.reason)
                 if count < mailbox.max_attempts:

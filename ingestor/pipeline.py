@@ -11,6 +11,7 @@ and the emails stay for the next one.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,6 +42,7 @@ class EmailReport:
     subject: str = ""
     provider: str | None = None
     events: list[dict] = field(default_factory=list)
+    counted: bool = False  # a DEFERRED that counts towards max_attempts (SinkResult.counted)
 
     def as_dict(self) -> dict:
         return {
@@ -151,18 +153,31 @@ class Pipeline:
 
     def _to_netbox(self, ready: list[SinkEmail], reports: list[EmailReport]) -> None:
         with self._netbox_lock:
-            try:
-                results = self.sink.write(ready)
-            except NetBoxUnavailable as exc:
-                results = {e.key: SinkResult(Outcome.DEFERRED, f"NetBox unavailable: {exc}") for e in ready}
-            except NetBoxRejected as exc:  # refused outside any one event's writes (e.g. a provider)
-                results = {e.key: SinkResult(Outcome.FAILED, f"NetBox: {exc}") for e in ready}
-            except Exception as exc:  # noqa: BLE001 - a bug met by one batch must not stop the daemon
-                results = {e.key: _crashed(exc) for e in ready}
+            results = self._write(ready)
         for key, result in results.items():
             report = reports[key]
-            report.outcome, report.reason = result.outcome, result.reason
+            report.outcome, report.reason, report.counted = result.outcome, result.reason, result.counted
             report.events = list(result.events.values())
+
+    def _write(self, ready: list[SinkEmail]) -> dict[int, SinkResult]:
+        """The sink's results. A batch that fails transiently as a whole while NetBox answers is written
+        again in halves, down to the emails at fault: a read NetBox cannot answer for one email (or a
+        request too large to answer in time) must neither hold the others back nor count against them.
+        One email failing so is a poison candidate (``counted``); when NetBox does not answer, every
+        email waits and none is counted."""
+        try:
+            return self.sink.write(ready)
+        except NetBoxRejected as exc:  # refused outside any one event's writes (e.g. a provider)
+            return {e.key: SinkResult(Outcome.FAILED, f"NetBox: {exc}") for e in ready}
+        except Exception as exc:  # noqa: BLE001 - a bug met by one batch must not stop the daemon
+            failure = _batch_failure(exc)
+        if failure.outcome is not Outcome.DEFERRED or not self.gateway.answers():
+            return {e.key: dataclasses.replace(failure) for e in ready}
+        if len(ready) == 1:
+            return {ready[0].key: dataclasses.replace(failure, counted=True)}
+        log.warning("netbox_batch_split", emails=len(ready), reason=failure.reason)
+        half = len(ready) // 2
+        return self._write(ready[:half]) | self._write(ready[half:])
 
 
 def _parse_report(report: EmailReport, message: RawMessage, parsed: ParseResult | None) -> bool:
@@ -179,7 +194,11 @@ def _parse_report(report: EmailReport, message: RawMessage, parsed: ParseResult 
     return True
 
 
-def _crashed(exc: Exception) -> SinkResult:
+def _batch_failure(exc: Exception) -> SinkResult:
+    """What a batch whose sink write raised ``exc`` reports: DEFERRED when NetBox failed transiently
+    (faults.py decides, wherever it was raised), FAILED for a bug."""
+    if isinstance(exc, NetBoxUnavailable):
+        return SinkResult(Outcome.DEFERRED, f"NetBox unavailable: {exc}")
     if classify(exc) is Fault.TRANSIENT:  # raised outside the gateway: still not the emails' fault
         return SinkResult(Outcome.DEFERRED, f"NetBox unavailable: {describe(exc)}")
     log.exception("batch_crashed")

@@ -66,6 +66,9 @@ class SinkResult:
     outcome: Outcome = Outcome.DUPLICATE
     reason: str = ""
     events: dict[EventKey, dict] = field(default_factory=dict)
+    # A DEFERRED that counts towards max_attempts (a poison email): this email's own writes kept failing
+    # while NetBox answered. A batch that waited for NetBox as a whole is no email's fault.
+    counted: bool = False
 
     def worsen(self, outcome: Outcome, reason: str = "") -> None:
         if _SEVERITY.index(outcome) < _SEVERITY.index(self.outcome):
@@ -247,6 +250,7 @@ class NetBoxSink:
             result.events[plan.key] = dict(event, duplicate=False)
             if aborted:
                 result.worsen(*aborted)
+                result.counted = result.counted or aborted[0] is Outcome.DEFERRED
             else:
                 result.worsen(Outcome.INGESTED)
 

@@ -73,7 +73,7 @@ class MemoryEndpoint:
         return self.db.tables.setdefault(self.model, [])
 
     def filter(self, **filters) -> list[dict]:
-        self.db.request(self.model, "GET", [])
+        self.db.request(self.model, "GET", [filters])  # a refusal of GETs sees the filters
         filters.pop("limit", None)  # one page holds everything here
         filters.pop("fields", None)  # NetBox answers only these fields; all of them here
         filters.pop("ordering", None)  # rows are kept in id order here

@@ -23,11 +23,16 @@ CONFIG = Config.model_validate({"netbox": {"url": "http://nb.invalid", "token": 
 
 
 class RaisingGateway:
-    def __init__(self, exc: Exception):
-        self.exc = exc
+    """Every read raises ``exc``; the status probe answers as ``answering`` says."""
+
+    def __init__(self, exc: Exception, answering: bool = False):
+        self.exc, self.answering = exc, answering
 
     def provider_ids(self, slugs):
         raise self.exc
+
+    def answers(self) -> bool:
+        return self.answering
 
 
 def message(path: Path = OUTAGE) -> RawMessage:
@@ -121,3 +126,70 @@ def test_a_batch_gets_one_report_per_message_in_order_and_reaches_netbox_once():
     assert len(db.rows("eventnotification")) == 4
     for model in ("maintenance", "outage", "impact", "eventnotification", "extras.journal_entries"):
         assert db.count(model, "POST") == 1  # the whole batch in one bulk write per endpoint
+
+
+def seeded_netbox() -> MemoryNetBox:
+    db = MemoryNetBox()
+    for slug, cids in (("acme-transit", ["ACME-FRA-AMS-0001"]), ("northwind-fiber", ["NWF-LON-000731"])):
+        provider = db.insert("circuits.providers", {"name": slug, "slug": slug})
+        for cid in cids:
+            db.insert("circuits.circuits", {"cid": cid, "provider": provider["id"]})
+    return db
+
+
+def test_a_read_netbox_cannot_answer_for_one_event_holds_back_only_its_emails():
+    """NetBox answers its status probe but every read naming the Northwind outage fails (500): the batch
+    is written again in halves down to single emails. The others are ingested; the outage's emails wait,
+    each counted towards max_attempts (poison candidates), and nothing else is."""
+    from .test_netbox_faults import request_error
+
+    db = seeded_netbox()
+    db.refuse(
+        "outage",
+        "GET",
+        lambda filters: request_error(500) if "NW-INC-88213" in filters.get("name", []) else None,
+    )
+    batch = [
+        message(DEMO / "03-northwind-outage-investigating.eml"),
+        message(DEMO / "01-acme-maintenance-tentative.eml"),
+        message(DEMO / "04-northwind-outage-resolved.eml"),
+        message(DEMO / "02-acme-maintenance-confirmed.eml"),
+    ]
+    pipeline = Pipeline(CONFIG, MemoryGateway(db, retries=1))
+    try:
+        reports = pipeline.process_batch(batch)
+    finally:
+        pipeline.close()
+    assert [(r.outcome, r.counted) for r in reports] == [
+        (Outcome.DEFERRED, True),
+        (Outcome.INGESTED, False),
+        (Outcome.DEFERRED, True),
+        (Outcome.INGESTED, False),
+    ]
+    assert reports[0].reason.startswith("NetBox unavailable: HTTP 500")
+    assert [row["status"] for row in db.rows("maintenance")] == ["CONFIRMED"]
+    assert db.rows("outage") == []
+
+
+def test_a_batch_waiting_for_netbox_as_a_whole_counts_against_no_email():
+    db = seeded_netbox()
+    db.answering = False
+    db.inject("circuits.providers", "GET", request_error_503(), times=10)
+    pipeline = Pipeline(CONFIG, MemoryGateway(db, retries=1))
+    try:
+        reports = pipeline.process_batch(
+            [
+                message(DEMO / "01-acme-maintenance-tentative.eml"),
+                message(DEMO / "03-northwind-outage-investigating.eml"),
+            ]
+        )
+    finally:
+        pipeline.close()
+    assert [(r.outcome, r.counted) for r in reports] == [(Outcome.DEFERRED, False)] * 2
+    assert db.count("circuits.providers", "GET") == 2  # one try (retries=1) and no split: NetBox is down
+
+
+def request_error_503():
+    from .test_netbox_faults import request_error
+
+    return request_error(503)
