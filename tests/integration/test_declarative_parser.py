@@ -26,7 +26,9 @@ def fabrikam_email(number: int, state: str, opens: str, closes: str, links: str)
     message["From"] = "Fabrikam Fiber Works Desk <works@fabrikam-fiber.example>"
     message["To"] = "noc@example.net"
     message["Subject"] = f"[FABRIKAM-MW] Works FBK-2027-0042 {state.lower()}"
-    message["Date"] = f"Mon, 0{number} Jan 2027 10:00:00 +0100"
+    # Sent in the past: a Date later than the arrival (here: the parse, files have no INTERNALDATE) is
+    # capped at it, and two emails parsed at once in two workers would then order by chance.
+    message["Date"] = f"0{number} Nov 2026 10:00:00 +0100"
     message["Message-ID"] = f"<fbk-2027-0042-{number}@fabrikam-fiber.example>"
     message.set_content(
         "Hello,\n\nan update on works on your links.\n\n"
