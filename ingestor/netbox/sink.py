@@ -159,10 +159,14 @@ class NetBoxSink:
         self, events: dict[EventKey, int], batch: _Batch, plans: list[EventPlan]
     ) -> dict[EventKey, list[dict]]:
         """The events' notifications, each with its ``identity``; records are read only for the
-        notifications neither the snapshots nor this batch know (usually none: no request)."""
-        known: dict[int, tuple[str, str] | None] = {}
+        notifications neither the snapshots nor this batch know (usually none: no request).
+
+        A notification the snapshot saw without its record is not known: another writer may have been
+        between its notification and its journal entry when we read, have written the entry and settled
+        since, and then only this read shows us the notices we did not fold."""
+        known: dict[int, tuple[str, str]] = {}
         for snapshot in batch.snapshots.values():
-            known |= snapshot.notifications
+            known |= {nid: ident for nid, ident in snapshot.notifications.items() if ident is not None}
         for plan in plans:
             known |= {n.id: n.record.identity for n in plan.notifications if n.id is not None}
         rows = read_notifications(self.gateway, events, known=known.keys())
