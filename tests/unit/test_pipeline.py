@@ -88,11 +88,7 @@ def test_ignored_email_never_reaches_netbox():
 
 
 def test_a_batch_gets_one_report_per_message_in_order_and_reaches_netbox_once():
-    db = MemoryNetBox()
-    for slug, cids in (("acme-transit", ["ACME-FRA-AMS-0001"]), ("northwind-fiber", ["NWF-LON-000731"])):
-        provider = db.insert("circuits.providers", {"name": slug, "slug": slug})
-        for cid in cids:
-            db.insert("circuits.circuits", {"cid": cid, "provider": provider["id"]})
+    db = seeded_netbox()
     batch = [
         message(DEMO / "02-acme-maintenance-confirmed.eml"),
         message(DEMO / "05-newsletter.eml"),
