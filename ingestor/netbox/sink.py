@@ -7,9 +7,10 @@
 2. plans every event purely (plan.py): the fold of what NetBox holds plus every email of the batch about
    that event, so one event gets one set of writes however many of its emails came together;
 3. writes in phases, one bulk request per endpoint and phase (write.py);
-4. settles with other writers (a second instance, a replay beside the daemon): reads the notifications
-   of the events it wrote again; a second notification of one email is removed by its newer writer, and
-   notifications it did not know of make it re-fold every stored notice and write what differs;
+4. settles with other writers (a second instance, a replay beside the daemon): checks again that no
+   older copy of an event it created has shown up, and reads the notifications of the events it wrote
+   again; a second notification of one email is removed by its newer writer, and notifications it did
+   not know of make it re-fold every stored notice and write what differs;
 5. reports per email: INGESTED, DUPLICATE, FAILED (with the reason) or DEFERRED (NetBox failed
    transiently: try the email again later).
 
@@ -98,8 +99,9 @@ class NetBoxSink:
         nothing of the batch is known to be stored, and every email of it waits."""
         results = {email.key: SinkResult() for email in emails}
         pending = list(emails)
+        refused: set[EventKey] = set()  # events refused once: a second refusal fails their emails
         for round_ in range(1, PLAN_ROUNDS + 1):
-            pending = self._round(pending, results)
+            pending = self._round(pending, results, refused)
             if not pending:
                 break
             if round_ == PLAN_ROUNDS:
@@ -108,18 +110,22 @@ class NetBoxSink:
         return results
 
     # -- one round: read, plan, write, settle -------------------------------------------------------------
-    def _round(self, emails: list[SinkEmail], results: dict[int, SinkResult]) -> list[SinkEmail]:
-        """Returns the emails to plan again (another writer created one of their events first)."""
+    def _round(
+        self, emails: list[SinkEmail], results: dict[int, SinkResult], refused: set[EventKey]
+    ) -> list[SinkEmail]:
+        """Returns the emails to plan again: another writer created one of their events first, or NetBox
+        refused a write of one for the first time (``refused`` grows by those events)."""
         batch = self._read(emails, results)
         inputs = [
             (key, shares, batch.snapshots.get(key), batch.circuits[key[1]])
             for key, shares in batch.shares.items()
         ]
         plans = plan_batch(inputs)
-        writer = BatchWriter(self.gateway)
+        writer = BatchWriter(self.gateway, replannable=lambda key: key not in refused)
         if not self.dry_run:
             writer.write(plans)
             self._settle(writer, plans, batch)
+            refused |= writer.refused
         for plan in plans:
             self._report(plan, writer, batch, results)
         again = {s.key for plan in plans if plan.key in writer.race_lost for s in batch.shares[plan.key]}
@@ -147,6 +153,7 @@ class NetBoxSink:
 
     # -- settling with other writers ----------------------------------------------------------------------
     def _settle(self, writer: BatchWriter, plans: list[EventPlan], batch: _Batch) -> None:
+        writer.check_races(plans)  # an older event whose create committed after our first check
         written = [p for p in writer.live(plans) if p.notifications and p.event_id is not None]
         if not written:
             return

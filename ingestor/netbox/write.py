@@ -13,9 +13,15 @@ fail. A request that keeps failing transiently is split the same way while NetBo
 probe (one poison event must not hold the others back); when NetBox does not answer, the error escapes
 and the whole batch waits.
 
+A refusal is final only for an event planned on a fresh read: another writer may have changed the event
+since we read it (closed it, so the plugin refuses its impacts), so the first refusal of an event makes
+the sink plan it again (``refused``) and only a second one fails its emails.
+
 Creates survive lost answers (see NetBoxGateway.create); a re-sent half looks NetBox up first. Two
-writers creating one event converge right after the create: the oldest event wins and a writer whose
-event is not the oldest deletes its own and plans again (``race_lost``).
+writers creating one event converge on the oldest event: a writer whose event is not the oldest deletes
+its own and plans again (``race_lost``). It checks right after the create and again after its writes:
+NetBox commits a bulk create at its end, so an older event of a long request may only show later. Event
+creates go a few to a request to keep that window short.
 """
 
 from __future__ import annotations
@@ -39,6 +45,9 @@ log = structlog.get_logger(__name__)
 
 MESSAGE_MAX = 200
 CONCURRENT_MIN = 20  # objects per request below which one request is as fast as several
+# Events per create request: NetBox commits a bulk create when the whole request is done, and until
+# then another writer creating one of its events cannot see it (see check_races).
+EVENTS_PER_CREATE = 5
 
 
 @dataclass
@@ -61,6 +70,7 @@ class Job:
     items: list[Item]
     send: Send
     done: Done | None = None
+    most: int | None = None  # items per request at most
 
 
 def changelog_message(plan: EventPlan, what: str) -> str:
@@ -76,8 +86,12 @@ def changelog_message(plan: EventPlan, what: str) -> str:
 @dataclass
 class BatchWriter:
     gateway: NetBoxGateway
+    # Events whose refusal is planned again rather than failing their emails (not yet planned on a
+    # fresh read after a refusal); by default every refusal is final.
+    replannable: Callable[[EventKey], bool] = lambda _key: False
     aborted: dict[EventKey, tuple[Outcome, str]] = field(default_factory=dict)
-    race_lost: set[EventKey] = field(default_factory=set)
+    race_lost: set[EventKey] = field(default_factory=set)  # planned again in the sink's next round
+    refused: set[EventKey] = field(default_factory=set)  # of race_lost: refused once, maybe a race
     created: set[EventKey] = field(default_factory=set)
 
     def live(self, plans: list[EventPlan]) -> list[EventPlan]:
@@ -105,7 +119,7 @@ class BatchWriter:
         (by event) when it is large: NetBox writes objects one by one inside a request, and its workers
         can write in parallel. At most ``write_concurrency`` requests are in flight; returns when every
         part is answered."""
-        parts = [(part, job) for job in jobs for part in self._parts(job.items)]
+        parts = [(part, job) for job in jobs for part in self._parts(job.items, job.most)]
         if len(parts) <= 1:
             for part, job in parts:
                 self._send(part, job.send, job.done)
@@ -117,9 +131,11 @@ class BatchWriter:
             for future in futures:
                 future.result()  # NetBoxUnavailable (NetBox down) escapes, as from one request
 
-    def _parts(self, items: list[Item]) -> list[list[Item]]:
+    def _parts(self, items: list[Item], most: int | None = None) -> list[list[Item]]:
         if not items:
             return []
+        if most is not None:
+            return [items[i : i + most] for i in range(0, len(items), most)]
         if len(items) < 2 * CONCURRENT_MIN:
             return [items]
         return _by_event(items, self.gateway.config.write_concurrency, CONCURRENT_MIN)
@@ -142,13 +158,23 @@ class BatchWriter:
             raise exc  # NetBox is down, not one event's problem: the whole batch waits
         keys = list(dict.fromkeys(item.plan.key for item in items))
         if len(keys) == 1:
-            outcome = Outcome.DEFERRED if transient else Outcome.FAILED
-            self.aborted[keys[0]] = (outcome, f"NetBox: {exc}")
-            log.warning("event_write_failed", event_key=list(keys[0]), outcome=outcome.value, error=str(exc))
+            self._abort(keys[0], exc, transient)
             return
         first = set(keys[: len(keys) // 2])
         self._send([i for i in items if i.plan.key in first], send, done, resent=True)
         self._send([i for i in items if i.plan.key not in first], send, done, resent=True)
+
+    def _abort(self, key: EventKey, exc: Exception, transient: bool) -> None:
+        """Stop writing one event: plan it again when refused for the first time, else its emails fail
+        (refused) or wait (still failing transiently while NetBox answers)."""
+        if not transient and self.replannable(key):
+            log.info("event_refused_planning_again", event_key=list(key), error=str(exc))
+            self.refused.add(key)
+            self.race_lost.add(key)
+            return
+        outcome = Outcome.DEFERRED if transient else Outcome.FAILED
+        self.aborted[key] = (outcome, f"NetBox: {exc}")
+        log.warning("event_write_failed", event_key=list(key), outcome=outcome.value, error=str(exc))
 
     # -- phase 1: events ----------------------------------------------------------------------------------
     def create_events(self, plans: list[EventPlan]) -> None:
@@ -162,16 +188,17 @@ class BatchWriter:
                 ],
                 self._create_sender(kind),
                 self._event_created,
+                most=EVENTS_PER_CREATE,
             )
             for kind in EVENT_KINDS
         ]
         self.send_all(jobs)
-        self._check_races([item.plan for job in jobs for item in job.items if item.plan.key in self.created])
+        self.check_races([item.plan for job in jobs for item in job.items])
 
     def _create_sender(self, kind: str) -> Send:
         def newest(items: list[dict]) -> dict[Hashable, dict]:
             # After a lost answer the newest row of a key is ours (a writer creating it later sees ours
-            # older and removes its own); when another writer's is older, _check_races makes us plan again.
+            # older and removes its own); when another writer's is older, check_races makes us plan again.
             keys = [(kind, item["provider"], item["name"]) for item in items]
             return {(k[1], k[2]): rows[-1] for k, rows in find_events(self.gateway, keys).items()}
 
@@ -191,19 +218,33 @@ class BatchWriter:
         item.plan.event_id = row["id"]
         self.created.add(item.plan.key)
 
-    def _check_races(self, created: list[EventPlan]) -> None:
-        """Another writer may have created the same event at the same moment: the oldest wins."""
+    def check_races(self, plans: list[EventPlan]) -> None:
+        """Another writer may have created the same event at the same moment: the oldest wins. The loser
+        deletes what it wrote of its event (the plugin deletes an event's impacts with it, not its
+        notifications) and plans again on the winner's.
+
+        Run right after the creates, and again after the writes (the sink's settle): a bulk create is
+        committed at the end of its request, so an older event can show up only after our first check."""
+        created = [p for p in self.live(plans) if p.key in self.created]
         if not created:
             return
         found = find_events(self.gateway, [p.key for p in created])
         for plan in created:
             oldest = found.get(plan.key, [{"id": plan.event_id}])[0]
-            if oldest["id"] != plan.event_id:
-                log.info(
-                    "event_race_lost", event_name=plan.event_name, ours=plan.event_id, winner=oldest["id"]
-                )
-                self.gateway.delete(plan.kind, plan.event_id)
-                self.race_lost.add(plan.key)
+            if oldest["id"] == plan.event_id:
+                continue
+            written = [n.id for n in plan.notifications if n.id is not None]
+            log.info(
+                "event_race_lost",
+                event_name=plan.event_name,
+                ours=plan.event_id,
+                winner=oldest["id"],
+                notifications_removed=len(written),
+            )
+            for notification in written:
+                self.gateway.delete("eventnotification", notification)
+            self.gateway.delete(plan.kind, plan.event_id)
+            self.race_lost.add(plan.key)
 
     def _patch_events(
         self, plans: list[EventPlan], change: Callable[[EventPlan], dict], what: str | None

@@ -37,6 +37,7 @@ UNIQUE = {
     "impact": ("event_content_type", "event_object_id", "target_content_type", "target_object_id"),
 }
 WRITES = ("POST", "PATCH", "DELETE")
+CLOSED = ("COMPLETED", "CANCELLED", "RESOLVED")
 
 Hook = Callable[[list[dict]], None]
 Refusal = Callable[[dict], Exception | None]
@@ -83,6 +84,7 @@ class MemoryEndpoint:
         items = payload if isinstance(payload, list) else [payload]
         after = self.db.request(self.model, "POST", items)
         self.db.check_unique(self.model, items)
+        self.db.check_open_event(self.model, items)
         created = [
             dict(
                 self.db.insert(
@@ -97,6 +99,8 @@ class MemoryEndpoint:
 
     def update(self, items: list[dict]):
         after = self.db.request(self.model, "PATCH", items)
+        rows = {row["id"]: row for row in self._rows()}
+        self.db.check_open_event(self.model, [dict(rows[item["id"]], **item) for item in items])
         for item in items:
             row = next(r for r in self._rows() if r["id"] == item["id"])
             row.update({k: v for k, v in item.items() if k != "changelog_message"})
@@ -162,6 +166,18 @@ class MemoryNetBox:
                 raise request_error(500, "<h1>Server Error (500)</h1>")  # IntegrityError
             taken.add(key)
 
+    def check_open_event(self, model: str, items: list[dict]) -> None:
+        """The plugin's Impact.clean(): no impact of a completed, cancelled or resolved event is written."""
+        if model != "impact":
+            return
+        for item in items:
+            type_id = _ref(item["event_content_type"])
+            kind = next(m for m in EVENT_MODELS if OBJECT_TYPES[f"notices.{m}"] == type_id)
+            event = next((r for r in self.rows(kind) if r["id"] == item["event_object_id"]), {})
+            if event.get("status") in CLOSED:
+                refusal = "You cannot alter an impact once the event has completed."
+                raise request_error(400, {"non_field_errors": [refusal]})
+
     def inject(self, model: str, method: str, exc: Exception, *, after: bool = False, times: int = 1) -> None:
         """The next ``times`` requests fail with ``exc``; ``after``: the write happens first (lost answer)."""
         self.faults.setdefault((model, method), []).extend(Fault(exc, after) for _ in range(times))
@@ -192,12 +208,12 @@ class MemoryNetBox:
         return row
 
     def remove(self, model: str, ids: set[int]) -> None:
-        """Delete rows and what NetBox deletes with them: an event's impacts and notifications, an
-        object's journal entries."""
+        """Delete rows and what NetBox deletes with them: an event's impacts (not its notifications: the
+        plugin has no reverse relation for them, and they stay behind), an object's journal entries."""
         self.tables[model] = [r for r in self.rows(model) if r["id"] not in ids]
         if model in EVENT_MODELS:
             type_id = OBJECT_TYPES[f"notices.{model}"]
-            for related in ("impact", "eventnotification"):
+            for related in ("impact",):
                 gone = {
                     r["id"]
                     for r in self.rows(related)

@@ -22,7 +22,8 @@ from ingestor.netbox.client import NetBoxRejected, NetBoxUnavailable
 from ingestor.netbox.fold import fold
 from ingestor.netbox.records import EmailRecord, journal_entry
 from ingestor.netbox.sink import NetBoxSink, SinkEmail
-from parsers.models import EmailMeta, Notice, Outcome
+from ingestor.netbox.write import EVENTS_PER_CREATE
+from parsers.models import CircuitImpact, EmailMeta, Notice, Outcome
 
 from .memory_netbox import OBJECT_TYPES, MemoryGateway, MemoryNetBox, lost_answer
 from .test_netbox_faults import request_error
@@ -188,7 +189,8 @@ def test_a_transient_fault_on_a_write_is_retried_and_the_email_ingested(db):
 
 def test_a_refused_event_fails_only_its_own_emails_and_is_not_retried(db):
     """NetBox refuses the bulk create for one event: the request is split until that event is alone; the
-    other event of the batch is ingested, and the refusal is sent no more than the split needs."""
+    other event of the batch is ingested, and the refusal is sent no more than the split needs, plus once
+    on a fresh read (a refusal may be a race's)."""
     db.refuse(
         "maintenance",
         "POST",
@@ -202,8 +204,9 @@ def test_a_refused_event_fails_only_its_own_emails_and_is_not_retried(db):
     results = sink(db).write(batch)
     assert outcomes(results) == {1: Outcome.INGESTED, 2: Outcome.FAILED, 3: Outcome.INGESTED}
     assert "must be after start" in results[2].reason
-    # the whole request, then each half once: MW-1 stored, MW-2 refused again and given up
-    assert db.count("maintenance", "POST") == 3
+    # the whole request, then each half once: MW-1 stored, MW-2 refused again; then MW-2 planned on a
+    # fresh read, refused a third time and given up
+    assert db.count("maintenance", "POST") == 4
     assert [row["name"] for row in db.rows("maintenance")] == ["MW-1"]
     assert stored_emails(db) == ["<mail-1@acme.example>", "<mail-3@acme.example>"]
     assert len(db.rows("impact")) == 1
@@ -599,3 +602,77 @@ def test_a_deleted_first_notification_hands_its_journal_entry_on(db):
     assert stored_emails(db) == ["<mail-1@acme.example>", "<mail-2@acme.example>"]
     assert len(db.rows(NOTIFICATION)) == 2
     assert len(db.rows(JOURNAL)) == 2  # the other writer's for email 1, ours now on email 2's notification
+
+
+def test_an_impact_refused_because_another_writer_closed_the_event_meanwhile_is_planned_again(db):
+    """We read the event open and add an impact; another writer cancels it just before our impact lands,
+    and the plugin refuses impacts of a closed event (400). That refusal is the race's, not the email's:
+    the event is planned again from a fresh read (reopened for the impact, then closed), and the email is
+    ingested rather than quarantined."""
+    db.insert("circuits.circuits", {"cid": "ACME-2", "provider": provider_id(db)})
+    first = notice("CONFIRMED", 1)
+    assert outcomes(sink(db).write([mail(1, first)])) == {1: Outcome.INGESTED}
+    row = event(db)
+    cancel = notice("CANCELLED", 9)
+    both = notice("CONFIRMED", 2).model_copy(
+        update={"circuits": [CircuitImpact(circuit_id=c, impact="OUTAGE") for c in ("ACME-1", "ACME-2")]}
+    )
+
+    def other_writer(_items):
+        row.update(status="CANCELLED")
+        another_writers_notification(db, row["id"], 9, cancel)
+
+    db.before("impact", "POST", other_writer)
+    results = sink(db).write([mail(2, both)])
+    assert outcomes(results) == {2: Outcome.INGESTED}, results[2].reason
+    target = fold([first, both, cancel])
+    assert row["status"] == target.status == "CANCELLED"
+    assert sorted(i["target_object_id"] for i in db.rows("impact")) == sorted(
+        c["id"] for c in db.rows("circuits.circuits") if c["cid"] in target.circuits
+    )
+    assert stored_emails(db) == [f"<mail-{n}@acme.example>" for n in (1, 2, 9)]
+
+
+def test_a_refusal_that_holds_on_a_fresh_read_fails_the_email(db):
+    """Planning again is for races: an email NetBox refuses on a fresh read as well fails, with the reason."""
+    db.refuse(NOTIFICATION, "POST", lambda item: request_error(400, {"subject": ["refused"]}))
+    results = sink(db).write([mail(1, notice("CONFIRMED", 1))])
+    assert outcomes(results) == {1: Outcome.FAILED}
+    assert "refused" in results[1].reason
+    assert db.count(NOTIFICATION, "POST") == 2  # the first try, and one on a fresh read
+
+
+def test_an_older_event_that_shows_up_only_after_our_writes_still_wins(db):
+    """Another writer's bulk create began before ours (its event is older) but committed after our race
+    check, as a long request does: the check after our writes finds it, and we move to it — our event, its
+    impact and our notification (which the plugin would leave behind) are deleted, and our email is
+    written on theirs."""
+    hidden = {}
+
+    def reserve_an_older_id(_items):
+        hidden["id"] = next(db._ids["maintenance"])  # their insert, not yet committed
+
+    def commit_theirs(_items):
+        db.tables["maintenance"].append(
+            {"id": hidden["id"], "name": "MW-1", "provider": provider_id(db), "status": "TENTATIVE"}
+        )
+        db.tables["maintenance"].sort(key=lambda row: row["id"])
+
+    db.before("maintenance", "POST", reserve_an_older_id)
+    db.before(JOURNAL, "POST", commit_theirs)
+    results = sink(db).write([mail(1, notice("CONFIRMED", 1))])
+    assert outcomes(results) == {1: Outcome.INGESTED}
+    assert [row["id"] for row in db.rows("maintenance")] == [hidden["id"]]
+    assert event(db)["status"] == "CONFIRMED"
+    assert [i["event_object_id"] for i in db.rows("impact")] == [hidden["id"]]
+    assert [n["event_object_id"] for n in db.rows(NOTIFICATION)] == [hidden["id"]]
+    assert stored_emails(db) == ["<mail-1@acme.example>"]
+
+
+def test_events_are_created_a_few_to_a_request(db):
+    """A bulk create is committed at its end: until then another writer cannot see its events, so they go
+    a few to a request (write.EVENTS_PER_CREATE), however many the batch has."""
+    batch = [mail(n, notice("CONFIRMED", 1, event=f"MW-{n}")) for n in range(2 * EVENTS_PER_CREATE + 1)]
+    assert set(outcomes(sink(db).write(batch)).values()) == {Outcome.INGESTED}
+    assert db.count("maintenance", "POST") == 3
+    assert len(db.rows("maintenance")) == len(batch)
