@@ -187,37 +187,54 @@ def extract_field(
     if name == "circuits":
         return _circuits(text, spec)
     result = FieldResult(name)
-    zone_hint: FoundZone | None = None
+    zone_hint = _find_raw(text, spec, result)
+    if result.raw:
+        _interpret(result, spec, zone_hint, context, by_pattern=spec.patterns.get(name) is not None)
+    return result
+
+
+def _find_raw(text: NoticeText, spec: ExtractionSpec, result: FieldResult) -> FoundZone | None:
+    """Fill in ``result.raw`` and ``result.source`` from the field's pattern, else its labels; returns the
+    zone a label's text hinted at."""
+    name = result.field
     pattern = spec.patterns.get(name)
     if pattern is not None:
         match = pattern.search(text.text)
         result.source = f"pattern {pattern.pattern!r}"
         if match is None:
             result.source += " (no match)"
-            return result
-        result.raw = " ".join(match_value(match).split())
-    else:
-        value, tried = _labelled(text, spec, name)
-        if value is None:
-            result.source = f"no label found (tried {tried})"
-            return result
-        result.source = f"label {value.label!r} ({value.where})"
-        result.raw = value.value if name != "summary" else value.full_text
-        zone_hint = value.zone_hint
-        if name in DATE_FIELDS:
-            result.raw, result.source = _date_and_time(text, value, result.source)
-    if not result.raw:
-        return result
+        else:
+            result.raw = " ".join(match_value(match).split())
+        return None
+    value, tried = _labelled(text, spec, name)
+    if value is None:
+        result.source = f"no label found (tried {tried})"
+        return None
+    result.source = f"label {value.label!r} ({value.where})"
+    result.raw = value.value if name != "summary" else value.full_text
+    if name in DATE_FIELDS:
+        result.raw, result.source = _date_and_time(text, value, result.source)
+    return value.zone_hint
+
+
+def _interpret(
+    result: FieldResult,
+    spec: ExtractionSpec,
+    zone_hint: FoundZone | None,
+    context: DateContext | None,
+    by_pattern: bool,
+) -> None:
+    """``result.value`` from ``result.raw``: a date read in its zone, an id, or text actually stated."""
+    name = result.field
     if name in DATE_FIELDS:
         _read_date(result, spec, zone_hint, context or DateContext())
     elif name == "event_id":
         if is_stated_text(result.raw):
-            result.value = _event_id(result.raw) if pattern is None else result.raw.strip(_ID_PUNCTUATION)
+            result.value = result.raw.strip(_ID_PUNCTUATION) if by_pattern else _event_id(result.raw)
         if not result.value:
             result.error = f"no id in {result.raw!r}"
     elif name == "summary" or is_stated_text(result.raw):
         result.value = result.raw
-    return result
 
 
 def is_stated_text(value: str) -> bool:

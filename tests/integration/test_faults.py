@@ -159,7 +159,34 @@ def test_two_daemons_on_one_mailbox_end_as_a_clean_run(bench, clean):
         "one instance idle"
     )
     assert len(processed) == len(bench.entries)  # each email processed once, by one of them
-    assert_as_clean_run(bench, clean)
+    try:
+        assert_as_clean_run(bench, clean)
+    except AssertionError as exc:  # a race shows only now and then: say what each instance saw
+        raise AssertionError(f"{exc}\n{race_story(outputs)}") from None
+
+
+RACE_EVENTS = (
+    "event_race_lost",
+    "notification_race_lost",
+    "event_reconciled",
+    "event_refused_planning_again",
+    "event_write_failed",
+    "event_refold_failed",
+    "netbox_batch_split",
+)
+
+
+def race_story(outputs: list[str]) -> str:
+    """What the instances logged about races and failures: the emails that failed and why, then every
+    race event, each line with the instance that logged it."""
+    lines = []
+    for name, out in zip(("a", "b"), outputs, strict=True):
+        for event in log_events(out, "email_processed"):
+            if event.get("outcome") not in ("ingested", "duplicate", "ignored"):
+                lines.append(f"{name} {json.dumps(event, sort_keys=True)}")
+        for kind in RACE_EVENTS:
+            lines += [f"{name} {json.dumps(event, sort_keys=True)}" for event in log_events(out, kind)]
+    return "\n".join(lines)[:20000]
 
 
 def test_a_replay_beside_the_daemon_ends_as_a_clean_run(bench, clean):
