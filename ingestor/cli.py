@@ -54,6 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate config, reach NetBox and each mailbox")
     check.add_argument("--setup", action="store_true", help="create the tag the daemon needs")
+
+    migrate = commands.add_parser(
+        "migrate-records",
+        help="move email records of versions before 0.5 from custom fields into journal entries",
+    )
+    migrate.add_argument(
+        "--delete-fields",
+        action="store_true",
+        help="then delete those custom fields (their JSON leaves the timeline)",
+    )
     return parser
 
 
@@ -68,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"notices-ingestor: {exc}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(config.logging.level, config.logging.format)
-    handler = {"run": cmd_run, "replay": cmd_replay, "check": cmd_check}[args.command]
+    handler = {"run": cmd_run, "replay": cmd_replay, "check": cmd_check, "migrate-records": cmd_migrate}[
+        args.command
+    ]
     return handler(args, config)
 
 
@@ -224,3 +236,26 @@ def cmd_check(args, config: Config) -> int:
             print(f"mailbox {mailbox.name}: PROBLEM: {exc}")
             ok = False
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def cmd_migrate(args, config: Config) -> int:
+    from ingestor.netbox.client import NetBoxRejected, NetBoxUnavailable
+    from ingestor.netbox.migrate import migrate_legacy_records
+
+    try:
+        report = migrate_legacy_records(_gateway(config), delete_fields=args.delete_fields)
+    except (NetBoxUnavailable, NetBoxRejected) as exc:
+        print(f"netbox: PROBLEM: {config.netbox.url}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if not report.legacy_fields:
+        print("nothing to migrate: NetBox has none of the custom fields of versions before 0.5")
+        return EXIT_OK
+    print(
+        f"custom fields {', '.join(report.legacy_fields)}: {report.notifications} notifications hold a "
+        f"record; {report.moved} moved into journal entries now, {report.already} were there already"
+    )
+    if report.deleted_fields:
+        print(f"deleted custom fields: {', '.join(report.deleted_fields)}")
+    else:
+        print("run again with --delete-fields to delete them (every record they hold is in the journal now)")
+    return EXIT_OK

@@ -251,6 +251,10 @@ class NetBoxGateway:
             self._legacy = bool(self.list("extras.custom_fields", name=LEGACY_MESSAGE_ID_FIELD))
         return self._legacy
 
+    def forget_legacy_records(self) -> None:
+        """Ask legacy_records again (its custom fields were just deleted)."""
+        self._legacy = None
+
     def update_many(self, model: str, rows: list[dict]) -> None:
         """PATCH several objects in one request (each row has its ``id`` and ``changelog_message``).
         The same data sent twice changes nothing, so plain retries are safe."""

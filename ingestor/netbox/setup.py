@@ -82,7 +82,7 @@ def check_netbox(gateway: NetBoxGateway, create: bool = False) -> SetupReport:
     if legacy:
         report.notes.append(
             f"custom fields {', '.join(legacy)} of an earlier version are still read, but they print JSON in "
-            "the event timeline of every new notification; delete them in NetBox once no email written "
-            "before the upgrade can come again"
+            "the event timeline of every new notification; run: notices-ingestor migrate-records "
+            "--delete-fields (moves their records into journal entries, then deletes them)"
         )
     return report

@@ -372,30 +372,37 @@ class BatchWriter:
         )
 
     def _record_sender(self) -> Send:
-        def lookup(items: list[dict]) -> dict[Hashable, dict]:
-            rows = self.gateway.list(
-                JOURNAL_MODEL,
-                assigned_object_type=NOTIFICATION_TYPE,
-                assigned_object_id=[item["assigned_object_id"] for item in items],
-            )
-            return {
-                row["assigned_object_id"]: row
-                for row in rows
-                if read_journal(row.get("comments") or "", row["assigned_object_id"])
-            }
+        return record_sender(self.gateway)
 
-        def send(items: list[dict], resent: bool) -> list:
-            return self.gateway.create(
-                JOURNAL_MODEL,
-                items,
-                "notices-ingestor: email record",
-                key=lambda item: item["assigned_object_id"],
-                lookup=lambda: lookup(items),
-                lookup_first=resent,
-                tagged=False,
-            )
 
-        return send
+def record_sender(gateway: NetBoxGateway, message: str = "notices-ingestor: email record") -> Send:
+    """Creates of journal entries holding records (records.py): a lost answer is looked up among the
+    entries of those notifications that hold records."""
+
+    def lookup(items: list[dict]) -> dict[Hashable, dict]:
+        rows = gateway.list(
+            JOURNAL_MODEL,
+            assigned_object_type=NOTIFICATION_TYPE,
+            assigned_object_id=[item["assigned_object_id"] for item in items],
+        )
+        return {
+            row["assigned_object_id"]: row
+            for row in rows
+            if read_journal(row.get("comments") or "", row["assigned_object_id"])
+        }
+
+    def send(items: list[dict], resent: bool) -> list:
+        return gateway.create(
+            JOURNAL_MODEL,
+            items,
+            message,
+            key=lambda item: item["assigned_object_id"],
+            lookup=lambda: lookup(items),
+            lookup_first=resent,
+            tagged=False,
+        )
+
+    return send
 
 
 def _by_event(items: list[Item], most: int, least: int) -> list[list[Item]]:
