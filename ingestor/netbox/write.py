@@ -93,6 +93,7 @@ class BatchWriter:
     race_lost: set[EventKey] = field(default_factory=set)  # planned again in the sink's next round
     refused: set[EventKey] = field(default_factory=set)  # of race_lost: refused once, maybe a race
     created: set[EventKey] = field(default_factory=set)
+    deleted: set[EventKey] = field(default_factory=set)  # of created: lost to an older copy, deleted
 
     def live(self, plans: list[EventPlan]) -> list[EventPlan]:
         return [p for p in plans if p.key not in self.aborted and p.key not in self.race_lost]
@@ -224,8 +225,10 @@ class BatchWriter:
         notifications) and plans again on the winner's.
 
         Run right after the creates, and again after the writes (the sink's settle): a bulk create is
-        committed at the end of its request, so an older event can show up only after our first check."""
-        created = [p for p in self.live(plans) if p.key in self.created]
+        committed at the end of its request, so an older event can show up only after our first check.
+        Every event we created and still have is checked, also one whose writes stopped (refused, or
+        failing): a copy of ours left beside the winner's would never be cleaned up."""
+        created = [p for p in plans if p.key in self.created and p.key not in self.deleted]
         if not created:
             return
         found = find_events(self.gateway, [p.key for p in created])
@@ -244,6 +247,7 @@ class BatchWriter:
             for notification in written:
                 self.gateway.delete("eventnotification", notification)
             self.gateway.delete(plan.kind, plan.event_id)
+            self.deleted.add(plan.key)
             self.race_lost.add(plan.key)
 
     def _patch_events(

@@ -642,15 +642,13 @@ def test_a_refusal_that_holds_on_a_fresh_read_fails_the_email(db):
     assert db.count(NOTIFICATION, "POST") == 2  # the first try, and one on a fresh read
 
 
-def test_an_older_event_that_shows_up_only_after_our_writes_still_wins(db):
-    """Another writer's bulk create began before ours (its event is older) but committed after our race
-    check, as a long request does: the check after our writes finds it, and we move to it — our event, its
-    impact and our notification (which the plugin would leave behind) are deleted, and our email is
-    written on theirs."""
-    hidden = {}
+def an_older_event_committed_late(db: MemoryNetBox, model: str, method: str) -> dict:
+    """Another writer's event, inserted (its id taken) just before our create but committed — visible —
+    only when our next (model, method) request arrives, as a long bulk create does. Returns {"id": ...}."""
+    hidden: dict = {}
 
     def reserve_an_older_id(_items):
-        hidden["id"] = next(db._ids["maintenance"])  # their insert, not yet committed
+        hidden["id"] = next(db._ids["maintenance"])
 
     def commit_theirs(_items):
         db.tables["maintenance"].append(
@@ -659,7 +657,16 @@ def test_an_older_event_that_shows_up_only_after_our_writes_still_wins(db):
         db.tables["maintenance"].sort(key=lambda row: row["id"])
 
     db.before("maintenance", "POST", reserve_an_older_id)
-    db.before(JOURNAL, "POST", commit_theirs)
+    db.before(model, method, commit_theirs)
+    return hidden
+
+
+def test_an_older_event_that_shows_up_only_after_our_writes_still_wins(db):
+    """Another writer's bulk create began before ours (its event is older) but committed after our race
+    check, as a long request does: the check after our writes finds it, and we move to it — our event, its
+    impact and our notification (which the plugin would leave behind) are deleted, and our email is
+    written on theirs."""
+    hidden = an_older_event_committed_late(db, JOURNAL, "POST")
     results = sink(db).write([mail(1, notice("CONFIRMED", 1))])
     assert outcomes(results) == {1: Outcome.INGESTED}
     assert [row["id"] for row in db.rows("maintenance")] == [hidden["id"]]
@@ -676,3 +683,23 @@ def test_events_are_created_a_few_to_a_request(db):
     assert set(outcomes(sink(db).write(batch)).values()) == {Outcome.INGESTED}
     assert db.count("maintenance", "POST") == 3
     assert len(db.rows("maintenance")) == len(batch)
+
+
+def test_our_event_whose_writes_were_refused_is_removed_when_an_older_one_shows_up(db):
+    """Our create lands, the impact is refused once (planned again), and meanwhile an older event of
+    another writer committed: the check after the writes also covers the event whose writes stopped, so
+    our copy does not stay beside theirs."""
+    hidden, refusals = an_older_event_committed_late(db, "impact", "POST"), []
+
+    def refuse_once(_item):
+        if refusals:
+            return None
+        refusals.append(1)
+        return request_error(400, {"impact": ["refused once"]})
+
+    db.refuse("impact", "POST", refuse_once)
+    results = sink(db).write([mail(1, notice("CONFIRMED", 1))])
+    assert outcomes(results) == {1: Outcome.INGESTED}
+    assert [row["id"] for row in db.rows("maintenance")] == [hidden["id"]]
+    assert [i["event_object_id"] for i in db.rows("impact")] == [hidden["id"]]
+    assert stored_emails(db) == ["<mail-1@acme.example>"]
