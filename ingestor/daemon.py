@@ -205,22 +205,25 @@ class Daemon:
             raise NetBoxDown(deferred[0].reason)  # _drain puts the deferred emails back
         state = before = self.state.load(mailbox.name)
         for message, report in pairs:
-            key = hashlib.sha256(message.data).hexdigest()
-            if report.outcome == Outcome.DEFERRED and not report.counted:  # waited with its batch
-                log.warning("email_deferred", source=message.source, reason=report.reason)
-                imap.release(message)
-                continue
-            if report.outcome == Outcome.DEFERRED:
-                state, count = state.failed_attempt(key, report.reason)
-                if count < mailbox.max_attempts:
-                    log.warning("email_deferred", source=message.source, attempt=count, reason=report.reason)
-                    imap.release(message)
-                    continue
-                _poison(report, count, mailbox.name)
-            self._dispose(imap, mailbox, message, report)
-            state = state.forget(key)
+            state = self._finish_one(imap, mailbox, message, report, state)
         if state != before:
             self.state.save(mailbox.name, state)
+
+    def _finish_one(self, imap: ImapMailbox, mailbox: MailboxConfig, message: RawMessage, report, state):
+        """One email of the batch: put back when it waits (its attempt counted only when the failure was
+        its own, ``report.counted``), else disposed of; returns the mailbox's attempt counts after it."""
+        key = hashlib.sha256(message.data).hexdigest()
+        if report.outcome == Outcome.DEFERRED:
+            count = None
+            if report.counted:
+                state, count = state.failed_attempt(key, report.reason)
+            if count is None or count < mailbox.max_attempts:
+                log.warning("email_deferred", source=message.source, attempt=count, reason=report.reason)
+                imap.release(message)
+                return state
+            _poison(report, count, mailbox.name)
+        self._dispose(imap, mailbox, message, report)
+        return state.forget(key)
 
     def _dispose(self, imap: ImapMailbox, mailbox: MailboxConfig, message: RawMessage, report: EmailReport):
         imap.dispose(message, mailbox.disposition(report.outcome))
