@@ -233,8 +233,12 @@ class BatchWriter:
             return
         found = find_events(self.gateway, [p.key for p in created])
         for plan in created:
-            oldest = found.get(plan.key, [{"id": plan.event_id}])[0]
+            rows = found.get(plan.key, [{"id": plan.event_id}])
+            oldest = rows[0]
             if oldest["id"] == plan.event_id:
+                if len(rows) > 1:  # theirs goes when its writer checks (now, or after its writes)
+                    log.info("event_race_won", event_name=plan.event_name, ours=plan.event_id,
+                             others=[row["id"] for row in rows[1:]])  # fmt: skip
                 continue
             written = [n.id for n in plan.notifications if n.id is not None]
             log.info(

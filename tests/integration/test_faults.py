@@ -167,6 +167,7 @@ def test_two_daemons_on_one_mailbox_end_as_a_clean_run(bench, clean):
 
 RACE_EVENTS = (
     "event_race_lost",
+    "event_race_won",
     "notification_race_lost",
     "event_reconciled",
     "event_refused_planning_again",
