@@ -180,28 +180,29 @@ class NetBoxGateway:
         """Bulk-create ``items``; safe to retry when an answer was lost.
 
         ``key(item)`` names an item's identity and ``lookup()`` returns what NetBox already holds, by
-        that identity. Before each retry (and before the first try with ``lookup_first``: items sent
-        before in a request whose answer was lost) the items NetBox already holds are taken from the
-        lookup instead of being sent again. The result is in the order of ``items``.
+        that identity (a row, or a list of rows: two items may share a key — two emails whose
+        notifications read the same —, and each row then stands for one item only). Before each retry
+        (and before the first try with ``lookup_first``: items sent before in a request whose answer was
+        lost) the items NetBox already holds are taken from the lookup instead of being sent again. The
+        result is in the order of ``items``.
         """
         payload = [self._with_meta(item, message, tagged) for item in items]
-        found: dict[Hashable, dict] = {}
+        found: dict[int, dict] = {}  # position in items -> the row NetBox holds for it
         try:
             for attempt in self._retrying():
                 with attempt:
                     again = attempt.retry_state.attempt_number > 1 or lookup_first
                     if again and lookup is not None and key is not None:
-                        found = lookup()
-                        payload = [item for item in payload if key(item) not in found]
-                    created = plain(self.endpoint(model).create(payload)) if payload else []
+                        found = _match(payload, key, lookup())
+                    sent = [item for i, item in enumerate(payload) if i not in found]
+                    created = plain(self.endpoint(model).create(sent)) if sent else []
         except Exception as exc:
             raise (as_netbox_error(exc) or exc) from exc
         if key is None:
             return created
-        # NetBox answers a bulk create in the order it was sent: the rows match the last payload by
-        # position (two items may share a key: two emails whose notifications read the same).
+        # NetBox answers a bulk create in the order it was sent: the rows match what was sent by position.
         fresh = iter(created)
-        return [found[key(item)] if key(item) in found else next(fresh) for item in items]
+        return [found[i] if i in found else next(fresh) for i in range(len(items))]
 
     def _with_meta(self, item: dict, message: str, tagged: bool) -> dict:
         item = dict(jsonable(item))
@@ -340,6 +341,18 @@ class NetBoxGateway:
             rows = self.list("extras.tags", slug=self.config.tag)
             self._tag_ids = [rows[0]["id"]] if rows else []
         return self._tag_ids
+
+
+def _match(
+    items: list[dict], key: Callable[[dict], Hashable], held: dict[Hashable, dict | list[dict]]
+) -> dict[int, dict]:
+    """Which of ``items`` NetBox holds: position -> row, each row standing for one item (in order)."""
+    rows = {k: list(v) if isinstance(v, list) else [v] for k, v in held.items()}
+    found = {}
+    for position, item in enumerate(items):
+        if rows.get(key(item)):
+            found[position] = rows[key(item)].pop(0)
+    return found
 
 
 def _pynetbox_endpoint(api: pynetbox.api, model: str):

@@ -78,7 +78,9 @@ class EventSnapshot:
     stored_notices: list[Notice] = field(default_factory=list)  # from earlier emails' records
     notified_emails: set[Identity] = field(default_factory=set)  # (Message-ID, body digest)
     notifications: dict[int, Identity | None] = field(default_factory=dict)  # notification pk -> its email
-    orphans: dict[ContentKey, int] = field(default_factory=dict)  # notifications whose record is missing
+    # Notifications whose record is missing, by content, oldest first. Two different emails can read the
+    # same (one notice sent twice with other HTML): each orphan is adopted by one email at most.
+    orphans: dict[ContentKey, list[int]] = field(default_factory=dict)
 
 
 EventKey = tuple[str, int, str]  # (kind, NetBox provider id, event name)
@@ -121,6 +123,7 @@ class EventPlan:
     unmatched_circuits: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)  # human summary for changelog and logs
     known_emails: set[Identity] = field(default_factory=set)  # emails NetBox held when planned
+    seen_notifications: set[int] = field(default_factory=set)  # the event's notifications when planned
     message_ids: list[str] = field(default_factory=list)  # the emails this plan writes, for messages
     journal: tuple[int, int] | None = None  # set once written: (journal entry id, its notification id)
 
@@ -212,6 +215,7 @@ def plan_event(
     plan.known_emails = set(snapshot.notified_emails) if snapshot else set()
     if snapshot is not None:
         plan.event_id = snapshot.id
+        plan.seen_notifications = set(snapshot.notifications)
     fresh = _fresh_shares(plan, shares)
     if not fresh:
         return plan
@@ -223,7 +227,7 @@ def plan_event(
     if not accepted:
         return plan
     _plan_writes(plan, stored + [n for s in accepted for n in s.notices], snapshot, circuits)
-    orphans = snapshot.orphans if snapshot else {}
+    orphans = {key: list(ids) for key, ids in snapshot.orphans.items()} if snapshot else {}
     for share in accepted:
         fields = notification_fields(share.email)
         record = EmailRecord(
@@ -232,10 +236,16 @@ def plan_event(
             [n.model_dump(mode="json") for n in share.notices],
         )
         plan.notifications.append(
-            NotificationPlan(share.key, fields, record, orphans.get(content_key(fields)))
+            NotificationPlan(share.key, fields, record, _adopt(orphans, content_key(fields)))
         )
         plan.message_ids.append(share.email.message_id)
     return plan
+
+
+def _adopt(orphans: dict[ContentKey, list[int]], key: ContentKey) -> int | None:
+    """The oldest orphan notification that reads as ``key``, taken (None when there is none left)."""
+    ids = orphans.get(key)
+    return ids.pop(0) if ids else None
 
 
 def _fresh_shares(plan: EventPlan, shares: list[EmailShare]) -> list[EmailShare]:

@@ -127,7 +127,7 @@ def snapshot(
         stored: EmailRecord | None = row.get("record")
         snap.notifications[row["id"]] = stored.identity if stored else None
         if stored is None:
-            snap.orphans.setdefault(content_key(row), row["id"])
+            snap.orphans.setdefault(content_key(row), []).append(row["id"])
             continue
         snap.notified_emails.add(stored.identity)
         snap.stored_notices += stored.parsed_notices(f"notification {row['id']}")

@@ -26,7 +26,7 @@ creates go a few to a request to keep that window short.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Collection, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -315,20 +315,23 @@ class BatchWriter:
             lambda row: (ref_id(row["event_content_type"]), row["event_object_id"], row["target_object_id"]),
         )
 
-    def _child_sender(self, model: str, key: Callable[[dict], Hashable]) -> Send:
+    def _child_sender(
+        self, model: str, key: Callable[[dict], Hashable], taken: Collection[int] = frozenset()
+    ) -> Send:
         """Creates of objects that belong to events (impacts, notifications): a lost answer is looked
-        up among the events' objects of that model."""
+        up among the events' objects of that model, apart from ``taken`` (there before we wrote)."""
+
+        def lookup(ids: list[int]) -> dict[Hashable, list[dict]]:
+            held: dict[Hashable, list[dict]] = {}
+            for row in self.gateway.list(model, event_object_id=ids):
+                if row["id"] not in taken:
+                    held.setdefault(key(row), []).append(row)
+            return held
 
         def send(items: list[dict], resent: bool) -> list:
             ids = sorted({item["event_object_id"] for item in items})
             return self.gateway.create(
-                model,
-                items,
-                "",
-                key=key,
-                lookup=lambda: {key(row): row for row in self.gateway.list(model, event_object_id=ids)},
-                lookup_first=resent,
-                tagged=False,
+                model, items, "", key=key, lookup=lambda: lookup(ids), lookup_first=resent, tagged=False
             )
 
         return send
@@ -349,7 +352,9 @@ class BatchWriter:
                     changelog_message=_received(notification),
                 )
                 new.append(Item(plan, data, notification))
-        self.send(new, self._notification_sender(), _notification_written)
+        # A notification there before we wrote is another email's, even when it reads the same as ours.
+        taken = {nid for plan in self.live(plans) for nid in plan.seen_notifications}
+        self.send(new, self._notification_sender(taken), _notification_written)
         self.write_records([(plan, plan.notifications) for plan in self.live(plans)])
 
     def write_records(self, groups: list[tuple[EventPlan, list[NotificationPlan]]]) -> None:
@@ -373,10 +378,11 @@ class BatchWriter:
         comments = render([(n.id, n.record) for n in keep])
         self.gateway.update_many(JOURNAL_MODEL, [{"id": plan.journal[0], "comments": comments}])
 
-    def _notification_sender(self) -> Send:
+    def _notification_sender(self, taken: Collection[int]) -> Send:
         return self._child_sender(
             "eventnotification",
             lambda row: (ref_id(row["event_content_type"]), row["event_object_id"], *content_key(row)),
+            taken,
         )
 
     def _record_sender(self) -> Send:

@@ -467,6 +467,47 @@ def test_a_notification_whose_record_was_never_written_is_adopted(db):
     assert db.rows(NOTIFICATION) == [orphan]
 
 
+def twins() -> list[SinkEmail]:
+    """Two different emails whose notifications read the same (subject, sender, date, text): one notice
+    sent twice with other HTML, as Equinix does (the shared corpus' equinix7 and equinix8)."""
+    first = email(1)
+    second = first.model_copy(update={"message_id": "<mail-1-again@acme.example>", "body_digest": "other"})
+    return [SinkEmail(1, first, [FIRST]), SinkEmail(2, second, [FIRST])]
+
+
+def test_notifications_that_read_the_same_are_adopted_one_email_each(db):
+    """Both twins' notifications lost their records (NetBox stopped answering): on their next try each
+    adopts one of them, never both the same one (kill -9 in the fault suite ended so)."""
+    db.answering = False
+    db.refuse(JOURNAL, "POST", lambda _item: request_error(503) if not db.answering else None)
+    with pytest.raises(NetBoxUnavailable):
+        sink(db, retries=1).write(twins())
+    assert len(db.rows(NOTIFICATION)) == 2 and db.rows(JOURNAL) == []
+
+    db.answering = True
+    assert outcomes(sink(db).write(twins())) == {1: Outcome.INGESTED, 2: Outcome.INGESTED}
+    assert len(db.rows(NOTIFICATION)) == 2
+    assert stored_emails(db) == ["<mail-1-again@acme.example>", "<mail-1@acme.example>"]
+
+
+@pytest.mark.parametrize("earlier", [False, True], ids=["alone", "after-an-earlier-twin"])
+def test_a_lost_answer_for_notifications_that_read_the_same_finds_each_its_own(db, earlier):
+    """The answer to the twins' notification POST is lost: the look-up finds two rows that read the same
+    and gives one to each — and none of a notification that was there before (an earlier email that
+    reads the same), which is another email's."""
+    if earlier:
+        earlier_twin = SinkEmail(
+            3, twins()[0].email.model_copy(update={"message_id": "<m3@acme.example>"}), [FIRST]
+        )
+        assert outcomes(sink(db).write([earlier_twin])) == {3: Outcome.INGESTED}
+    db.inject(NOTIFICATION, "POST", lost_answer(), after=True)
+    assert set(outcomes(sink(db).write(twins())).values()) == {Outcome.INGESTED}
+    assert len(db.rows(NOTIFICATION)) == 2 + earlier
+    assert stored_emails(db) == sorted(
+        ["<mail-1-again@acme.example>", "<mail-1@acme.example>"] + (["<m3@acme.example>"] if earlier else [])
+    )
+
+
 def test_records_an_earlier_version_kept_in_custom_fields_are_read(db):
     legacy = notice("CONFIRMED", 5)
     assert outcomes(sink(db).write([mail(1, legacy)])) == {1: Outcome.INGESTED}
