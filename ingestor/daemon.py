@@ -38,7 +38,7 @@ from ingestor.config import Config, MailboxConfig
 from ingestor.pipeline import EmailReport, Pipeline
 from ingestor.sources import RawMessage, mailbox_source
 from ingestor.sources.imap import ImapMailbox, MailboxError, MailboxLoginError, MailboxTLSError
-from ingestor.state import StateStore
+from ingestor.state import MailboxState, StateStore
 from parsers.models import Outcome
 
 log = structlog.get_logger(__name__)
@@ -209,7 +209,14 @@ class Daemon:
         if state != before:
             self.state.save(mailbox.name, state)
 
-    def _finish_one(self, imap: ImapMailbox, mailbox: MailboxConfig, message: RawMessage, report, state):
+    def _finish_one(
+        self,
+        imap: ImapMailbox,
+        mailbox: MailboxConfig,
+        message: RawMessage,
+        report: EmailReport,
+        state: MailboxState,
+    ) -> MailboxState:
         """One email of the batch: put back when it waits (its attempt counted only when the failure was
         its own, ``report.counted``), else disposed of; returns the mailbox's attempt counts after it."""
         key = hashlib.sha256(message.data).hexdigest()

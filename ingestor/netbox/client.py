@@ -173,15 +173,15 @@ class NetBoxGateway:
         message: str,
         *,
         key: Callable[[dict], Hashable] | None = None,
-        lookup: Callable[[], dict[Hashable, dict]] | None = None,
+        lookup: Callable[[], list[dict]] | None = None,
         tagged: bool = True,
         lookup_first: bool = False,
     ) -> list[dict]:
         """Bulk-create ``items``; safe to retry when an answer was lost.
 
-        ``key(item)`` names an item's identity and ``lookup()`` returns what NetBox already holds, by
-        that identity (a row, or a list of rows: two items may share a key — two emails whose
-        notifications read the same —, and each row then stands for one item only). Before each retry
+        ``key(item)`` names an item's identity (``key`` applies to NetBox's rows too) and ``lookup()``
+        returns the rows NetBox already holds that may be ``items``. Two items may share a key (two emails
+        whose notifications read the same): each row then stands for one item only. Before each retry
         (and before the first try with ``lookup_first``: items sent before in a request whose answer was
         lost) the items NetBox already holds are taken from the lookup instead of being sent again. The
         result is in the order of ``items``.
@@ -318,7 +318,7 @@ class NetBoxGateway:
             [{"name": slug, "slug": slug} for slug in slugs],
             "notices-ingestor: provider created for incoming notices",
             key=lambda item: item["slug"],
-            lookup=lambda: {row["slug"]: row for row in self.list("circuits.providers", slug=slugs)},
+            lookup=lambda: self.list("circuits.providers", slug=slugs),
         )
         return {row["slug"]: row["id"] for row in rows}
 
@@ -343,11 +343,11 @@ class NetBoxGateway:
         return self._tag_ids
 
 
-def _match(
-    items: list[dict], key: Callable[[dict], Hashable], held: dict[Hashable, dict | list[dict]]
-) -> dict[int, dict]:
+def _match(items: list[dict], key: Callable[[dict], Hashable], held: list[dict]) -> dict[int, dict]:
     """Which of ``items`` NetBox holds: position -> row, each row standing for one item (in order)."""
-    rows = {k: list(v) if isinstance(v, list) else [v] for k, v in held.items()}
+    rows: dict[Hashable, list[dict]] = {}
+    for row in held:
+        rows.setdefault(key(row), []).append(row)
     found = {}
     for position, item in enumerate(items):
         if rows.get(key(item)):

@@ -197,11 +197,11 @@ class BatchWriter:
         self.check_races([item.plan for job in jobs for item in job.items])
 
     def _create_sender(self, kind: str) -> Send:
-        def newest(items: list[dict]) -> dict[Hashable, dict]:
+        def newest(items: list[dict]) -> list[dict]:
             # After a lost answer the newest row of a key is ours (a writer creating it later sees ours
             # older and removes its own); when another writer's is older, check_races makes us plan again.
             keys = [(kind, item["provider"], item["name"]) for item in items]
-            return {(k[1], k[2]): rows[-1] for k, rows in find_events(self.gateway, keys).items()}
+            return [rows[-1] for rows in find_events(self.gateway, keys).values()]
 
         def send(items: list[dict], resent: bool) -> list:
             return self.gateway.create(
@@ -321,12 +321,8 @@ class BatchWriter:
         """Creates of objects that belong to events (impacts, notifications): a lost answer is looked
         up among the events' objects of that model, apart from ``taken`` (there before we wrote)."""
 
-        def lookup(ids: list[int]) -> dict[Hashable, list[dict]]:
-            held: dict[Hashable, list[dict]] = {}
-            for row in self.gateway.list(model, event_object_id=ids):
-                if row["id"] not in taken:
-                    held.setdefault(key(row), []).append(row)
-            return held
+        def lookup(ids: list[int]) -> list[dict]:
+            return [row for row in self.gateway.list(model, event_object_id=ids) if row["id"] not in taken]
 
         def send(items: list[dict], resent: bool) -> list:
             ids = sorted({item["event_object_id"] for item in items})
@@ -393,17 +389,13 @@ def record_sender(gateway: NetBoxGateway, message: str = "notices-ingestor: emai
     """Creates of journal entries holding records (records.py): a lost answer is looked up among the
     entries of those notifications that hold records."""
 
-    def lookup(items: list[dict]) -> dict[Hashable, dict]:
+    def lookup(items: list[dict]) -> list[dict]:
         rows = gateway.list(
             JOURNAL_MODEL,
             assigned_object_type=NOTIFICATION_TYPE,
             assigned_object_id=[item["assigned_object_id"] for item in items],
         )
-        return {
-            row["assigned_object_id"]: row
-            for row in rows
-            if read_journal(row.get("comments") or "", row["assigned_object_id"])
-        }
+        return [row for row in rows if read_journal(row.get("comments") or "", row["assigned_object_id"])]
 
     def send(items: list[dict], resent: bool) -> list:
         return gateway.create(

@@ -102,8 +102,7 @@ class MemoryEndpoint:
         rows = {row["id"]: row for row in self._rows()}
         self.db.check_open_event(self.model, [dict(rows[item["id"]], **item) for item in items])
         for item in items:
-            row = next(r for r in self._rows() if r["id"] == item["id"])
-            row.update({k: v for k, v in item.items() if k != "changelog_message"})
+            rows[item["id"]].update({k: v for k, v in item.items() if k != "changelog_message"})
         if after:
             raise after
         return True

@@ -16,6 +16,7 @@ from ingestor.sources import RawMessage
 from parsers.models import Outcome
 
 from .memory_netbox import MemoryGateway, MemoryNetBox
+from .test_netbox_faults import request_error
 
 DEMO = Path(__file__).resolve().parents[2] / "scripts" / "demo" / "emails"
 OUTAGE = DEMO / "03-northwind-outage-investigating.eml"
@@ -137,8 +138,6 @@ def test_a_read_netbox_cannot_answer_for_one_event_holds_back_only_its_emails():
     """NetBox answers its status probe but every read naming the Northwind outage fails (500): the batch
     is written again in halves down to single emails. The others are ingested; the outage's emails wait,
     each counted towards max_attempts (poison candidates), and nothing else is."""
-    from .test_netbox_faults import request_error
-
     db = seeded_netbox()
     db.refuse(
         "outage",
@@ -170,7 +169,7 @@ def test_a_read_netbox_cannot_answer_for_one_event_holds_back_only_its_emails():
 def test_a_batch_waiting_for_netbox_as_a_whole_counts_against_no_email():
     db = seeded_netbox()
     db.answering = False
-    db.inject("circuits.providers", "GET", request_error_503(), times=10)
+    db.inject("circuits.providers", "GET", request_error(503), times=10)
     pipeline = Pipeline(CONFIG, MemoryGateway(db, retries=1))
     try:
         reports = pipeline.process_batch(
@@ -183,9 +182,3 @@ def test_a_batch_waiting_for_netbox_as_a_whole_counts_against_no_email():
         pipeline.close()
     assert [(r.outcome, r.counted) for r in reports] == [(Outcome.DEFERRED, False)] * 2
     assert db.count("circuits.providers", "GET") == 2  # one try (retries=1) and no split: NetBox is down
-
-
-def request_error_503():
-    from .test_netbox_faults import request_error
-
-    return request_error(503)
