@@ -87,6 +87,9 @@ class NetBoxConfig(_Strict):
     # Bulk writes of a batch are sent as up to this many requests at once (split by event): NetBox
     # spends ~20-40 ms per object written, and its workers can write in parallel.
     write_concurrency: int = Field(default=3, ge=1, le=16)
+    # How long a writer waits for another writer's record of a notification that reads as one of its
+    # emails (that writer is between two requests of a batch); past it the notification is an orphan.
+    record_wait_seconds: float = Field(default=20.0, ge=0, le=600)
 
     @model_validator(mode="after")
     def _resolve_token(self) -> NetBoxConfig:

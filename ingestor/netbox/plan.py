@@ -104,6 +104,7 @@ class NotificationPlan:
     record: EmailRecord
     adopt: int | None = None  # an orphan notification of this very email: only its record is missing
     id: int | None = None  # set once written
+    superseded: bool = False  # another writer recorded this email first: ours was given up (settle.py)
 
 
 @dataclass

@@ -60,6 +60,9 @@ class EmailRecord:
     message_id: str
     email_digest: str
     notices: list[dict] = field(default_factory=list)
+    # The journal entry it was read from (None: not read from one). Of two writers' records of one email,
+    # the one in the older entry wins (settle.py).
+    entry: int | None = field(default=None, compare=False)
 
     @property
     def identity(self) -> Identity:

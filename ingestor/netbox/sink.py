@@ -20,6 +20,7 @@ entry on its notification (records.py), so losing the daemon's state directory i
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,10 +39,12 @@ from .plan import (
     EventSnapshot,
     event_name,
     group_by_event,
+    notification_fields,
     plan_batch,
-    plan_reconcile,
 )
-from .view import find_events, read_notifications, read_snapshots
+from .records import Identity, content_key
+from .settle import Settler, read_until
+from .view import find_events, read_snapshots
 from .write import BatchWriter
 
 log = structlog.get_logger(__name__)
@@ -89,10 +92,17 @@ class _Batch:
 
 
 class NetBoxSink:
-    def __init__(self, gateway: NetBoxGateway, slug_for: Callable[[str], str], dry_run: bool = False):
+    def __init__(
+        self,
+        gateway: NetBoxGateway,
+        slug_for: Callable[[str], str],
+        dry_run: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.gateway = gateway
         self.slug_for = slug_for
         self.dry_run = dry_run
+        self.sleep = sleep  # waits for another writer's records (settle.read_until)
 
     def write(self, emails: list[SinkEmail]) -> dict[int, SinkResult]:
         """Each email's result, by key. Raises NetBoxUnavailable when NetBox stopped answering: then
@@ -149,89 +159,43 @@ class NetBoxSink:
         circuits = self.gateway.circuit_indexes({key[1] for key in shares})
         oldest = {key: rows[0] for key, rows in find_events(self.gateway, shares).items()}
         slugs = {pid: slug for slug, pid in provider_ids.items() if pid is not None}
-        return _Batch(shares, read_snapshots(self.gateway, oldest), circuits, slugs)
+        return _Batch(shares, self._snapshots(oldest, shares), circuits, slugs)
+
+    def _snapshots(
+        self, events: dict[EventKey, dict], shares: dict[EventKey, list[EmailShare]]
+    ) -> dict[EventKey, EventSnapshot]:
+        """The events as NetBox holds them. A notification without its record that reads as one of our
+        emails is read again until its record shows (settle.read_until): its writer may be between the
+        two, and adopting it would record one email twice; one whose record never comes is adopted."""
+        ours = {
+            key: {content_key(notification_fields(share.email)) for share in shares[key]} for key in events
+        }
+
+        def pending(snapshots: dict[EventKey, EventSnapshot]) -> set[int]:
+            return {
+                nid
+                for key, snap in snapshots.items()
+                for content, ids in snap.orphans.items()
+                if content in ours[key]
+                for nid in ids
+            }
+
+        return read_until(
+            lambda: read_snapshots(self.gateway, events),
+            pending,
+            self.gateway.config.record_wait_seconds,
+            self.sleep,
+        )
 
     # -- settling with other writers ----------------------------------------------------------------------
     def _settle(self, writer: BatchWriter, plans: list[EventPlan], batch: _Batch) -> None:
-        writer.check_races(plans)  # an older event whose create committed after our first check
-        written = [p for p in writer.live(plans) if p.notifications and p.event_id is not None]
-        if not written:
-            return
-        rows = self._notification_identities({p.key: p.event_id for p in written}, batch, plans)
-        stale = [p for p in written if self._settle_event(writer, p, rows.get(p.key, []))]
-        if stale:
-            self._reconcile(stale, batch)
-
-    def _notification_identities(
-        self, events: dict[EventKey, int], batch: _Batch, plans: list[EventPlan]
-    ) -> dict[EventKey, list[dict]]:
-        """The events' notifications, each with its ``identity``; records are read only for the
-        notifications neither the snapshots nor this batch know (usually none: no request).
-
-        A notification the snapshot saw without its record is not known: another writer may have been
-        between its notification and its journal entry when we read, have written the entry and settled
-        since, and then only this read shows us the notices we did not fold."""
-        known: dict[int, tuple[str, str]] = {}
+        """settle.py: one notification and one record per email, whoever else wrote it meanwhile."""
+        known: dict[int, Identity] = {}
         for snapshot in batch.snapshots.values():
             known |= {nid: ident for nid, ident in snapshot.notifications.items() if ident is not None}
         for plan in plans:
             known |= {n.id: n.record.identity for n in plan.notifications if n.id is not None}
-        rows = read_notifications(self.gateway, events, known=known.keys())
-        for row in (row for rows_ in rows.values() for row in rows_):
-            record = row["record"]
-            row["identity"] = known[row["id"]] if row["id"] in known else record and record.identity
-        return rows
-
-    def _settle_event(self, writer: BatchWriter, plan: EventPlan, rows: list[dict]) -> bool:
-        """Drop our second notification of an email; True when others stored notices we did not fold."""
-        ours = {n.id: n.record.identity for n in plan.notifications if n.id is not None}
-        first: dict[tuple[str, str], int] = {}
-        for row in sorted(rows, key=lambda r: r["id"]):
-            identity = row["identity"]
-            if identity is not None and identity not in first:
-                first[identity] = row["id"]
-        lost = {nid for nid, identity in ours.items() if first.get(identity, nid) != nid}
-        if lost:
-            self._drop_notifications(writer, plan, lost, first)
-        others = set(first) - plan.known_emails - set(ours.values())
-        return bool(others)
-
-    def _drop_notifications(
-        self, writer: BatchWriter, plan: EventPlan, lost: set[int], first: dict[tuple[str, str], int]
-    ) -> None:
-        """Delete our notifications of emails another writer stored first, after the plan's journal
-        entry (records.py) is made to hold only the records of the notifications that stay."""
-        written = [n for n in plan.notifications if n.id is not None]
-        writer.keep_records(plan, [n for n in written if n.id not in lost])
-        for notification in written:
-            if notification.id in lost:
-                log.info(
-                    "notification_race_lost",
-                    event_id=plan.event_id,
-                    ours=notification.id,
-                    winner=first[notification.record.identity],
-                )
-                self.gateway.delete("eventnotification", notification.id)
-
-    def _reconcile(self, stale: list[EventPlan], batch: _Batch) -> None:
-        """Re-fold every notice NetBox now holds for these events and write what differs.
-
-        The emails' own writes are stored by now: a re-fold NetBox refuses is logged and does not fail
-        them (the next email about the event is planned from every stored notice again)."""
-        oldest = {key: rows[0] for key, rows in find_events(self.gateway, [p.key for p in stale]).items()}
-        snapshots = read_snapshots(self.gateway, oldest)
-        again = []
-        for plan in stale:
-            snapshot = snapshots.get(plan.key)
-            fixed = plan_reconcile(snapshot, batch.circuits[plan.provider_id], plan) if snapshot else None
-            if fixed is not None:
-                log.info("event_reconciled", event_id=plan.event_id, changes=fixed.changes)
-                fixed.changes.insert(0, "re-folded with notices stored meanwhile by another writer")
-                again.append(fixed)
-        refold = BatchWriter(self.gateway)
-        refold.write_event_changes(again)
-        for key, (outcome, reason) in refold.aborted.items():
-            log.warning("event_refold_failed", event_key=key, outcome=str(outcome), error=reason)
+        Settler(self.gateway, writer, known, batch.circuits, self.sleep).settle(plans)
 
     # -- results ------------------------------------------------------------------------------------------
     def _report(
@@ -258,6 +222,9 @@ class NetBoxSink:
         aborted = writer.aborted.get(plan.key)
         for notification in plan.notifications:
             result = results[notification.email_key]
+            if notification.superseded:  # another writer stored this email first (settle.py)
+                result.events.setdefault(plan.key, dict(event, duplicate=True, changes=[]))
+                continue
             result.events[plan.key] = dict(event, duplicate=False)
             if aborted:
                 result.worsen(*aborted)

@@ -67,11 +67,13 @@ def read_records(gateway: NetBoxGateway, notifications: list[dict]) -> dict[int,
     records = {row["id"]: record for row in notifications if (record := read_legacy(row))}
     ids = [row["id"] for row in notifications if row["id"] not in records]
     wanted = set(ids)
+    # in id order: a notification recorded twice (two writers) takes the record of the older entry
     for entry in gateway.list(JOURNAL_MODEL, assigned_object_type=NOTIFICATION_TYPE, assigned_object_id=ids):
         for notification, record in read_journal(
             entry.get("comments") or "", entry["assigned_object_id"]
         ).items():
             if notification in wanted:
+                record.entry = entry["id"]
                 records.setdefault(notification, record)
     return records
 

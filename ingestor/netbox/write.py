@@ -249,8 +249,8 @@ class BatchWriter:
                 notifications_removed=len(written),
             )
             for notification in written:
-                self.gateway.delete("eventnotification", notification)
-            self.gateway.delete(plan.kind, plan.event_id)
+                self.delete("eventnotification", notification)
+            self.delete(plan.kind, plan.event_id)
             self.deleted.add(plan.key)
             self.race_lost.add(plan.key)
 
@@ -362,17 +362,26 @@ class BatchWriter:
         ]
         self.send(items, self._record_sender(), _journal_written)
 
-    def keep_records(self, plan: EventPlan, keep: list[NotificationPlan]) -> None:
-        """The plan's journal entry again, for ``keep`` only (its other notifications are about to be
-        deleted): a new entry on the first kept one when the entry's own notification goes (the old
-        entry goes with it), else the same entry rewritten."""
-        if not keep:
+    def keep_records(self, plan: EventPlan, keep: list[NotificationPlan], gone: Collection[int]) -> None:
+        """The plan's journal entry again, for ``keep`` only (the plan's other records are given up, and
+        the notifications in ``gone`` are about to be deleted): the same entry rewritten when it sits on
+        the first kept notification, else a new entry there and the old one deleted (with its
+        notification, when that goes)."""
+        if plan.journal is None:
             return
-        if plan.journal is None or plan.journal[1] != keep[0].id:
+        entry, host = plan.journal
+        if keep and host == keep[0].id:
+            comments = render([(n.id, n.record) for n in keep])
+            self.gateway.update_many(JOURNAL_MODEL, [{"id": entry, "comments": comments}])
+            return
+        if keep:
             self.write_records([(plan, keep)])
-            return
-        comments = render([(n.id, n.record) for n in keep])
-        self.gateway.update_many(JOURNAL_MODEL, [{"id": plan.journal[0], "comments": comments}])
+        if host not in gone:
+            self.delete(JOURNAL_MODEL, entry)
+
+    def delete(self, model: str, record_id: int) -> None:
+        """Every delete of the sink goes through here (an object of ours; gone already is done)."""
+        self.gateway.delete(model, record_id)
 
     def _notification_sender(self, taken: Collection[int]) -> Send:
         return self._child_sender(

@@ -4,7 +4,7 @@ Shared by the integration tests (tests/integration/test_faults.py: a slice of th
 and by ``make faults`` (scripts/faults.py: the whole corpus, 20 kills, figures). Each scenario starts
 from a clean stack, runs the real daemon (``python -m ingestor``) as separate processes, and compares
 NetBox with a clean run of the same emails (``netbox_dump``: every event, impact and notification by
-identity, ids left out).
+identity, its journal entries by the records they hold, ids left out).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def netbox_dump(nb) -> dict:
     providers = {p.id: p.slug for p in nb.circuits.providers.filter(ordering="id")}
     cids = {c.id: c.cid for c in nb.circuits.circuits.filter(ordering="id")}
     records = recorded_emails(nb)
+    entries = journal_entries(nb)
     dump: dict[str, list] = {}  # every listing ordered by id: pages of an unordered one overlap
     for kind in ("maintenance", "outage"):
         impacts: dict[int, list] = {}
@@ -59,6 +60,7 @@ def netbox_dump(nb) -> dict:
                 (cids.get(row.target_object_id), choice(row.impact))
             )
         notes: dict[int, list] = {}
+        journal: dict[int, list] = {}
         for row in nb.plugins.notices.eventnotification.filter(
             event_content_type=f"notices.{kind}", ordering="id"
         ):
@@ -66,6 +68,7 @@ def netbox_dump(nb) -> dict:
             notes.setdefault(row.event_object_id, []).append(
                 (record.get("message_id"), record.get("email_digest"), row.subject)
             )
+            journal.setdefault(row.event_object_id, []).extend(entries.pop(row.id, []))
         for event in getattr(nb.plugins.notices, kind).filter(ordering="id"):
             provider = event.provider.id if hasattr(event.provider, "id") else event.provider
             key = f"{kind}:{providers[provider]}:{event.name}"
@@ -78,21 +81,52 @@ def netbox_dump(nb) -> dict:
                 "impact": event.impact,
                 "acknowledged": event.acknowledged,
                 "impacts": sorted(impacts.get(event.id, [])),
-                "notifications": sorted(notes.get(event.id, [])),
+                "notifications": sorted(notes.get(event.id, []), key=str),  # None: no record
+                "journal": sorted(journal.get(event.id, [])),
             }
             dump.setdefault(key, []).append(state)
+    if entries:  # entries on notifications that are gone
+        dump["journal entries on no notification"] = sorted(map(str, entries.items()))
     return {key: sorted(states, key=json.dumps) for key, states in sorted(dump.items())}
 
 
+def journal_entries(nb) -> dict[int, list[list[str]]]:
+    """The journal entries holding records, by the notification each sits on: per entry the Message-IDs
+    of its records, sorted. A clean run writes one entry per event and batch; a second copy of a record
+    (two writers recording one email) or a record of a deleted notification shows here."""
+    out: dict[int, list[list[str]]] = {}
+    for entry in nb.extras.journal_entries.filter(
+        assigned_object_type="notices.eventnotification", ordering="id"
+    ):
+        block = re.search(r"```json\n(.*?)\n```", entry.comments, re.DOTALL)
+        records = json.loads(block.group(1))["records"] if block else []
+        ids = sorted(f"{r['message_id']} {r['email_digest'][:12]}" for r in records)
+        out.setdefault(entry.assigned_object_id, []).append(ids)
+    return out
+
+
 def dump_difference(got: dict, want: dict) -> list[str]:
-    """Human-readable differences, for assertion messages and figures."""
+    """Human-readable differences, for assertion messages and figures: per event, the fields that
+    differ (or both whole lists when the event is there a different number of times)."""
     problems = []
     for key in sorted(set(got) | set(want)):
-        if got.get(key) != want.get(key):
-            problems.append(
-                f"{key}: got {json.dumps(got.get(key))[:400]} want {json.dumps(want.get(key))[:400]}"
-            )
+        mine, theirs = got.get(key), want.get(key)
+        if mine == theirs:
+            continue
+        if isinstance(mine, list) and isinstance(theirs, list) and len(mine) == len(theirs):
+            for one, other in zip(mine, theirs, strict=True):
+                fields = sorted(k for k in set(one) | set(other) if one.get(k) != other.get(k))
+                problems += [
+                    f"{key} {name}: got {_short(one.get(name))} want {_short(other.get(name))}"
+                    for name in fields
+                ]
+            continue
+        problems.append(f"{key}: got {_short(mine)} want {_short(theirs)}")
     return problems
+
+
+def _short(value) -> str:
+    return json.dumps(value)[:600]
 
 
 # -- the mailbox ------------------------------------------------------------------------------------------
@@ -215,6 +249,42 @@ def start(config: Path, *args: str) -> subprocess.Popen:
         cwd=REPO,
         stdin=subprocess.DEVNULL,
     )
+
+
+def concurrent_replays(configs: list[Path], files: list[Path], workdir: Path) -> list[CliRun]:
+    """One ``replay --format json`` per config, all started at once, every path in one call each, each
+    process in a working directory of its own (as two operators, or a replay beside an HA pair)."""
+    procs = []
+    for number, config in enumerate(configs):
+        cwd = workdir / f"writer-{number}"
+        cwd.mkdir(parents=True, exist_ok=True)
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "ingestor", "-c", str(config), "replay", "--format", "json"]
+                + [str(path) for path in files],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                cwd=cwd,
+            )
+        )
+    outputs = [proc.communicate(timeout=900) for proc in procs]
+    return [CliRun(proc.returncode, out, err) for proc, (out, err) in zip(procs, outputs, strict=True)]
+
+
+def email_event_outcomes(runs: list[CliRun]) -> dict[tuple[str, str], list[str]]:
+    """Per (email file, event) the outcome each writer reported for that event: ``ingested`` (its writes
+    are NetBox's) or ``duplicate`` (another writer's were), from ``replay --format json``."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for run in runs:
+        for line in run.json_lines():
+            if "summary" in line:
+                continue
+            for event in line.get("events") or []:
+                key = (line["source"], f"{event['kind']}:{event['provider']}:{event['name']}")
+                out.setdefault(key, []).append("duplicate" if event.get("duplicate") else "ingested")
+    return {key: sorted(value) for key, value in out.items()}
 
 
 def log_events(stderr: str, name: str) -> list[dict]:

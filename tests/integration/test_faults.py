@@ -18,7 +18,9 @@ from tests.faults.scenarios import (
     Bench,
     append_all,
     cli,
+    concurrent_replays,
     dump_difference,
+    email_event_outcomes,
     kill_at_random,
     log_events,
     mailbox_contents,
@@ -37,6 +39,8 @@ pytestmark = pytest.mark.integration
 SLICE_PROVIDERS = {"zayo", "lumen", "colt"}
 FULL = os.environ.get("NIS_FAULTS") == "full"
 KILLS = 20 if FULL else 4
+# Concurrent replays of the whole corpus: how many times each (a race shows only now and then).
+RACE_RUNS = int(os.environ.get("NIS_RACE_RUNS", "20" if FULL else "2"))
 
 
 FIGURES_FILE = os.environ.get("NIS_FAULTS_FIGURES", "/tmp/notices-ingestor-fault-figures.jsonl")
@@ -181,7 +185,7 @@ def race_story(outputs: list[str]) -> str:
     """What the instances logged about races and failures: the emails that failed and why, then every
     race event, each line with the instance that logged it."""
     lines = []
-    for name, out in zip(("a", "b"), outputs, strict=True):
+    for name, out in zip("abcdefgh", outputs, strict=False):
         for event in log_events(out, "email_processed"):
             if event.get("outcome") not in ("ingested", "duplicate", "ignored"):
                 lines.append(f"{name} {json.dumps(event, sort_keys=True)}")
@@ -232,3 +236,46 @@ def test_dovecot_restarted_mid_poll_loses_nothing(bench, clean, proxy, tmp_path)
     )
     polls_until_done(config, bench.stack, max_polls=2)
     assert_as_clean_run(bench, clean)
+
+
+@pytest.fixture(scope="module")
+def corpus_bench(netbox_api, stack, tmp_path_factory) -> Bench:
+    """Every email of the shared maintenance corpus that the library parses (the 'ok' ones)."""
+    entries = [e for e in corpus_manifest(MAINTENANCE_CORPUS) if e["outcome"] == "ok"]
+    return Bench(stack, netbox_api, tmp_path_factory.mktemp("replays"), entries)
+
+
+@pytest.fixture(scope="module")
+def corpus_clean(corpus_bench) -> dict:
+    dump = corpus_bench.clean_dump()
+    assert sum(len(v) for v in dump.values()) >= 50
+    return dump
+
+
+@pytest.mark.parametrize("writers", [2, 3])
+def test_concurrent_replays_of_the_whole_corpus_end_as_one_clean_run(corpus_bench, corpus_clean, writers):
+    """Replays of the same files started at the same moment, each straight to NetBox with its own
+    working directory and state_dir: NetBox ends as after one replay (events, impacts, notifications,
+    journal entries), and each email's effect on each event is reported ``ingested`` by one writer and
+    ``duplicate`` by the others."""
+    bench = corpus_bench
+    runs = RACE_RUNS if FULL or writers == 2 else 1
+    wrong = []
+    for number in range(runs):
+        bench.fresh()
+        configs = [
+            bench.config(f"replay-{writers}-{i}", bench.stack.netbox_url, instance=f"operator-{i}")
+            for i in range(writers)
+        ]
+        outputs = concurrent_replays(configs, bench.files, bench.tmp / f"run-{writers}-{number}")
+        for run in outputs:
+            assert run.returncode in (0, 1), run.stderr[-3000:]
+        problems = dump_difference(netbox_dump(bench.nb), corpus_clean)
+        outcomes = email_event_outcomes(outputs)
+        want = sorted(["ingested"] + ["duplicate"] * (writers - 1))
+        twice = {key: got for key, got in outcomes.items() if got != want}
+        if problems or twice:
+            story = race_story([run.stderr for run in outputs])
+            wrong.append(f"run {number}: {problems[:6]} outcomes {list(twice.items())[:6]}\n{story[:6000]}")
+    figures("concurrent-replays", writers=writers, runs=runs, wrong=len(wrong))
+    assert not wrong, "\n".join(wrong[:3])

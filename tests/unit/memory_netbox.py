@@ -229,9 +229,15 @@ class MemoryNetBox:
 
 
 class MemoryGateway(NetBoxGateway):
-    def __init__(self, db: MemoryNetBox, retries: int = 3):
+    def __init__(self, db: MemoryNetBox, retries: int = 3, record_wait: float = 0.3):
         super().__init__(
-            NetBoxConfig(url="http://nb.invalid", token="t", retries=retries, retry_backoff_seconds=0.001)
+            NetBoxConfig(
+                url="http://nb.invalid",
+                token="t",
+                retries=retries,
+                retry_backoff_seconds=0.001,
+                record_wait_seconds=record_wait,  # one short wait: no writer here is ever in between
+            )
         )
         self.db = db
 

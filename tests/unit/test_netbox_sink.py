@@ -430,6 +430,7 @@ def test_a_refold_netbox_refuses_leaves_the_stored_email_ingested(db):
 
 
 def test_a_second_notification_of_one_email_is_removed_by_its_newer_writer(db):
+    """The writer that recorded the email second removes its notification and reports a duplicate."""
     assert outcomes(sink(db).write([mail(1, notice("CONFIRMED", 1))])) == {1: Outcome.INGESTED}
     first = db.rows(NOTIFICATION)[0]
 
@@ -438,7 +439,9 @@ def test_a_second_notification_of_one_email_is_removed_by_its_newer_writer(db):
         another_writers_notification(db, items[0]["event_object_id"], 2, notice("CONFIRMED", 2))
 
     db.before(NOTIFICATION, "POST", other_writer)
-    assert outcomes(sink(db).write([mail(2, notice("CONFIRMED", 2))])) == {2: Outcome.INGESTED}
+    results = sink(db).write([mail(2, notice("CONFIRMED", 2))])
+    assert outcomes(results) == {2: Outcome.DUPLICATE}
+    assert [event["duplicate"] for event in results[2].events.values()] == [True]
     rows = db.rows(NOTIFICATION)
     assert db.count(NOTIFICATION, "DELETE") == 1
     assert [r["id"] for r in rows] == [first["id"], first["id"] + 1]  # the other writer's (older) stays
@@ -639,7 +642,7 @@ def test_a_deleted_first_notification_hands_its_journal_entry_on(db):
     written again, on its own notification, before that."""
     db.before(NOTIFICATION, "POST", lambda _items=None: sink(db).write([mail(1, FIRST)]))
     ours = sink(db).write([mail(1, FIRST), mail(2, SECOND)])
-    assert {ours[1].outcome, ours[2].outcome} == {Outcome.INGESTED}
+    assert (ours[1].outcome, ours[2].outcome) == (Outcome.DUPLICATE, Outcome.INGESTED)
     assert stored_emails(db) == ["<mail-1@acme.example>", "<mail-2@acme.example>"]
     assert len(db.rows(NOTIFICATION)) == 2
     assert len(db.rows(JOURNAL)) == 2  # the other writer's for email 1, ours now on email 2's notification
