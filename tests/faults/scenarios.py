@@ -270,6 +270,9 @@ def concurrent_replays(configs: list[Path], files: list[Path], workdir: Path) ->
             )
         )
     outputs = [proc.communicate(timeout=900) for proc in procs]
+    for number, (out, err) in enumerate(outputs):  # kept for a failure's story
+        (workdir / f"writer-{number}" / "stdout.jsonl").write_text(out)
+        (workdir / f"writer-{number}" / "stderr.jsonl").write_text(err)
     return [CliRun(proc.returncode, out, err) for proc, (out, err) in zip(procs, outputs, strict=True)]
 
 

@@ -267,7 +267,8 @@ def test_concurrent_replays_of_the_whole_corpus_end_as_one_clean_run(corpus_benc
             bench.config(f"replay-{writers}-{i}", bench.stack.netbox_url, instance=f"operator-{i}")
             for i in range(writers)
         ]
-        outputs = concurrent_replays(configs, bench.files, bench.tmp / f"run-{writers}-{number}")
+        workdir = bench.tmp / f"run-{writers}-{number}"
+        outputs = concurrent_replays(configs, bench.files, workdir)
         for run in outputs:
             assert run.returncode in (0, 1), run.stderr[-3000:]
         problems = dump_difference(netbox_dump(bench.nb), corpus_clean)
@@ -276,6 +277,6 @@ def test_concurrent_replays_of_the_whole_corpus_end_as_one_clean_run(corpus_benc
         twice = {key: got for key, got in outcomes.items() if got != want}
         if problems or twice:
             story = race_story([run.stderr for run in outputs])
-            wrong.append(f"run {number}: {problems[:6]} outcomes {list(twice.items())[:6]}\n{story[:6000]}")
+            wrong.append(f"run {number} ({workdir}): {problems[:6]} outcomes {list(twice.items())[:6]}\n{story[:6000]}")
     figures("concurrent-replays", writers=writers, runs=runs, wrong=len(wrong))
     assert not wrong, "\n".join(wrong[:3])
