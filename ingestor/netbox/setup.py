@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ingestor.sources.http import json_object
+
 from .client import NetBoxGateway, auth_header
 from .records import LEGACY_DIGEST_FIELD, LEGACY_MESSAGE_ID_FIELD, LEGACY_NOTICES_FIELD
 
@@ -43,7 +45,10 @@ def can_create(gateway: NetBoxGateway, path: str) -> bool:
     response = gateway.call(gateway.session.options, url, headers=headers)
     if response.status_code >= 500:
         return True  # not a permission answer; the writes themselves will tell
-    return "POST" in (response.json().get("actions") or {}) if response.ok else False
+    if not response.ok:
+        return False
+    actions = json_object(response).get("actions")  # not JSON (a proxy's page): no permission shown
+    return isinstance(actions, dict) and "POST" in actions
 
 
 def check_netbox(gateway: NetBoxGateway, create: bool = False) -> SetupReport:

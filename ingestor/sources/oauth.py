@@ -22,6 +22,7 @@ from urllib.parse import quote
 import requests
 import structlog
 
+from ingestor import redact
 from ingestor.sources.http import HttpSession, json_object
 
 if TYPE_CHECKING:  # config imports the parsers; only the types are needed here
@@ -39,6 +40,8 @@ DEFAULT_SCOPES = {
 REFRESH_MARGIN_SECONDS = 120.0
 # a token response without expires_in (RFC 6749 only recommends it) is trusted this long
 DEFAULT_LIFETIME_SECONDS = 3600.0
+# a token answer is a few KiB; anything near this is a broken or hostile endpoint
+TOKEN_MAX_BYTES = 1024 * 1024
 
 
 class TokenError(Exception):
@@ -65,6 +68,7 @@ class TokenSource(Protocol):
 
 
 def _token(value: str, expires_in: float | None) -> AccessToken:
+    redact.register([value])  # from now on no output of this process can carry it
     lifetime = float(expires_in) if expires_in is not None else DEFAULT_LIFETIME_SECONDS
     return AccessToken(value=value, expires_at=time.time() + lifetime, lifetime=lifetime)
 
@@ -125,6 +129,7 @@ class GenericTokenSource:
             )
         if isinstance(body.get("refresh_token"), str):
             self._refresh_token = body["refresh_token"]  # rotated: the old one may no longer work
+            redact.register([self._refresh_token])
         return _token(body["access_token"], body.get("expires_in"))
 
 
@@ -289,7 +294,7 @@ _caches_lock = threading.Lock()
 
 
 def build_source(config: OAuth2Config, *, kind: str, subject: str) -> TokenSource:
-    session = HttpSession(ca_file=config.ca_file, timeout=config.timeout_seconds)
+    session = HttpSession(ca_file=config.ca_file, timeout=config.timeout_seconds, max_bytes=TOKEN_MAX_BYTES)
     if config.provider == "microsoft":
         return MicrosoftTokenSource(config, kind, session)
     if config.provider == "google":

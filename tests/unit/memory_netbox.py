@@ -231,7 +231,7 @@ class MemoryNetBox:
 class MemoryGateway(NetBoxGateway):
     def __init__(self, db: MemoryNetBox, retries: int = 3):
         super().__init__(
-            NetBoxConfig(url="http://nb.invalid", token="t", retries=retries, retry_backoff_seconds=0.001)
+            NetBoxConfig(url="https://nb.invalid", token="t", retries=retries, retry_backoff_seconds=0.001)
         )
         self.db = db
 
