@@ -194,26 +194,14 @@ def cmd_parse(args) -> int:
             print(json.dumps(unreadable))
             failed = True
             continue
-        result = pool.parse(message.data, message.received)
+        result, explanation = pool.explain(message.data, message.received, explain=args.explain)
         out = {"source": message.source, **result.model_dump(mode="json", exclude={"email": {"body"}})}
         if args.explain:
-            out["explain"] = _explain(message.data, options)
+            out["explain"] = explanation
         failed |= result.status is ParseStatus.FAILED
         print(json.dumps(out, indent=2))
     pool.close()
     return EXIT_FAILED if failed else EXIT_OK
-
-
-def _explain(raw: bytes, options: ParserOptions) -> list[dict]:
-    from parsers.declarative import explain
-    from parsers.email import email_meta, read_message
-
-    msg = read_message(raw)
-    meta = email_meta(msg, raw)
-    from parsers.outage import explain as explain_outage
-
-    reports = [explain(definition, msg, meta, options) for definition in options.parsers]
-    return [*reports, explain_outage(msg, meta, options)]
 
 
 def cmd_check(args, config: Config) -> int:

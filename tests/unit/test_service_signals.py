@@ -127,6 +127,7 @@ def test_http_server_serves_metrics_health_and_readiness():
     base = f"http://127.0.0.1:{server.server_port}"
     try:
         metrics.expect({"unit-box": 60}, 60)
+        metrics.set_known_providers_source(lambda: frozenset({"zayo"}))
         metrics.emails_waiting("unit-box", 2)
         metrics.email_done(Outcome.INGESTED, "zayo", "unit-box")
         metrics.poll_done("unit-box", 0.5, ok=True)
