@@ -52,27 +52,31 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-def _one_line_secret(value: str, what: str) -> SecretStr:
-    """A secret with whitespace or control characters inside (a second line in its file, a \r) would go
-    into an HTTP header or an IMAP command and be quoted back in the error: refused here, unquoted."""
-    if any(ch.isspace() or not ch.isprintable() for ch in value):
+SecretKind = Literal["token", "password", "blob"]
+
+
+def _checked_secret(value: str, what: str, kind: SecretKind = "token") -> SecretStr:
+    """A secret with a control character inside (a second line in its file, a \r) would go into an
+    HTTP header or an IMAP command and be quoted back in the error: refused here, without its value.
+    Tokens hold no whitespace at all; a password may hold spaces; a key file (``blob``) anything."""
+    if kind == "password" and not value.isprintable():
+        raise ValueError(f"the {what} holds control characters (a second line?): not used")
+    if kind == "token" and any(ch.isspace() or not ch.isprintable() for ch in value):
         raise ValueError(f"the {what} holds whitespace or control characters (a second line?): not used")
     return SecretStr(value)
 
 
 def _read_secret(
-    value: SecretStr | None, file: str | None, env: str | None, what: str, *, one_line: bool = True
+    value: SecretStr | None, file: str | None, env: str | None, what: str, kind: SecretKind = "token"
 ) -> SecretStr | None:
-    """The secret from the value, its file or its environment variable; a secret that goes into a header
-    or a command (``one_line``) may hold no whitespace (a service-account key is JSON: it may)."""
-    check = _one_line_secret if one_line else (lambda text, _what: SecretStr(text))
+    """The secret from the value, its file or its environment variable, checked (``_checked_secret``)."""
     if value is not None:
-        return check(value.get_secret_value(), what)
+        return _checked_secret(value.get_secret_value(), what, kind)
     if file:
         path = Path(os.path.expandvars(file))
         _regular_file(str(path))
         try:
-            return check(path.read_text().strip(), f"{what} in {path}")
+            return _checked_secret(path.read_text().strip(), f"{what} in {path}", kind)
         except OSError as exc:
             raise ValueError(f"cannot read {what} file {path}: {exc.strerror}") from None
         except UnicodeDecodeError:
@@ -80,7 +84,7 @@ def _read_secret(
     if env:
         if env not in os.environ:
             raise ValueError(f"environment variable {env} (for {what}) is not set")
-        return check(os.environ[env], f"{what} in ${env}")
+        return _checked_secret(os.environ[env], f"{what} in ${env}", kind)
     return None
 
 
@@ -172,7 +176,7 @@ class NetBoxConfig(_Strict):
             self.token = SecretStr(os.environ["NETBOX_TOKEN"])
         if self.token is None:
             raise ValueError("no token: set token, token_file or the environment variable NETBOX_TOKEN")
-        self.token = _one_line_secret(self.token.get_secret_value(), "netbox token")
+        self.token = _checked_secret(self.token.get_secret_value(), "netbox token")
         _transport(self.url, self.allow_insecure, "netbox url")
         return self
 
@@ -252,7 +256,7 @@ class OAuth2Config(_Strict):
             self.service_account_file,
             self.service_account_env,
             "google service-account key",
-            one_line=False,
+            "blob",
         )
         _transport(self.token_url, self.allow_insecure, "oauth2 token_url")
         _transport(self.authority_host, self.allow_insecure, "oauth2 authority_host")
@@ -367,7 +371,7 @@ class MailboxConfig(_MailboxBase):
                 raise ValueError("auth = 'oauth2' takes no password, password_file or password_env")
         else:
             self.password = _read_secret(
-                self.password, self.password_file, self.password_env, "mailbox password"
+                self.password, self.password_file, self.password_env, "mailbox password", "password"
             )
             if self.password is None:
                 raise ValueError("no password: set password, password_file or password_env")
@@ -524,6 +528,8 @@ def _format_errors(path: Path, exc: ValidationError) -> str:
 
 def read_toml(path: Path) -> dict:
     """The file as TOML data; a ConfigError naming the file and what is wrong otherwise."""
+    if path.exists() and not path.is_file():  # a FIFO would block the read, a device never end
+        raise ConfigError(f"{path}: not a regular file")
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import threading
 from collections.abc import Iterable
@@ -35,7 +36,7 @@ _SHAPES = re.compile(
     rf"|(?P<form>\b{_SECRET_KEYS}=)[^\s&'\",}}]+"
     rf"|(?P<json>\"{_SECRET_KEYS}\"\s*:\s*\")[^\"]+"
     r"|(?P<userinfo>\b[a-z][a-z0-9+.-]*://)[^/\s@:]*:[^/\s@]*@"
-    r"|(?P<login>\bLOGIN\s+\S+\s+)\S+"
+    r'|(?P<login>\bLOGIN\s+\S+\s+)(?:"(?:[^"\\]|\\.)*"|\S+)'
 )
 
 
@@ -59,8 +60,11 @@ def _imap_quoted(secret: str) -> str:
 def forms_of(secret: str) -> set[str]:
     """Every form in which ``secret`` is written into text: raw, repr/JSON-escaped, IMAP-quoted,
     URL-encoded (both flavours) and base64 (any alignment)."""
-    forms = {secret, quote(secret, safe=""), quote_plus(secret), _imap_quoted(secret)}
-    forms.add(secret.encode("unicode_escape").decode())
+    written = {secret, _imap_quoted(secret)}
+    # as a repr or JSON string shows them (backslashes and quotes escaped once more)
+    escaped = {form.encode("unicode_escape").decode() for form in written}
+    escaped |= {json.dumps(form)[1:-1] for form in written}
+    forms = written | escaped | {quote(secret, safe=""), quote_plus(secret)}
     forms |= _base64_forms(secret.encode())
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 

@@ -23,7 +23,7 @@ import requests
 import structlog
 
 from ingestor import redact
-from ingestor.sources.http import HttpSession, json_object
+from ingestor.sources.http import HttpSession, ResponseTooLarge, json_object
 
 if TYPE_CHECKING:  # config imports the parsers; only the types are needed here
     from ingestor.config import OAuth2Config
@@ -118,9 +118,7 @@ class GenericTokenSource:
                 cfg.token_url or "", data=data, auth=auth, headers={"Accept": "application/json"}
             )
         except requests.RequestException as exc:
-            raise TokenError(
-                f"token endpoint {cfg.token_url} unreachable: {type(exc).__name__}", transient=True
-            ) from None
+            raise TokenError(f"token endpoint {cfg.token_url}: {_failure(exc)}", transient=True) from None
         body = json_object(response)
         if response.status_code != 200 or not isinstance(body.get("access_token"), str):
             raise TokenError(
@@ -131,6 +129,13 @@ class GenericTokenSource:
             self._refresh_token = body["refresh_token"]  # rotated: the old one may no longer work
             redact.register([self._refresh_token])
         return _token(body["access_token"], body.get("expires_in"))
+
+
+def _failure(exc: requests.RequestException) -> str:
+    """What went wrong with a request that got no usable answer, in a few words."""
+    if isinstance(exc, ResponseTooLarge):
+        return str(exc)
+    return f"unreachable: {type(exc).__name__}"
 
 
 def _oauth_error(body: dict) -> str:
