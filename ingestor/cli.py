@@ -95,7 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     handler = {"run": cmd_run, "replay": cmd_replay, "check": cmd_check, "migrate-records": cmd_migrate}[
         args.command
     ]
-    return handler(args, config)
+    try:
+        return handler(args, config)
+    except Exception as exc:  # noqa: BLE001 - a bug: one line first, its traceback in the log's event
+        print(f"notices-ingestor: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        structlog.get_logger(__name__).error("command_crashed", command=args.command, exc_info=True)
+        return EXIT_FAILED
 
 
 def _gateway(config: Config):
