@@ -250,7 +250,10 @@ def serve(conn: Connection, options: ParserOptions) -> None:
     _set_up(options)
     from parsers.detect import provider_index
 
-    conn.send(("ready", provider_index().names))
+    try:
+        conn.send(("ready", provider_index().names))
+    except OSError:  # the daemon closed the pool before this worker was up (a short command's exit)
+        return
     while not _stopping:
         try:
             arrived, explain = conn.recv()

@@ -33,6 +33,6 @@ def test_the_leak_check_finds_each_form() -> None:
 
     for secret in SECRETS:
         assert leaked(f"x {secret} y") == [secret]
-        assert leaked(f"x {secret[2:-2]} y") != []
+        assert leaked(f"x {secret[1:]} y") != []  # a fragment (with the marker)
         assert leaked(quote(secret, safe="")) == [secret]
         assert leaked(base64.b64encode(b"user=x\x01auth=Bearer " + secret.encode()).decode()) == [secret]
