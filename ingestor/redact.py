@@ -64,8 +64,10 @@ def forms_of(secret: str) -> set[str]:
     # as a repr or JSON string shows them (backslashes and quotes escaped once more)
     escaped = {form.encode("unicode_escape").decode() for form in written}
     escaped |= {json.dumps(form)[1:-1] for form in written}
-    forms = written | escaped | {quote(secret, safe=""), quote_plus(secret)}
-    forms |= _base64_forms(secret.encode())
+    encoded = {quote(secret, safe=""), quote_plus(secret)}
+    forms = written | escaped | encoded
+    for form in {secret} | encoded:  # HTTP Basic encodes the URL-encoded secret (RFC 6749 §2.3.1)
+        forms |= _base64_forms(form.encode())
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 
 

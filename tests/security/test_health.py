@@ -14,6 +14,7 @@ import pytest
 from ingestor.health import serve
 
 IDLE = 500
+TASKS_MAX = 64
 
 
 @pytest.fixture
@@ -28,8 +29,18 @@ def _healthz(port: int) -> int:
         return response.status
 
 
-def test_500_idle_connections_hold_no_thread_and_healthz_answers(server) -> None:
+def test_500_idle_connections_hold_no_thread_and_healthz_answers(server, monkeypatch) -> None:
+    """As under the unit's TasksMax=64: starting a thread past 64 fails (the old thread-per-connection
+    server then stopped answering /healthz)."""
     threads_before = threading.active_count()
+    start = threading.Thread.start
+
+    def capped_start(thread: threading.Thread) -> None:
+        if threading.active_count() >= TASKS_MAX:
+            raise RuntimeError("can't start new thread")
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", capped_start)
     with contextlib.ExitStack() as stack:
         for _ in range(IDLE):
             stack.enter_context(socket.create_connection(("127.0.0.1", server.server_port), timeout=10))

@@ -33,6 +33,7 @@ def registered():
         repr(SECRET.encode()),  # a bytes repr
         base64.b64encode(b"user=noc\x01auth=Bearer " + SECRET.encode() + b"\x01\x01").decode(),
         base64.b64encode(b"ab:" + SECRET.encode()).decode(),
+        base64.b64encode(b"client:" + quote(SECRET, safe="").encode()).decode(),  # HTTP Basic, RFC 6749
     ],
 )
 def test_every_form_of_a_registered_secret_is_cut(text: str) -> None:
