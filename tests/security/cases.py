@@ -56,13 +56,16 @@ class Outcome:
 
     @property
     def key_line(self) -> str:
-        """The line that names the problem: a mailbox's PROBLEM, else check's first, else parse's source,
-        else the first line."""
+        """The line that names the problem: a mailbox's PROBLEM, else check's first PROBLEM, else (for
+        parse's indented JSON) the source line, else the first line."""
         lines = self.output.splitlines()
-        mailbox = [line for line in lines if line.startswith("mailbox") and "PROBLEM" in line]
-        return next(iter(mailbox), None) or next(
-            (line for line in lines if "PROBLEM" in line or '"source"' in line), self.first_line
-        )
+        problems = [line for line in lines if "PROBLEM" in line]
+        mailbox = [line for line in problems if line.startswith("mailbox")]
+        if mailbox or problems:
+            return (mailbox or problems)[0]
+        if self.first_line.strip() == "{":
+            return next((line for line in lines if '"source"' in line), self.first_line)
+        return self.first_line
 
 
 def config(
