@@ -6,11 +6,13 @@ systemd credentials) or the environment (``*_env``); they are held as SecretStr 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -28,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from ingestor import redact
 from ingestor.disposition import Disposition, Move, format_disposition, parse_disposition
 from parsers.declarative import ParserDefinition
 from parsers.definitions import DateOrder
@@ -44,23 +47,96 @@ class ConfigError(Exception):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # inf/nan would pass every "> 0" check and then overflow a timer or hang a sleep: numbers are finite
+    # and every one has an upper bound below.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-def _read_secret(value: SecretStr | None, file: str | None, env: str | None, what: str) -> SecretStr | None:
+SecretKind = Literal["token", "password", "blob"]
+
+
+def _checked_secret(value: str, what: str, kind: SecretKind = "token") -> SecretStr:
+    """A secret with a control character inside (a second line in its file, a \r) would go into an
+    HTTP header or an IMAP command and be quoted back in the error: refused here, without its value.
+    Tokens hold no whitespace at all; a password may hold spaces; a key file (``blob``) anything."""
+    if kind == "password" and not value.isprintable():
+        raise ValueError(f"the {what} holds control characters (a second line?): not used")
+    if kind == "token" and any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise ValueError(f"the {what} holds whitespace or control characters (a second line?): not used")
+    return SecretStr(value)
+
+
+def _read_secret(
+    value: SecretStr | None, file: str | None, env: str | None, what: str, kind: SecretKind = "token"
+) -> SecretStr | None:
+    """The secret from the value, its file or its environment variable, checked (``_checked_secret``)."""
     if value is not None:
-        return value
+        return _checked_secret(value.get_secret_value(), what, kind)
     if file:
         path = Path(os.path.expandvars(file))
+        _regular_file(str(path))
         try:
-            return SecretStr(path.read_text().strip())
+            return _checked_secret(path.read_text().strip(), f"{what} in {path}", kind)
         except OSError as exc:
             raise ValueError(f"cannot read {what} file {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"{what} file {path}: not valid UTF-8") from None
     if env:
         if env not in os.environ:
             raise ValueError(f"environment variable {env} (for {what}) is not set")
-        return SecretStr(os.environ[env])
+        return _checked_secret(os.environ[env], f"{what} in ${env}", kind)
     return None
+
+
+def _regular_file(value: str) -> str:
+    """A path the config names must be a regular file that exists: a missing CA bundle is an error at
+    load, not an OSError traceback at the first request, and a FIFO is never opened (it would block)."""
+    path = Path(os.path.expandvars(value))
+    if not path.is_file():
+        raise ValueError(f"{path}: {'not a regular file' if path.exists() else 'no such file'}")
+    return value
+
+
+ExistingFile = Annotated[str, AfterValidator(_regular_file)]
+
+
+def is_loopback(url: str) -> bool:
+    """Does the URL name this host (127.0.0.0/8, ::1, localhost)? Clear text there never leaves it."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _transport(url: str | None, allow_insecure: bool, what: str) -> None:
+    """http:// sends the token (or client secret) in clear text: only to loopback, or when the operator
+    said ``allow_insecure = true``."""
+    if url and url.startswith("http://") and not allow_insecure and not is_loopback(url):
+        raise ValueError(
+            f"{what} is http:// to another host: the credentials would travel in clear text "
+            "(use https://, or set allow_insecure = true)"
+        )
+
+
+def transport_warnings(config: Config) -> list[str]:
+    """Every place where the config lowers transport security, for the log and for `check`."""
+    found = []
+    for what, url, verify in _transports(config):
+        if url and url.startswith("http://"):
+            found.append(f"{what}: {url} is http:// (no TLS: credentials and data in clear text)")
+        elif not verify:
+            found.append(f"{what}: verify_tls = false (the server's certificate is not checked)")
+    return found
+
+
+def _transports(config: Config) -> list[tuple[str, str | None, bool]]:
+    items: list[tuple[str, str | None, bool]] = [("netbox", config.netbox.url, config.netbox.verify_tls)]
+    for mailbox in config.mailboxes:  # IMAP's security = "plain" warns where the connection is made
+        items.append((f"mailbox {mailbox.name}", getattr(mailbox, "graph_url", None), mailbox.verify_tls))
+    return items
 
 
 def _http_url(value: str) -> str:
@@ -77,11 +153,16 @@ class NetBoxConfig(_Strict):
     token: SecretStr | None = None
     token_file: str | None = None
     verify_tls: bool = True
-    ca_file: str | None = None
-    timeout_seconds: float = Field(default=30.0, gt=0)
-    retries: int = Field(default=4, ge=0, description="retries of a request on 5xx/timeouts, with backoff")
-    retry_backoff_seconds: float = Field(default=0.5, gt=0, description="first wait; doubles per retry")
-    retry_backoff_max_seconds: float = Field(default=10.0, gt=0)
+    ca_file: ExistingFile | None = None
+    # http:// to a host other than this one is refused unless this is set (the token would be in clear)
+    allow_insecure: bool = False
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    retries: int = Field(default=4, ge=0, le=20, description="retries of a request on 5xx/timeouts")
+    retry_backoff_seconds: float = Field(default=0.5, gt=0, le=60, description="first wait; doubles")
+    retry_backoff_max_seconds: float = Field(default=10.0, gt=0, le=600)
+    # NetBox answers larger than this are refused (a listing page of 1,000 notifications with 64 KiB
+    # bodies is ~64 MiB): a broken or hostile server cannot make the daemon hold gigabytes.
+    max_response_mb: int = Field(default=256, ge=1, le=4096)
     tag: str = Field(default="notices-ingestor", min_length=1)
     create_missing_providers: bool = False
     # Bulk writes of a batch are sent as up to this many requests at once (split by event): NetBox
@@ -98,6 +179,8 @@ class NetBoxConfig(_Strict):
             self.token = SecretStr(os.environ["NETBOX_TOKEN"])
         if self.token is None:
             raise ValueError("no token: set token, token_file or the environment variable NETBOX_TOKEN")
+        self.token = _checked_secret(self.token.get_secret_value(), "netbox token")
+        _transport(self.url, self.allow_insecure, "netbox url")
         return self
 
 
@@ -143,10 +226,10 @@ class OAuth2Config(_Strict):
     client_secret_env: str | None = None
     # microsoft: app-only client credentials for one tenant, by secret or by certificate
     tenant_id: str | None = None
-    client_certificate_file: str | None = None  # PEM with the private key and the certificate
+    client_certificate_file: ExistingFile | None = None  # PEM with the private key and the certificate
     authority_host: HttpUrl = "https://login.microsoftonline.com"
     # google: a service-account key (JSON) with domain-wide delegation; it impersonates the mailbox
-    service_account_file: str | None = None
+    service_account_file: ExistingFile | None = None
     service_account_env: str | None = None
     # generic: any RFC 6749 token endpoint, client credentials or a refresh token
     token_url: HttpUrl | None = None
@@ -156,9 +239,10 @@ class OAuth2Config(_Strict):
     client_auth: Literal["basic", "post"] = "basic"
     # all: scopes (space-separated; default per provider), CA bundle for the token endpoint, SASL mechanism
     scope: str | None = None
-    ca_file: str | None = None
+    ca_file: ExistingFile | None = None
     mechanism: Literal["auto", "xoauth2", "oauthbearer"] = "auto"
-    timeout_seconds: float = Field(default=30.0, gt=0)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    allow_insecure: bool = False  # an http:// token endpoint on another host (secrets in clear text)
     # the key JSON once read (never in reprs)
     service_account_info: SecretStr | None = Field(default=None, exclude=True)
 
@@ -171,8 +255,14 @@ class OAuth2Config(_Strict):
             self.refresh_token, self.refresh_token_file, self.refresh_token_env, "oauth2 refresh token"
         )
         self.service_account_info = _read_secret(
-            None, self.service_account_file, self.service_account_env, "google service-account key"
+            None,
+            self.service_account_file,
+            self.service_account_env,
+            "google service-account key",
+            "blob",
         )
+        _transport(self.token_url, self.allow_insecure, "oauth2 token_url")
+        _transport(self.authority_host, self.allow_insecure, "oauth2 authority_host")
         {"microsoft": self._check_microsoft, "google": self._check_google, "generic": self._check_generic}[
             self.provider
         ]()
@@ -208,11 +298,11 @@ class _MailboxBase(_Strict):
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     folder: str = "INBOX"
-    tls_ca_file: str | None = None
+    tls_ca_file: ExistingFile | None = None
     verify_tls: bool = True
-    interval_seconds: float = Field(default=300, gt=0)
-    timeout_seconds: float = Field(default=60, gt=0)
-    max_message_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    interval_seconds: float = Field(default=300, gt=0, le=86400)
+    timeout_seconds: float = Field(default=60, gt=0, le=3600)
+    max_message_bytes: int = Field(default=25 * 1024 * 1024, gt=0, le=1024 * 1024 * 1024)
     oauth2: OAuth2Config | None = None
     # What happens to an email once NetBox holds its effect (or it was ignored/failed). Actions joined by
     # "+": "move:Folder", "keyword:$Flag", "seen", "none". A move comes last. Parsed at load (disposition
@@ -223,7 +313,7 @@ class _MailboxBase(_Strict):
     on_failed: DispositionSpec = Field("move:Failed", validate_default=True)
     # An email that keeps failing transiently while NetBox answers (a poison email) goes to on_failed
     # after this many attempts (counted in state_dir).
-    max_attempts: int = Field(default=5, ge=1)
+    max_attempts: int = Field(default=5, ge=1, le=1000)
 
     @model_validator(mode="after")
     def _complete_dispositions(self) -> _MailboxBase:
@@ -265,10 +355,10 @@ class MailboxConfig(_MailboxBase):
     # it is worked on; only one client's MOVE of a message succeeds. Emails left in another instance's
     # claim folder longer than claim_lease_seconds are put back into `folder`.
     claim_prefix: str = Field(default="Processing-", min_length=1, pattern=r"^[^\s*%/]+$")
-    claim_lease_seconds: float = Field(default=900, gt=0)
+    claim_lease_seconds: float = Field(default=900, gt=0, le=7 * 86400)
     claim_batch: int = Field(default=20, ge=1, le=500)
     # Within one poll, a dropped IMAP connection is re-opened this many times (with backoff).
-    reconnect_attempts: int = Field(default=3, ge=0)
+    reconnect_attempts: int = Field(default=3, ge=0, le=20)
     # IMAP IDLE: when the server offers it, a connection waits in IDLE and new mail is polled at once;
     # interval_seconds stays the safety-net poll. IDLE is re-issued every idle_renew_seconds (RFC 2177:
     # servers may drop an IDLE after 30 minutes).
@@ -284,7 +374,7 @@ class MailboxConfig(_MailboxBase):
                 raise ValueError("auth = 'oauth2' takes no password, password_file or password_env")
         else:
             self.password = _read_secret(
-                self.password, self.password_file, self.password_env, "mailbox password"
+                self.password, self.password_file, self.password_env, "mailbox password", "password"
             )
             if self.password is None:
                 raise ValueError("no password: set password, password_file or password_env")
@@ -298,13 +388,15 @@ class GraphMailboxConfig(_MailboxBase):
     user: str = Field(min_length=1, description="the mailbox: user principal name, address or object id")
     graph_url: HttpUrl = "https://graph.microsoft.com/v1.0"
     page_size: int = Field(default=50, gt=0, le=1000)
-    retries: int = Field(default=4, ge=0, description="retries of a throttled (429/503) request")
-    max_retry_after_seconds: float = Field(default=120, gt=0)
+    retries: int = Field(default=4, ge=0, le=20, description="retries of a throttled (429/503) request")
+    max_retry_after_seconds: float = Field(default=120, gt=0, le=3600)
+    allow_insecure: bool = False  # an http:// graph_url on another host (the token in clear text)
 
     @model_validator(mode="after")
     def _check(self) -> GraphMailboxConfig:
         if self.oauth2 is None or self.oauth2.provider == "google":
             raise ValueError("kind = 'graph' needs [mailboxes.oauth2] with provider 'microsoft' or 'generic'")
+        _transport(self.graph_url, self.allow_insecure, f"mailbox {self.name}: graph_url")
         return self
 
 
@@ -334,16 +426,16 @@ class ProviderConfig(_Strict):
 
 class ParsingConfig(_Strict):
     # Each email is parsed in a worker process under these limits (parsers.worker); see README, Parsing.
-    timeout_seconds: float = Field(default=30.0, gt=0)
-    memory_limit_mb: int = Field(default=1024, ge=512)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    memory_limit_mb: int = Field(default=1024, ge=512, le=65536)
     # Parsing is CPU-bound: by default one worker per core, at most 4 (each is a process of ~100 MB).
     workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=1, le=64)
     outage_status_map: OutageStatusMap = Field(default_factory=dict)
     # Bounds on what reaches NetBox.
-    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
-    max_notices: int = Field(default=50, ge=1)
-    stamp_skew_seconds: float = Field(default=3600.0, ge=0)
-    max_attachment_mb: int = Field(default=50, ge=1)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    max_notices: int = Field(default=50, ge=1, le=10000)
+    stamp_skew_seconds: float = Field(default=3600.0, ge=0, le=7 * 86400)
+    max_attachment_mb: int = Field(default=50, ge=1, le=1024)
 
 
 class LoggingConfig(_Strict):
@@ -428,15 +520,19 @@ def _without_kind_tag(loc: tuple) -> tuple:
 
 
 def _format_errors(path: Path, exc: ValidationError) -> str:
-    lines = [f"{path}: invalid configuration"]
+    """One line per wrong key, each naming the file: the first line alone says what to fix. Only the
+    message: pydantic's ``input_value`` (the value as written, which may be a secret) is never shown."""
+    lines = []
     for error in exc.errors():
         key = ".".join(str(part) for part in _without_kind_tag(error["loc"])) or "(top level)"
-        lines.append(f"  {key}: {error['msg']}")
+        lines.append(f"{path}: invalid configuration: {key}: {error['msg']}")
     return "\n".join(lines)
 
 
 def read_toml(path: Path) -> dict:
     """The file as TOML data; a ConfigError naming the file and what is wrong otherwise."""
+    if path.exists() and not path.is_file():  # a FIFO would block the read, a device never end
+        raise ConfigError(f"{path}: not a regular file")
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -451,7 +547,27 @@ def read_toml(path: Path) -> dict:
 
 def load_config(path: Path) -> Config:
     data = read_toml(path)
+    config = validate_config(path, data)
+    redact.register(secret.get_secret_value() for secret in _secrets(config))
+    return config
+
+
+def validate_config(path: Path, data: dict) -> Config:
+    """The Config; a ConfigError naming each wrong key and why, never the value (it may be a secret)."""
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_errors(path, exc)) from None
+
+
+def _secrets(model: BaseModel) -> list[SecretStr]:
+    """Every SecretStr in the config, however deep, for the redaction of every output."""
+    found = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, SecretStr):
+                found.append(item)
+            elif isinstance(item, BaseModel):
+                found += _secrets(item)
+    return found

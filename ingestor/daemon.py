@@ -316,25 +316,39 @@ class IdleWatcher(threading.Thread):
         super().__init__(name=f"idle:{mailbox.name}", daemon=True)
         self.owner, self.mailbox = daemon, mailbox
         self.log = log.bind(mailbox=mailbox.name)
+        self.failures = 0  # consecutive failed sessions, for the backoff
 
     def run(self) -> None:
-        failures = 0
+        """Until the daemon stops. An unexpected error is logged (with its traceback) and retried with
+        backoff like a dropped connection: the watcher never dies silently, leaving only interval polls."""
         while not self.owner.stopping.is_set():
             try:
-                with ImapMailbox(self.mailbox, self.owner.state, self.owner.config.instance_name) as imap:
-                    if not imap.has_capability("IDLE"):
-                        self.log.info("imap_idle_unsupported", reason="polling every interval_seconds only")
-                        return
-                    failures = 0
-                    self._watch(imap)
+                if not self._session():
+                    return
             except (MailboxLoginError, MailboxTLSError) as exc:
                 self.log.error("imap_idle_stopped", error=str(exc))
                 return
             except MailboxError as exc:
-                failures += 1
-                delay = min(BACKOFF_MAX_SECONDS, RECONNECT_FIRST_SECONDS * 2 ** min(failures, 8))
-                self.log.warning("imap_idle_reconnecting", error=str(exc), delay_seconds=delay)
-                self.owner.stopping.wait(delay)
+                self._back_off("imap_idle_reconnecting", error=str(exc))
+            except Exception:  # noqa: BLE001 - a bug or a library surprise: say so, keep watching
+                self._back_off("imap_idle_crashed", exc_info=True)
+
+    def _session(self) -> bool:
+        """One IDLE connection until it drops; False when the server has no IDLE (the watcher ends)."""
+        with ImapMailbox(self.mailbox, self.owner.state, self.owner.config.instance_name) as imap:
+            if not imap.has_capability("IDLE"):
+                self.log.info("imap_idle_unsupported", reason="polling every interval_seconds only")
+                return False
+            self.failures = 0
+            self._watch(imap)
+        return True
+
+    def _back_off(self, event: str, **fields) -> None:
+        self.failures += 1
+        delay = min(BACKOFF_MAX_SECONDS, RECONNECT_FIRST_SECONDS * 2 ** min(self.failures, 8))
+        level = self.log.error if event == "imap_idle_crashed" else self.log.warning
+        level(event, delay_seconds=delay, **fields)
+        self.owner.stopping.wait(delay)
 
     def _watch(self, imap: ImapMailbox) -> None:
         self.log.info("imap_idle_started")

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 
 import structlog
+
+from ingestor.redact import escape_controls, redact, redact_value
 
 
 def configure_logging(level: str = "info", fmt: str = "auto") -> None:
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
-    renderer = structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer()
+    renderer = _redacted(structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer())
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            _clean_values,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
@@ -35,7 +39,7 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
                 structlog.processors.TimeStamper(fmt="iso", utc=True),
                 structlog.processors.format_exc_info,
             ],
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _clean_values, renderer],
         )
     )
     root = logging.getLogger()
@@ -43,6 +47,38 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
     root.setLevel(logging.WARNING)
     # It warns about every filter that does not match while we try candidate providers: that is noise.
     logging.getLogger("circuit_maintenance_parser").setLevel(logging.ERROR)
+    threading.excepthook = _thread_died
+
+
+def _clean_values(_logger, _name, event: dict) -> dict:
+    """Before rendering: secrets out of every value (a traceback's text included), control characters of
+    email-borne values (Message-IDs, subjects) escaped, so a console log cannot drive the terminal."""
+    return {key: _escaped(redact_value(value)) for key, value in event.items()}
+
+
+def _escaped(value):
+    return escape_controls(value) if isinstance(value, str) else value
+
+
+def _redacted(renderer):
+    """The rendered line redacted once more: a secret split over two values, or in a repr, is whole here."""
+
+    def render(logger, name, event):
+        return redact(renderer(logger, name, event))
+
+    return render
+
+
+def _thread_died(args: threading.ExceptHookArgs) -> None:
+    """A thread's unexpected exception as one log event (JSON under journald), not a bare traceback on
+    stderr that the log format does not know; the daemon's threads also log their own top level."""
+    if args.exc_type is SystemExit:
+        return
+    structlog.get_logger(__name__).error(
+        "thread_crashed",
+        thread=getattr(args.thread, "name", "?"),
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )
 
 
 class _StderrHandler(logging.StreamHandler):

@@ -25,39 +25,64 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 ProcessCollector(registry=REGISTRY)  # process_resident_memory_bytes, process_cpu_seconds_total, open fds
 
 EMAILS = Counter(
-    f"{PREFIX}_emails", "Emails handled, by outcome, provider and mailbox",
-    ["outcome", "provider", "mailbox"], registry=REGISTRY,
+    f"{PREFIX}_emails",
+    "Emails handled, by outcome, provider and mailbox",
+    ["outcome", "provider", "mailbox"],
+    registry=REGISTRY,
 )
 PARSE_SECONDS = Histogram(
-    f"{PREFIX}_parse_seconds", "Time to parse one email",
-    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60), registry=REGISTRY,
+    f"{PREFIX}_parse_seconds",
+    "Time to parse one email",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+    registry=REGISTRY,
 )
 NETBOX_REQUESTS = Counter(
-    f"{PREFIX}_netbox_requests", "NetBox API requests, by HTTP method and status (2xx, 4xx, 5xx, error)",
-    ["method", "status"], registry=REGISTRY,
+    f"{PREFIX}_netbox_requests",
+    "NetBox API requests, by HTTP method and status (2xx, 4xx, 5xx, error)",
+    ["method", "status"],
+    registry=REGISTRY,
 )
 NETBOX_ERRORS = Counter(
-    f"{PREFIX}_netbox_errors", "Failed NetBox requests, by kind (connection, timeout, http_4xx, http_5xx)",
-    ["kind"], registry=REGISTRY,
+    f"{PREFIX}_netbox_errors",
+    "Failed NetBox requests, by kind (connection, timeout, http_4xx, http_5xx)",
+    ["kind"],
+    registry=REGISTRY,
 )
 NETBOX_SECONDS = Histogram(
-    f"{PREFIX}_netbox_request_seconds", "NetBox API request latency", ["method"],
-    buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30), registry=REGISTRY,
+    f"{PREFIX}_netbox_request_seconds",
+    "NetBox API request latency",
+    ["method"],
+    buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    registry=REGISTRY,
 )
 POLL_SECONDS = Histogram(
-    f"{PREFIX}_poll_seconds", "Duration of one mailbox poll", ["mailbox"],
-    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600), registry=REGISTRY,
+    f"{PREFIX}_poll_seconds",
+    "Duration of one mailbox poll",
+    ["mailbox"],
+    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+    registry=REGISTRY,
 )
-POLLS = Counter(f"{PREFIX}_polls", "Mailbox polls, by result (ok, error)", ["mailbox", "result"],
-                registry=REGISTRY)
+POLLS = Counter(
+    f"{PREFIX}_polls", "Mailbox polls, by result (ok, error)", ["mailbox", "result"], registry=REGISTRY
+)
 LAST_POLL = Gauge(
-    f"{PREFIX}_last_successful_poll_timestamp_seconds", "Unix time of the last poll that went through",
-    ["mailbox"], registry=REGISTRY,
+    f"{PREFIX}_last_successful_poll_timestamp_seconds",
+    "Unix time of the last poll that went through",
+    ["mailbox"],
+    registry=REGISTRY,
 )
-WAITING = Gauge(f"{PREFIX}_emails_waiting", "Emails found new in the mailbox and not yet disposed of",
-                ["mailbox"], registry=REGISTRY)
-POISON = Counter(f"{PREFIX}_poison_emails", "Emails set aside after failing again and again",
-                 ["mailbox"], registry=REGISTRY)
+WAITING = Gauge(
+    f"{PREFIX}_emails_waiting",
+    "Emails found new in the mailbox and not yet disposed of",
+    ["mailbox"],
+    registry=REGISTRY,
+)
+POISON = Counter(
+    f"{PREFIX}_poison_emails",
+    "Emails set aside after failing again and again",
+    ["mailbox"],
+    registry=REGISTRY,
+)
 
 
 class _CallableCounter:
@@ -132,7 +157,7 @@ def expect(mailboxes: dict[str, float], netbox_window: float) -> None:
 # -- the hooks ------------------------------------------------------------------------------------------
 def email_done(outcome: Outcome, provider: str | None, mailbox: str) -> None:
     """One email has its outcome (and, from a mailbox, its disposition)."""
-    EMAILS.labels(outcome.value, provider or "unknown", mailbox).inc()
+    EMAILS.labels(outcome.value, provider_label(provider), mailbox).inc()
     with HEALTH.lock:
         HEALTH.outcomes[outcome] += 1
     with HEALTH.lock:
@@ -210,6 +235,28 @@ def parse_timer() -> Iterator[None]:
         yield
     finally:
         PARSE_SECONDS.observe(time.monotonic() - start)
+
+
+def provider_label(provider: str | None) -> str:
+    """The ``provider`` label: a provider the parsers know (the library's, the config's), ``unknown``
+    when none was found, else ``other`` — a name derived from a spammer's domain must not become a
+    series of its own (every new name would be one more series, without bound)."""
+    if not provider:
+        return "unknown"
+    return provider if provider in _known_providers() else "other"
+
+
+def _unknown() -> frozenset[str]:
+    return frozenset()
+
+
+_known_providers: Callable[[], frozenset[str]] = _unknown
+
+
+def set_known_providers_source(source: Callable[[], frozenset[str]]) -> None:
+    """The pipeline hands in a callable returning the provider names the parsers can produce."""
+    global _known_providers
+    _known_providers = source
 
 
 def set_worker_restarts_source(source: Callable[[], float]) -> None:

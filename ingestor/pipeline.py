@@ -89,6 +89,8 @@ class Pipeline:
         self.parser.warm_up()
         self._parse_threads = ThreadPoolExecutor(max(1, self.parser_options.workers), "parse")
         metrics.set_worker_restarts_source(lambda: self.parser.restarts)  # metrics (issue 8)
+        configured = frozenset(config.providers) | {definition.provider for definition in config.parsers}
+        metrics.set_known_providers_source(lambda: configured | self.parser.library_providers)
         self.sink = NetBoxSink(gateway, config.netbox_provider_slug, dry_run=dry_run)
         # One batch at a time reaches NetBox, whichever mailbox it came from: two batches naming the same
         # event must not both decide to create it.

@@ -157,7 +157,7 @@ def _read_date(
 
 
 _HAS_DATE = re.compile(
-    r"\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}|[A-Za-z]{3,}\.? \d{1,2}\b|\b\d{1,2}[ -][A-Za-z]{3,}"
+    r"\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2}|(?<![A-Za-z])[A-Za-z]{3,}\.? \d{1,2}\b|\b\d{1,2}[ -][A-Za-z]{3,}"
 )
 _HAS_CLOCK = re.compile(r"\d{1,2}[:h]\d{2}|\d\s*[ap]\.?m\b|\d{4}\s*(hrs|z)\b", re.IGNORECASE)
 

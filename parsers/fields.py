@@ -44,7 +44,7 @@ _REPLY_MARKER = re.compile(
     r"(?:From|Von|De)\s*:\s.+@|_{10,}\s*$)",
     re.IGNORECASE,
 )
-_DESCRIPTION = re.compile(r"\s*\([^()]*\)")
+_DESCRIPTION = re.compile(r"(?<!\s)\s*\([^()]*\)")  # (?<!\s): linear on long blank runs
 _PARENTHESES = re.compile(r"[(\[]([^()\[\]]+)[)\]]")
 _PARENTHESES_WITH = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 _TRAILING_ZONE = re.compile(r"(?<=\s)(" + "|".join(ABBREVIATIONS) + r")\s*$")

@@ -187,7 +187,7 @@ _CLOCK = re.compile(r"\b([01]\d|2[0-3]):?h?([0-5]\d)\s*(Z|hrs?\b|h\b)(?!\w)", re
 
 
 _CLOCK_TIME = re.compile(r"\d{1,2}:\d{2}|\d\s*[AP]M\b", re.IGNORECASE)
-_PARENTHESIS = re.compile(r"\s*[(\[]([^()\[\]]*)[)\]]")
+_PARENTHESIS = re.compile(r"(?<!\s)\s*[(\[]([^()\[\]]*)[)\]]")  # (?<!\s): linear on long blank runs
 
 
 def _tidy(value: str) -> str:

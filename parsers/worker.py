@@ -22,7 +22,9 @@ import threading
 import weakref
 from datetime import datetime
 from multiprocessing.connection import Connection
+from typing import Any
 
+from parsers.egress import offline
 from parsers.email import header_meta
 from parsers.logs import LIBRARY_LOGGER, RecordCollector
 from parsers.models import ParseResult, ParseStatus
@@ -82,23 +84,36 @@ class ParseWorkerPool:
 
     def parse(self, raw: bytes, arrived: datetime | None = None) -> ParseResult:
         """The email's ParseResult; a failed one naming the limit when the worker had to be killed."""
+        return self.explain(raw, arrived, explain=False)[0]
+
+    def explain(
+        self, raw: bytes, arrived: datetime | None = None, *, explain: bool = True
+    ) -> tuple[ParseResult, list[dict] | None]:
+        """The ParseResult and, with ``explain``, what each declarative parser and the outage reader
+        extract (``parse --explain``) — worked out in the worker too, under the same limits."""
         worker = self._idle.get()
         try:
             if worker.started and not worker.alive:  # died while idle (killed from outside)
                 self._replace(worker, "parse worker found dead while idle")
-            result, records = worker.parse(raw, arrived)
+            result, records, explanation = worker.parse(raw, arrived, explain)
         except WorkerLost as lost:
             self._replace(worker, str(lost))
-            return ParseResult(email=header_meta(raw), status=ParseStatus.FAILED, reason=str(lost))
+            return ParseResult(email=header_meta(raw), status=ParseStatus.FAILED, reason=str(lost)), None
         finally:
             self._idle.put(worker)
         _log_again(records)
         if worker.exhausted:  # it hit its memory limit and exits: start afresh for the next email
             self._replace(worker, result.reason)
-        return result
+        return result, explanation
 
     def close(self) -> None:
         _stop_all(self._workers)
+
+    @property
+    def library_providers(self) -> frozenset[str]:
+        """The provider names circuit-maintenance-parser knows, as a started worker reported them (the
+        daemon never imports the library itself); empty until a worker has started."""
+        return next((w.provider_names for w in self._workers if w.provider_names), frozenset())
 
     def _replace(self, worker: _Worker, why: str) -> None:
         worker.stop()
@@ -115,6 +130,7 @@ class _Worker:
         self.process: multiprocessing.process.BaseProcess | None = None
         self.conn: Connection | None = None
         self.exhausted = False
+        self.provider_names: frozenset[str] = frozenset()
 
     @property
     def started(self) -> bool:
@@ -127,26 +143,28 @@ class _Worker:
     def start(self) -> None:
         self._start()
 
-    def parse(self, raw: bytes, arrived: datetime | None) -> tuple[ParseResult, list]:
+    def parse(
+        self, raw: bytes, arrived: datetime | None, explain: bool = False
+    ) -> tuple[ParseResult, list, Any]:
         if not self.started:
             self._start()
         limit = self.options.timeout_seconds
         try:
-            self.conn.send(arrived)
+            self.conn.send((arrived, explain))
             self.conn.send_bytes(raw)  # bytes as they are: no pickled copy of a 25 MB email
             if not self.conn.poll(limit):
                 raise WorkerLost(
                     f"parse took longer than {limit:g} s, the limit ([parsing] timeout_seconds); "
                     "its worker process was killed"
                 )
-            kind, result, records = self.conn.recv()
+            kind, result, records, explanation = self.conn.recv()
         except (EOFError, OSError) as exc:
             raise WorkerLost(self._death_reason()) from exc
         if kind == "memory":
             self.exhausted = True
             reason = self._memory_reason()
             result = ParseResult(email=header_meta(raw), status=ParseStatus.FAILED, reason=reason)
-        return result, records
+        return result, records, explanation
 
     def stop(self) -> None:
         """Kill the process (it may be spinning) and forget it; the next parse starts a fresh one."""
@@ -167,9 +185,12 @@ class _Worker:
         child_end.close()
         self.process, self.conn = process, parent_end
         try:
-            ready = parent_end.poll(START_TIMEOUT_SECONDS) and parent_end.recv() == "ready"
+            hello = parent_end.recv() if parent_end.poll(START_TIMEOUT_SECONDS) else None
         except (EOFError, OSError):
-            ready = False
+            hello = None
+        ready = isinstance(hello, tuple) and hello[0] == "ready"
+        if ready:
+            self.provider_names = frozenset(hello[1])
         if not ready:
             self.stop()
             raise ParserUnavailable(f"parse worker did not start within {START_TIMEOUT_SECONDS:g} s")
@@ -227,33 +248,52 @@ _stopping = False
 def serve(conn: Connection, options: ParserOptions) -> None:
     """The worker's loop: an arrival time and the email's bytes in, ("result"|"memory", result, log) out."""
     _set_up(options)
-    conn.send("ready")
+    from parsers.detect import provider_index
+
+    try:
+        conn.send(("ready", provider_index().names))
+    except OSError:  # the daemon closed the pool before this worker was up (a short command's exit)
+        return
     while not _stopping:
         try:
-            arrived = conn.recv()
+            arrived, explain = conn.recv()
             raw = conn.recv_bytes()
         except (EOFError, OSError):  # the daemon closed the pipe or is gone
             return
-        reply = _parse(raw, arrived, options)
+        reply = _parse(raw, arrived, options, explain)
         del raw
         conn.send(reply)
         if reply[0] == "memory":
             return  # a process that ran out of memory once is not trusted with the next email
 
 
-def _parse(raw: bytes, arrived: datetime | None, options: ParserOptions) -> tuple:
+def _parse(raw: bytes, arrived: datetime | None, options: ParserOptions, explain: bool) -> tuple:
     global _busy
     _busy = True
     from parsers.parse import parse_email  # imported by the forkserver already (parsers.preload)
 
+    explanation = None
     try:
         result = parse_email(raw, options, arrived)
+        explanation = explain_email(raw, options) if explain else None
         kind = "result"
     except MemoryError:
         result, kind = None, "memory"
     finally:
         _busy = False
-    return kind, result, _collector.take()
+    return kind, result, _collector.take(), explanation
+
+
+def explain_email(raw: bytes, options: ParserOptions) -> list[dict]:
+    """What each declarative definition, then the generic outage reader, extracts from the email."""
+    from parsers.declarative import explain
+    from parsers.email import email_meta, read_message
+    from parsers.outage import explain as explain_outage
+
+    msg = read_message(raw)
+    meta = email_meta(msg, raw)
+    reports = [explain(definition, msg, meta, options) for definition in options.parsers]
+    return [*reports, explain_outage(msg, meta, options)]
 
 
 _collector = RecordCollector()
@@ -274,6 +314,7 @@ def _set_up(options: ParserOptions) -> None:
     from parsers.maintenance import load_reference_data
 
     load_reference_data()  # already loaded by the forkserver (parsers.preload); here should that have failed
+    offline()  # no network from email content (parsers.egress)
 
 
 def _on_sigterm(signum, frame) -> None:

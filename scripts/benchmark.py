@@ -332,7 +332,7 @@ def run_one(name: str, args) -> int:
     mode = f"process_batches, {args.batch_size} a batch"
     print(f"== {target.name}: {len(target.files)} emails, {len(target.events)} events; pipeline: {mode}")
     sample = target.files[: args.parse_sample] * args.repeat
-    parsed = parse_only(Config.model_validate({"netbox": {"url": "http://unused", "token": "x"}}), sample)
+    parsed = parse_only(Config.model_validate({"netbox": {"url": "http://127.0.0.1", "token": "x"}}), sample)
     print(parsed.line("parse only (workers, no NetBox)", netbox=False))
     with stack_lock(args.lock):
         pipeline, nb = fresh_pipeline(target, args.workers)

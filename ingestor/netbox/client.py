@@ -28,6 +28,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from ingestor import metrics
 from ingestor.config import NetBoxConfig
+from ingestor.sources.http import MIB, HttpSession
 
 from .faults import Fault, NetBoxRejected, NetBoxUnavailable, as_netbox_error, classify, describe, retry_after
 from .plan import CircuitIndex
@@ -103,16 +104,22 @@ def plain(result: Any) -> Any:
     return result
 
 
-class _TimeoutSession(requests.Session):
-    def __init__(self, timeout: float):
-        super().__init__()
-        self._timeout = timeout
+class _TimeoutSession(HttpSession):
+    """NetBox's session: per-request TLS settings, timeout and answer cap (HttpSession), the request
+    count, and the ?omit= of write answers."""
+
+    def __init__(self, config: NetBoxConfig):
+        super().__init__(
+            ca_file=config.ca_file,
+            verify=config.verify_tls,
+            timeout=config.timeout_seconds,
+            max_bytes=config.max_response_mb * MIB,
+        )
         self.request_count = 0
         self._count_lock = threading.Lock()
         self.write_omit: dict[str, str] = {}  # list URL -> read-only fields a write's answer leaves out
 
     def request(self, method, url, *args, **kwargs):
-        kwargs.setdefault("timeout", self._timeout)
         omit = self.write_omit.get(url.rstrip("/")) if method in ("POST", "PATCH") else None
         if omit and not kwargs.get("params"):
             kwargs["params"] = {"omit": omit}
@@ -127,8 +134,7 @@ class _TimeoutSession(requests.Session):
 class NetBoxGateway:
     def __init__(self, config: NetBoxConfig):
         self.config = config
-        self.session = _TimeoutSession(config.timeout_seconds)
-        self.session.verify = config.ca_file or config.verify_tls
+        self.session = _TimeoutSession(config)
         self.api = pynetbox.api(config.url, token=config.token.get_secret_value())
         self.api.http_session = self.session
         self.session.write_omit = {

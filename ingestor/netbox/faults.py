@@ -10,6 +10,7 @@ in one of three ways when it fails:
   instances creating the same Impact at once) that a re-read resolves.
 - ``Fault.REJECTED``: NetBox answered and refused (any other 4xx): the email's effect cannot be stored
   as it is, and the email fails with NetBox's own message.
+  So is an answer larger than ``[netbox] max_response_mb``: asking again would get the same answer.
 - ``None``: not a NetBox fault at all (a bug of ours): the caller decides.
 
 Pure: no I/O, so it is unit-tested by feeding it exceptions.
@@ -22,6 +23,8 @@ from enum import StrEnum
 
 import pynetbox
 import requests
+
+from ingestor.sources.http import ResponseTooLarge
 
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MESSAGE_MAX = 500
@@ -68,6 +71,8 @@ def classify(exc: BaseException) -> Fault | None:
         return Fault.REJECTED if 400 <= status < 500 else Fault.TRANSIENT
     if isinstance(exc, _TRANSIENT_TYPES):
         return Fault.TRANSIENT
+    if isinstance(exc, ResponseTooLarge):  # asking again gets the same answer ([netbox] max_response_mb)
+        return Fault.REJECTED
     return None
 
 

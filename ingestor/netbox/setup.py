@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ingestor.sources.http import json_object
+
 from .client import NetBoxGateway, auth_header
 from .records import LEGACY_DIGEST_FIELD, LEGACY_MESSAGE_ID_FIELD, LEGACY_NOTICES_FIELD
 
@@ -33,17 +35,29 @@ class SetupReport:
         return not self.problems
 
 
-def can_create(gateway: NetBoxGateway, path: str) -> bool:
-    """DRF lists a POST action in an OPTIONS answer only when this token may create such objects."""
+def create_problem(gateway: NetBoxGateway, path: str) -> str | None:
+    """Why this token cannot create objects at ``path``, or None when it can. DRF lists a POST action in
+    an OPTIONS answer only when the token may create such objects; an answer that is not JSON (a proxy's
+    login page) says nothing about permissions, and says so."""
     url = f"{gateway.config.url}/api/{path}/"
     headers = {
         "Authorization": auth_header(gateway.config.token.get_secret_value()),
         "Accept": "application/json",
     }
     response = gateway.call(gateway.session.options, url, headers=headers)
+    name = path.split("/")[-1]
     if response.status_code >= 500:
-        return True  # not a permission answer; the writes themselves will tell
-    return "POST" in (response.json().get("actions") or {}) if response.ok else False
+        return None  # not a permission answer; the writes themselves will tell
+    if not response.ok:
+        return f"the token may not create {name} objects (write permission)"
+    body = json_object(response)
+    if not body:
+        kind = response.headers.get("Content-Type", "no content type")
+        return f"OPTIONS /api/{path}/ answered {kind}, not NetBox's JSON (a proxy in between?)"
+    actions = body.get("actions")
+    if isinstance(actions, dict) and "POST" in actions:
+        return None
+    return f"the token may not create {name} objects (write permission)"
 
 
 def check_netbox(gateway: NetBoxGateway, create: bool = False) -> SetupReport:
@@ -56,11 +70,8 @@ def check_netbox(gateway: NetBoxGateway, create: bool = False) -> SetupReport:
         report.problems.append("the netbox-notices plugin ('notices') is not installed in NetBox")
         return report
 
-    for path in WRITTEN_MODELS:
-        if not can_create(gateway, path):
-            report.problems.append(
-                f"the token may not create {path.split('/')[-1]} objects (write permission)"
-            )
+    problems = (create_problem(gateway, path) for path in WRITTEN_MODELS)
+    report.problems += [problem for problem in problems if problem]
 
     tag = gateway.call(gateway.api.extras.tags.get, slug=gateway.config.tag)
     if tag is None:

@@ -38,8 +38,8 @@ def _iter_path(path: Path, max_bytes: int, seen_dirs: set[str], explicit: bool) 
             yield from _iter_directory(path, max_bytes, seen_dirs)
         elif not path.exists():
             yield _unreadable(path, "no such file or directory")
-        elif not explicit and not path.is_file():
-            log.debug("file_skipped", path=str(path), reason="not a regular file")
+        elif not path.is_file():  # a FIFO or a device would block the read (or never end)
+            yield from _not_regular(path, explicit)
         elif _starts_with_from_line(path):
             yield from _iter_mbox(path, max_bytes)
         else:
@@ -61,6 +61,14 @@ def _iter_directory(directory: Path, max_bytes: int, seen_dirs: set[str]) -> Ite
         if entry.name.startswith("."):
             continue
         yield from _iter_path(entry, max_bytes, seen_dirs, explicit=False)
+
+
+def _not_regular(path: Path, explicit: bool) -> Iterator[RawMessage]:
+    """Named on the command line: reported (a pipe goes in as ``-``); met in a directory: skipped."""
+    if explicit:
+        yield _unreadable(path, "not a regular file (a FIFO, socket or device); pipe it in as - instead")
+    else:
+        log.debug("file_skipped", path=str(path), reason="not a regular file")
 
 
 def _is_maildir(directory: Path) -> bool:

@@ -62,6 +62,8 @@ DELTA_SELECT = "id,categories,isRead,internetMessageId,subject,receivedDateTime"
 RESYNC_CODES = frozenset({"syncStateNotFound", "syncStateInvalid", "resyncRequired"})
 THROTTLED = frozenset({429, 503, 504})
 DOWNLOAD_CHUNK = 64 * 1024
+# one answer of the API (a delta page of 1,000 items, a folder listing); messages stream, bounded apart
+PAGE_MAX_BYTES = 16 * 1024 * 1024
 
 
 class GraphError(MailboxError):
@@ -195,7 +197,12 @@ class GraphMailbox:
     def open(self) -> None:
         cfg = self.config
         assert cfg.oauth2 is not None  # the config model guarantees it
-        session = HttpSession(ca_file=cfg.tls_ca_file, verify=cfg.verify_tls, timeout=cfg.timeout_seconds)
+        session = HttpSession(
+            ca_file=cfg.tls_ca_file,
+            verify=cfg.verify_tls,
+            timeout=cfg.timeout_seconds,
+            max_bytes=PAGE_MAX_BYTES,
+        )
         try:
             tokens = token_cache_for(cfg.oauth2, kind="graph", subject=cfg.user)
         except TokenError as exc:

@@ -22,7 +22,8 @@ from urllib.parse import quote
 import requests
 import structlog
 
-from ingestor.sources.http import HttpSession, json_object
+from ingestor import redact
+from ingestor.sources.http import HttpSession, ResponseTooLarge, json_object
 
 if TYPE_CHECKING:  # config imports the parsers; only the types are needed here
     from ingestor.config import OAuth2Config
@@ -39,6 +40,8 @@ DEFAULT_SCOPES = {
 REFRESH_MARGIN_SECONDS = 120.0
 # a token response without expires_in (RFC 6749 only recommends it) is trusted this long
 DEFAULT_LIFETIME_SECONDS = 3600.0
+# a token answer is a few KiB; anything near this is a broken or hostile endpoint
+TOKEN_MAX_BYTES = 1024 * 1024
 
 
 class TokenError(Exception):
@@ -65,6 +68,7 @@ class TokenSource(Protocol):
 
 
 def _token(value: str, expires_in: float | None) -> AccessToken:
+    redact.register([value])  # from now on no output of this process can carry it
     lifetime = float(expires_in) if expires_in is not None else DEFAULT_LIFETIME_SECONDS
     return AccessToken(value=value, expires_at=time.time() + lifetime, lifetime=lifetime)
 
@@ -114,9 +118,7 @@ class GenericTokenSource:
                 cfg.token_url or "", data=data, auth=auth, headers={"Accept": "application/json"}
             )
         except requests.RequestException as exc:
-            raise TokenError(
-                f"token endpoint {cfg.token_url} unreachable: {type(exc).__name__}", transient=True
-            ) from None
+            raise TokenError(f"token endpoint {cfg.token_url}: {_failure(exc)}", transient=True) from None
         body = json_object(response)
         if response.status_code != 200 or not isinstance(body.get("access_token"), str):
             raise TokenError(
@@ -125,7 +127,15 @@ class GenericTokenSource:
             )
         if isinstance(body.get("refresh_token"), str):
             self._refresh_token = body["refresh_token"]  # rotated: the old one may no longer work
+            redact.register([self._refresh_token])
         return _token(body["access_token"], body.get("expires_in"))
+
+
+def _failure(exc: requests.RequestException) -> str:
+    """What went wrong with a request that got no usable answer, in a few words."""
+    if isinstance(exc, ResponseTooLarge):
+        return str(exc)
+    return f"unreachable: {type(exc).__name__}"
 
 
 def _oauth_error(body: dict) -> str:
@@ -289,7 +299,7 @@ _caches_lock = threading.Lock()
 
 
 def build_source(config: OAuth2Config, *, kind: str, subject: str) -> TokenSource:
-    session = HttpSession(ca_file=config.ca_file, timeout=config.timeout_seconds)
+    session = HttpSession(ca_file=config.ca_file, timeout=config.timeout_seconds, max_bytes=TOKEN_MAX_BYTES)
     if config.provider == "microsoft":
         return MicrosoftTokenSource(config, kind, session)
     if config.provider == "google":

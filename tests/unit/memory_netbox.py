@@ -232,7 +232,7 @@ class MemoryGateway(NetBoxGateway):
     def __init__(self, db: MemoryNetBox, retries: int = 3, record_wait: float = 0.3):
         super().__init__(
             NetBoxConfig(
-                url="http://nb.invalid",
+                url="https://nb.invalid",
                 token="t",
                 retries=retries,
                 retry_backoff_seconds=0.001,

@@ -44,12 +44,12 @@ def test_minimal_config_for_replay(tmp_path):
 
 def test_token_from_env_and_file(tmp_path, monkeypatch):
     monkeypatch.setenv("NETBOX_TOKEN", "from-env")
-    config = load_config(write(tmp_path, '[netbox]\nurl = "http://nb"\n'))
+    config = load_config(write(tmp_path, '[netbox]\nurl = "https://nb"\n'))
     assert config.netbox.token.get_secret_value() == "from-env"
     (tmp_path / "token").write_text("from-file\n")
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
     config = load_config(
-        write(tmp_path, '[netbox]\nurl = "http://nb"\ntoken_file = "$CREDENTIALS_DIRECTORY/token"\n')
+        write(tmp_path, '[netbox]\nurl = "https://nb"\ntoken_file = "$CREDENTIALS_DIRECTORY/token"\n')
     )
     assert config.netbox.token.get_secret_value() == "from-file"
 
@@ -57,7 +57,7 @@ def test_token_from_env_and_file(tmp_path, monkeypatch):
 def test_missing_token_names_the_key(tmp_path, monkeypatch):
     monkeypatch.delenv("NETBOX_TOKEN", raising=False)
     with pytest.raises(ConfigError, match=r"netbox: .*no token"):
-        load_config(write(tmp_path, '[netbox]\nurl = "http://nb"\n'))
+        load_config(write(tmp_path, '[netbox]\nurl = "https://nb"\n'))
 
 
 def test_mailbox_defaults_and_password_env(tmp_path, monkeypatch):

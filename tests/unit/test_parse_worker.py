@@ -119,7 +119,7 @@ def test_a_worker_that_cannot_start_leaves_the_email_for_later(pool, monkeypatch
     workers = pool()
     with pytest.raises(ParserUnavailable, match="parse worker did not start"):
         workers.parse(OUTAGE)
-    config = Config.model_validate({"netbox": {"url": "http://nb.invalid", "token": "t"}})
+    config = Config.model_validate({"netbox": {"url": "https://nb.invalid", "token": "t"}})
     pipeline = Pipeline(config, gateway=None)
     pipeline.parser.close()
     pipeline.parser = workers

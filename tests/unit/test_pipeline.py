@@ -20,7 +20,7 @@ from .test_netbox_faults import request_error
 
 DEMO = Path(__file__).resolve().parents[2] / "scripts" / "demo" / "emails"
 OUTAGE = DEMO / "03-northwind-outage-investigating.eml"
-CONFIG = Config.model_validate({"netbox": {"url": "http://nb.invalid", "token": "t"}})
+CONFIG = Config.model_validate({"netbox": {"url": "https://nb.invalid", "token": "t"}})
 
 
 class RaisingGateway:

@@ -69,7 +69,7 @@ def test_parse_listen_defaults_to_localhost():
 
 def test_config_key_named_on_a_bad_listen_address(tmp_path):
     with pytest.raises(ValueError, match="metrics.listen"):
-        Config.model_validate({"netbox": {"url": "http://x", "token": "t"}, "metrics": {"listen": "a:b"}})
+        Config.model_validate({"netbox": {"url": "https://x", "token": "t"}, "metrics": {"listen": "a:b"}})
 
 
 def test_netbox_timer_counts_answers_and_errors():
@@ -105,7 +105,7 @@ def test_readiness_needs_netbox_and_every_mailbox_within_its_window():
 def test_windows_follow_intervals_and_timeouts():
     config = Config.model_validate(
         {
-            "netbox": {"url": "http://x", "token": "t", "timeout_seconds": 5},
+            "netbox": {"url": "https://x", "token": "t", "timeout_seconds": 5},
             "mailboxes": [
                 {
                     "name": "noc",
@@ -127,6 +127,7 @@ def test_http_server_serves_metrics_health_and_readiness():
     base = f"http://127.0.0.1:{server.server_port}"
     try:
         metrics.expect({"unit-box": 60}, 60)
+        metrics.set_known_providers_source(lambda: frozenset({"zayo"}))
         metrics.emails_waiting("unit-box", 2)
         metrics.email_done(Outcome.INGESTED, "zayo", "unit-box")
         metrics.poll_done("unit-box", 0.5, ok=True)
