@@ -1,4 +1,9 @@
-"""The NetBox provider a sender's domain belongs to, when the parser's provider name has none.
+"""Which NetBox provider an email's notices go to: the one of the parser's provider name (its slug, or
+``[providers.<name>] netbox_provider``), else the one the sender's domain belongs to, else — with
+``create_missing_providers`` — a new one under that name. ``find_providers`` is that decision, for the
+sink and for ``check``.
+
+The provider a sender's domain belongs to, when the parser's provider name has none:
 
 circuit-maintenance-parser names providers after its own classes (and sometimes after a sender domain's
 former owner); the NetBox admin knows the provider under another slug. Two rules, in this order:
@@ -18,8 +23,8 @@ providers (1, only when a domain is still unanswered then) — see NetBoxGateway
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -42,6 +47,41 @@ class ProviderMatch:
     id: int
     slug: str
     rule: str  # "contact noc@zayo.com", "slug", "name"
+
+
+@dataclass
+class Providers:
+    """The providers found for some (sender, parser provider name) pairs; ``of`` answers for each."""
+
+    slug_for: Callable[[str], str]
+    by_slug: dict[str, int | None]
+    by_domain: dict[str, ProviderMatch | None]
+    slugs: dict[int, str] = field(default_factory=dict)  # provider id -> slug, of those answered
+
+    def of(self, sender: str, provider: str | None) -> ProviderMatch | None:
+        """The NetBox provider for notices of ``provider`` from ``sender`` (provider None: no parser
+        named one)."""
+        slug = self.slug_for(provider) if provider else ""
+        found = self.by_slug.get(slug)
+        match = ProviderMatch(found, slug, f"slug of parser provider {provider!r}") if found else None
+        match = match or self.by_domain.get(sender_domain(sender))
+        if match is not None:
+            self.slugs[match.id] = match.slug
+        return match
+
+
+def find_providers(
+    gateway: NetBoxGateway, wanted: list[tuple[str, str | None]], slug_for: Callable[[str], str], create: bool
+) -> Providers:
+    """Providers for these (sender, parser provider name) pairs: by slug (one request), by the domain of
+    the senders whose name has none (only then, resolve_domains), and with ``create`` and the config's
+    create_missing_providers, created for the names neither finds."""
+    by_slug = gateway.provider_ids({slug_for(name) for _, name in wanted if name})
+    lost = [(sender, name) for sender, name in wanted if not name or by_slug[slug_for(name)] is None]
+    by_domain = gateway.providers_by_domain({sender_domain(sender) for sender, _ in lost})
+    orphans = {slug_for(n) for s, n in lost if n and by_domain.get(sender_domain(s)) is None}
+    created = gateway.create_missing_providers(orphans) if create else {}
+    return Providers(slug_for, {**by_slug, **created}, by_domain)
 
 
 def resolve_domains(gateway: NetBoxGateway, domains: set[str]) -> dict[str, ProviderMatch | None]:
@@ -87,17 +127,17 @@ def by_contact(domain: str, contacts: list[dict], assignments: list[dict]) -> Pr
     return _single(domain, "contact", list(providers.values()))
 
 
-def by_label(domain: str, providers: Iterable[dict]) -> ProviderMatch | None:
+def by_label(domain: str, providers: list[dict]) -> ProviderMatch | None:
     """The one provider whose slug, else whose name, is the domain's label (case and punctuation aside)."""
     label = _plain(domain_label(domain))
-    for field in ("slug", "name"):
+    for key in ("slug", "name"):
         matches = [
-            ProviderMatch(row["id"], row["slug"], field)
+            ProviderMatch(row["id"], row["slug"], f"{key} {row.get(key)!r} = the domain's label")
             for row in providers
-            if _plain(row.get(field)) == label
+            if _plain(row.get(key)) == label
         ]
         if matches:
-            return _single(domain, field, matches)
+            return _single(domain, key, matches)
     return None
 
 
@@ -129,4 +169,4 @@ def _plain(value: object) -> str:
     return re.sub(r"[^a-z0-9]", "", str(value or "").lower())
 
 
-__all__ = ["ProviderMatch", "by_contact", "by_label", "resolve_domains", "same_organisation"]
+__all__ = ["ProviderMatch", "Providers", "by_contact", "by_label", "find_providers", "resolve_domains"]

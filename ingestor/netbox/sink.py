@@ -42,7 +42,7 @@ from .plan import (
     plan_batch,
     plan_reconcile,
 )
-from .providers import ProviderMatch
+from .providers import find_providers
 from .view import find_events, read_notifications, read_snapshots
 from .write import BatchWriter
 
@@ -90,27 +90,6 @@ class _Batch:
     slugs: dict[int, str]
 
 
-@dataclass
-class _Providers:
-    """The batch's providers as found: by slug (or created), by sender domain."""
-
-    slug_for: Callable[[str], str]
-    by_slug: dict[str, int | None]
-    by_domain: dict[str, ProviderMatch | None]
-    slugs: dict[int, str] = field(default_factory=dict)  # provider id -> slug, of those used
-
-    def of(self, email: SinkEmail, provider: str) -> tuple[int, str] | None:
-        """(id, slug) of the NetBox provider for this email's notices of ``provider``; None: none."""
-        slug = self.slug_for(provider)
-        found = (self.by_slug.get(slug), slug)
-        if found[0] is None and (match := self.by_domain.get(sender_domain(email.email.sender))):
-            found = (match.id, match.slug)
-        if found[0] is None:
-            return None
-        self.slugs[found[0]] = found[1]
-        return found  # type: ignore[return-value]
-
-
 class NetBoxSink:
     def __init__(self, gateway: NetBoxGateway, slug_for: Callable[[str], str], dry_run: bool = False):
         self.gateway = gateway
@@ -155,16 +134,17 @@ class NetBoxSink:
         return [email for email in emails if email.key in again]
 
     def _read(self, emails: list[SinkEmail], results: dict[int, SinkResult]) -> _Batch:
-        providers = self._providers(emails)
+        wanted = [(email.email.sender, notice.provider) for email in emails for notice in email.notices]
+        providers = find_providers(self.gateway, wanted, self.slug_for, create=True)
         shares: dict[EventKey, list[EmailShare]] = defaultdict(list)
         for email in emails:
             for (kind, provider, event_id), notices in group_by_event(email.notices).items():
-                found = providers.of(email, provider)
+                found = providers.of(email.email.sender, provider)
                 if found is None:
                     reason = _no_provider(self.slug_for(provider), provider, email.email.sender)
                     results[email.key].worsen(Outcome.FAILED, reason)
                     continue
-                key = (kind, found[0], event_name(event_id))
+                key = (kind, found.id, event_name(event_id))
                 shares[key].append(EmailShare(email.key, email.email, notices))
         failed = {key for key, result in results.items() if result.outcome is Outcome.FAILED}
         shares = {k: [s for s in v if s.key not in failed] for k, v in shares.items()}
@@ -173,18 +153,6 @@ class NetBoxSink:
         oldest = {key: rows[0] for key, rows in find_events(self.gateway, shares).items()}
         return _Batch(shares, read_snapshots(self.gateway, oldest), circuits, providers.slugs)
 
-    def _providers(self, emails: list[SinkEmail]) -> _Providers:
-        """Where the batch's notices go: the provider of the parser's name (slug or mapping), else the one
-        NetBox knows for the sender's domain (providers.py; read only when some name has none), else —
-        with create_missing_providers — one created under that name."""
-        by_slug = self.gateway.provider_ids({self.slug_for(n.provider) for e in emails for n in e.notices})
-        lost = [
-            (e, n.provider) for e in emails for n in e.notices if by_slug[self.slug_for(n.provider)] is None
-        ]
-        by_domain = self.gateway.providers_by_domain({sender_domain(e.email.sender) for e, _ in lost})
-        orphans = {self.slug_for(p) for e, p in lost if by_domain.get(sender_domain(e.email.sender)) is None}
-        created = self.gateway.create_missing_providers(orphans)
-        return _Providers(self.slug_for, {**by_slug, **created}, by_domain)
 
     # -- settling with other writers ----------------------------------------------------------------------
     def _settle(self, writer: BatchWriter, plans: list[EventPlan], batch: _Batch) -> None:
