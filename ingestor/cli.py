@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -17,6 +18,9 @@ from ingestor.config import Config, ConfigError, config_path, load_config, read_
 from ingestor.logs import configure_logging
 from parsers.models import Outcome, ParseStatus
 from parsers.options import ParserOptions
+
+if TYPE_CHECKING:  # the commands import NetBox's client when they need it
+    from ingestor.netbox.client import NetBoxGateway
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -241,7 +245,7 @@ def cmd_check(args, config: Config) -> int:
     return EXIT_OK if ok else EXIT_FAILED
 
 
-def _sender_lines(config: Config, gateway) -> list[str]:
+def _sender_lines(config: Config, gateway: NetBoxGateway) -> list[str]:
     """How each configured sender ([providers] and [[parsers]] senders) and each sender NetBox has
     notifications of resolves to a NetBox provider (README, "Providers")."""
     from ingestor.netbox.setup import seen_senders, sender_lines

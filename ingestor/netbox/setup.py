@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pynetbox
+
 from .client import NetBoxGateway, auth_header
 from .providers import find_providers
 from .records import LEGACY_DIGEST_FIELD, LEGACY_MESSAGE_ID_FIELD, LEGACY_NOTICES_FIELD
@@ -105,7 +107,8 @@ def seen_senders(gateway: NetBoxGateway, limit: int = SEEN_SENDERS) -> list[str]
 
     def get() -> list[dict]:
         response = gateway.session.get(url, params=params, headers=headers)
-        response.raise_for_status()
+        if not response.ok:  # classified like pynetbox's own refusals (faults.py): 5xx retried, 4xx not
+            raise pynetbox.RequestError(response)
         return response.json().get("results") or []
 
     return sorted({row["email_from"].lower() for row in gateway.call(get) if row.get("email_from")})
