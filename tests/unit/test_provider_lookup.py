@@ -117,3 +117,24 @@ def test_create_missing_providers_creates_none_that_netbox_knows_by_domain(db):
         "newcarrier",
         "zayo",
     ]
+
+
+def test_check_says_how_each_sender_resolves_by_the_sinks_rules(db):
+    from ingestor.netbox.setup import sender_lines
+
+    gateway = MemoryGateway(db)
+    gateway.config = NetBoxConfig(
+        **{**gateway.config.model_dump(), "token": "t", "create_missing_providers": True}
+    )
+    senders = {"infraco.cm@exainfra.net": "gtt", "mr@zayo.com": "zayo", "noc@nobody.example": "nobody"}
+    lines = sender_lines(gateway, senders, lambda name: name)
+    assert lines[0] == (
+        "sender infraco.cm@exainfra.net (parser provider gtt): NetBox provider exa-infrastructure, "
+        "by contact Change.Management@exainfra.net"
+    )
+    assert lines[1].startswith("sender mr@zayo.com (parser provider zayo): NetBox provider zayo, by slug")
+    assert lines[2].startswith("sender noc@nobody.example (parser provider nobody): no NetBox provider: ")
+    assert [row["slug"] for row in db.rows("circuits.providers")] == [
+        "exa-infrastructure",
+        "zayo",
+    ]  # none made
