@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -26,6 +27,9 @@ from ingestor.config import (
 from ingestor.logs import configure_logging
 from parsers.models import Outcome, ParseStatus
 from parsers.options import ParserOptions
+
+if TYPE_CHECKING:  # the commands import NetBox's client when they need it
+    from ingestor.netbox.client import NetBoxGateway
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -220,7 +224,8 @@ def cmd_check(args, config: Config) -> int:
     for problem in transport_warnings(config):
         print(f"config: WARNING: {problem}")
     try:
-        report = check_netbox(_gateway(config), create=args.setup)
+        gateway = _gateway(config)
+        report = check_netbox(gateway, create=args.setup)
         versions = f"version {report.netbox_version}, notices plugin {report.plugin_version}"
         print(f"netbox: {config.netbox.url} {versions}")
         for item in report.created:
@@ -230,6 +235,8 @@ def cmd_check(args, config: Config) -> int:
         for problem in report.problems:
             print(f"netbox: PROBLEM: {problem}")
         ok &= report.ok
+        for line in _sender_lines(config, gateway):
+            print(f"netbox: {line}")
     except (NetBoxUnavailable, NetBoxRejected) as exc:
         print(f"netbox: PROBLEM: {config.netbox.url}: {exc}")
         ok = False
@@ -242,6 +249,20 @@ def cmd_check(args, config: Config) -> int:
             print(f"mailbox {mailbox.name}: PROBLEM: {exc}")
             ok = False
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _sender_lines(config: Config, gateway: NetBoxGateway) -> list[str]:
+    """How each configured sender ([providers] and [[parsers]] senders) and each sender NetBox has
+    notifications of resolves to a NetBox provider (README, "Providers")."""
+    from ingestor.netbox.setup import seen_senders, sender_lines
+    from parsers.detect import known_providers
+
+    options = config.parser_options()
+    senders = {s: d.provider for d in config.parsers for s in d.senders}
+    senders |= {s.lower(): name for name, p in config.providers.items() for s in p.senders}
+    for sender in seen_senders(gateway):
+        senders.setdefault(sender, next(iter(known_providers(sender, options)), None))
+    return sender_lines(gateway, senders, config.netbox_provider_slug)
 
 
 def cmd_migrate(args, config: Config) -> int:

@@ -36,6 +36,7 @@ from parsers.declarative import ParserDefinition
 from parsers.definitions import DateOrder
 from parsers.models import FINAL_OUTCOMES, Outcome
 from parsers.options import ParserOptions
+from parsers.senders import IgnoreRule, clean_senders, compile_patterns
 from parsers.statuses import OutageStatusMap
 
 DEFAULT_CONFIG_PATH = Path("/etc/notices-ingestor/config.toml")
@@ -422,6 +423,27 @@ class ProviderConfig(_Strict):
     senders: list[str] = Field(default_factory=list)
     # how this provider writes ambiguous slashed dates (03/05/2026): "DMY" or "MDY" (parsers.dateorder)
     date_order: DateOrder | None = None
+    # this provider's email that parses to nothing fails ("from provider X but not understood"), unless
+    # it comes from one of these addresses/domains or its subject matches one of these regexes (any case):
+    # newsletters, marketing (parsers.senders.IgnoreRule)
+    ignore_senders: list[str] = Field(default_factory=list)
+    ignore_subjects: list[str] = Field(default_factory=list)
+
+    @field_validator("ignore_senders")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        return clean_senders(value)
+
+    @field_validator("ignore_subjects")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        compile_patterns(value)  # a ValueError naming the pattern that does not compile
+        return value
+
+    def ignore_rule(self, name: str) -> IgnoreRule | None:
+        if not (self.ignore_senders or self.ignore_subjects):
+            return None
+        return IgnoreRule(provider=name, senders=self.ignore_senders, subjects=self.ignore_subjects)
 
 
 class ParsingConfig(_Strict):
@@ -497,7 +519,18 @@ class Config(_Strict):
             max_notices=parsing.max_notices,
             stamp_skew_seconds=parsing.stamp_skew_seconds,
             max_inflated_bytes=parsing.max_attachment_mb * 1024 * 1024,
+            ignore_rules=self._ignore_rules(),
         )
+
+    def _ignore_rules(self) -> dict[str, IgnoreRule]:
+        """Each provider's ignore rule under its config name and its NetBox slug: the provider an email is
+        known as may be either (the library's name, or the NetBox provider its domain belongs to)."""
+        rules: dict[str, IgnoreRule] = {}
+        for name, provider in self.providers.items():
+            rule = provider.ignore_rule(name)
+            if rule is not None:
+                rules |= {name.lower(): rule, self.netbox_provider_slug(name): rule}
+        return rules
 
     def netbox_provider_slug(self, provider: str) -> str:
         override = self.providers.get(provider)

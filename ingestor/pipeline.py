@@ -25,7 +25,8 @@ from ingestor.netbox.client import NetBoxGateway
 from ingestor.netbox.faults import Fault, NetBoxRejected, NetBoxUnavailable, classify, describe
 from ingestor.netbox.sink import NetBoxSink, SinkEmail, SinkResult
 from ingestor.sources import RawMessage
-from parsers.models import Outcome, ParseResult
+from parsers.models import EmailMeta, Outcome, ParseResult, final_outcome
+from parsers.senders import sender_domain, unparsed_verdict
 from parsers.worker import ParserUnavailable, ParseWorkerPool
 
 log = structlog.get_logger(__name__)
@@ -75,6 +76,8 @@ class ParsedBatch:
 
     reports: list[EmailReport]
     ready: list[SinkEmail] = field(default_factory=list)
+    # ignored by parsing, from a sender no parser knows: NetBox may know its domain (issue 17, item 5)
+    strangers: dict[int, EmailMeta] = field(default_factory=dict)
 
 
 class Pipeline:
@@ -137,10 +140,15 @@ class Pipeline:
         for key, (report, result) in enumerate(zip(batch.reports, parsed, strict=True)):
             if _parse_report(report, messages[key], result):
                 batch.ready.append(SinkEmail(key, result.email, result.notices))
+            elif report.outcome is Outcome.IGNORED and result is not None and result.provider is None:
+                batch.strangers[key] = result.email
         return batch
 
     def finish_batch(self, batch: ParsedBatch) -> list[EmailReport]:
         """The NetBox stage for what parsed, then one log event per email."""
+        if batch.strangers:
+            with self._netbox_lock:
+                self._ask_netbox_about(batch.strangers, batch.reports)
         if batch.ready:
             self._to_netbox(batch.ready, batch.reports)
         for report in batch.reports:
@@ -152,6 +160,31 @@ class Pipeline:
             return None
         with metrics.parse_timer():
             return self.parser.parse(message.data, message.received)
+
+    def _ask_netbox_about(self, strangers: dict[int, EmailMeta], reports: list[EmailReport]) -> None:
+        """Ignored emails whose sender's domain belongs to a NetBox provider (providers.py) are that
+        provider's emails: decided by the same rule as the parse workers' (senders.unparsed_verdict), so
+        they fail unless the config ignores them. NetBox not answering defers them: whether a provider
+        sent them cannot be told."""
+        try:
+            found = self.gateway.providers_by_domain({sender_domain(m.sender) for m in strangers.values()})
+        except Exception as exc:  # noqa: BLE001 - classified as the sink's failures are (_batch_failure)
+            failure = _batch_failure(exc)  # DEFERRED when NetBox failed transiently, FAILED for a bug
+            for key in strangers:
+                reports[key].outcome, reports[key].reason = failure.outcome, failure.reason
+            return
+        rules = self.parser_options.ignore_rules
+        for key, meta in strangers.items():
+            match = found.get(sender_domain(meta.sender))
+            if match is None:
+                continue
+            status, reason, provider = unparsed_verdict(meta, [match.slug], reports[key].reason, rules)
+            report = reports[key]
+            report.outcome, report.reason, report.provider = (
+                final_outcome(status) or report.outcome,
+                reason,
+                provider,
+            )
 
     def _to_netbox(self, ready: list[SinkEmail], reports: list[EmailReport]) -> None:
         with self._netbox_lock:

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from parsers.extract import ExtractionSpec, FieldName
+from parsers.senders import clean_senders, sender_in
 from parsers.statuses import ALLOWED_STATUSES, check_status_map
 from parsers.times import resolve_timezone
 
@@ -90,11 +91,7 @@ class ParserDefinition(BaseModel):
     @field_validator("senders")
     @classmethod
     def _senders(cls, value: list[str]) -> list[str]:
-        cleaned = [sender.strip().lower().removeprefix("mailto:") for sender in value]
-        for sender in cleaned:
-            if not sender or " " in sender or sender.endswith("@"):
-                raise ValueError(f"{sender!r} is not an address or a domain")
-        return cleaned
+        return clean_senders(value)
 
     @field_validator("subject", "circuit_pattern", mode="before")
     @classmethod
@@ -175,15 +172,7 @@ class ParserDefinition(BaseModel):
         """None when the definition does not look at the sender."""
         if not self.senders:
             return None
-        address = sender.strip().lower()
-        domain = address.rsplit("@", 1)[-1]
-        for wanted in self.senders:
-            if "@" in wanted:
-                if address == wanted:
-                    return True
-            elif domain == wanted or domain.endswith("." + wanted):
-                return True
-        return False
+        return sender_in(sender, self.senders)
 
     def subject_matches(self, subject: str) -> bool | None:
         """None when the definition does not look at the subject."""

@@ -15,13 +15,9 @@ from functools import cache
 from circuit_maintenance_parser import SUPPORTED_PROVIDERS
 
 from parsers.options import ParserOptions
+from parsers.senders import domains_of, looked_up, registrable_domain  # noqa: F401 - parsers.outage imports it from here
 
 GENERIC_PROVIDER = "genericprovider"  # BCOP iCalendar, whoever sends it
-
-# Second-level labels under which country domains register names (hgc.com.hk, bt.co.uk): the registrable
-# domain is then three labels long. A heuristic instead of the Public Suffix List, which is not a dependency;
-# a wrong guess only widens or narrows the candidates, content still decides.
-_COUNTRY_SECOND_LEVELS = frozenset({"ac", "co", "com", "edu", "gov", "ne", "net", "or", "org", "go", "gob"})
 
 
 @dataclass(frozen=True)
@@ -44,7 +40,7 @@ def provider_index() -> ProviderIndex:
         if not address:  # GenericProvider's organizer is "unknown"
             continue
         _add(by_address, address, name)
-        for domain in _domains_of(address):
+        for domain in domains_of(address):
             _add(by_domain, domain, name)
     return ProviderIndex(
         names=tuple(names),
@@ -65,16 +61,21 @@ def sender_matches(sender: str, options: ParserOptions | None = None) -> list[st
     """
     index = provider_index()
     address = (sender or "").strip().lower()
-    found: list[str] = []
-    if options is not None:
-        for key in (address, *_domains_of(address, all_parents=True)):
-            override = options.sender_providers.get(key)
-            if override and override.lower() in index.names:
-                found.append(override.lower())
+    overrides = looked_up(address, options.sender_providers) if options is not None else []
+    found = [name.lower() for name in overrides if name.lower() in index.names]
     found.extend(index.by_address.get(address, ()))
-    for domain in _domains_of(address):
+    for domain in domains_of(address):
         found.extend(index.by_domain.get(domain, ()))
     return list(dict.fromkeys(found))  # de-duplicated, order kept
+
+
+def known_providers(sender: str, options: ParserOptions) -> list[str]:
+    """Every provider the sender is known as, whether or not the library can parse for it: the library's
+    metadata and config overrides (sender_matches), then ``[providers.<name>] senders`` naming another
+    provider, then the declarative parsers whose senders cover it. [] for a stranger."""
+    configured = looked_up(sender, options.sender_providers)
+    declared = [d.provider for d in options.parsers if d.senders and d.sender_matches(sender)]
+    return list(dict.fromkeys([*sender_matches(sender, options), *configured, *declared]))
 
 
 def candidates(sender: str, options: ParserOptions | None = None) -> list[str]:
@@ -87,26 +88,6 @@ def organizer_address(organizer: str | None) -> str:
     """A provider's default organizer as a bare lower-case address; "" when it is not an address."""
     value = (organizer or "").strip().lower().removeprefix("mailto:")
     return value if "@" in value else ""
-
-
-def registrable_domain(domain: str) -> str:
-    """The domain a name was registered under: colt.net for x.colt.net, hgc.com.hk for a.hgc.com.hk."""
-    labels = domain.strip(".").split(".")
-    size = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _COUNTRY_SECOND_LEVELS else 2
-    return ".".join(labels[-size:])
-
-
-def _domains_of(address: str, all_parents: bool = False) -> list[str]:
-    """The address's domain and its registrable parent (every parent in between with all_parents)."""
-    domain = address.rpartition("@")[2].strip(".")
-    if not domain or "." not in domain:
-        return []
-    registrable = registrable_domain(domain)
-    if not all_parents:
-        return list(dict.fromkeys((domain, registrable)))
-    labels = domain.split(".")
-    parents = [".".join(labels[i:]) for i in range(len(labels))]
-    return parents[: parents.index(registrable) + 1] if registrable in parents else parents
 
 
 def _add(index: dict[str, list[str]], key: str, name: str) -> None:

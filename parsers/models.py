@@ -172,7 +172,12 @@ class ParseResult(BaseModel):
         The one place a parse status becomes an outcome: an email no parser recognised, or one that
         could not be read, ends as IGNORED or FAILED without reaching NetBox.
         """
-        return _FINAL_PARSE_OUTCOMES.get(self.status)
+        return final_outcome(self.status)
 
 
 _FINAL_PARSE_OUTCOMES = {ParseStatus.IGNORED: Outcome.IGNORED, ParseStatus.FAILED: Outcome.FAILED}
+
+
+def final_outcome(status: ParseStatus) -> Outcome | None:
+    """The Outcome a parse status is by itself (IGNORED, FAILED), None for PARSED (NetBox decides)."""
+    return _FINAL_PARSE_OUTCOMES.get(status)

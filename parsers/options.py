@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from parsers.definitions import DateOrder, ParserDefinition
+from parsers.senders import IgnoreRule
 from parsers.statuses import OutageStatusMap
 
 
@@ -32,3 +33,6 @@ class ParserOptions(BaseModel):
     outage_status_map: OutageStatusMap = Field(default_factory=dict)
     # provider name -> "DMY" or "MDY": how that provider writes ambiguous slashed dates (parsers.dateorder)
     date_orders: dict[str, DateOrder] = Field(default_factory=dict)
+    # provider name or NetBox slug (lower case) -> what of that provider's email parsing to nothing may be
+    # ignored ([providers.<name>] ignore_senders / ignore_subjects); anything else of it fails (senders.py)
+    ignore_rules: dict[str, IgnoreRule] = Field(default_factory=dict)

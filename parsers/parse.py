@@ -19,13 +19,14 @@ from datetime import UTC, datetime
 from email.message import Message
 
 from parsers.declarative import parse_declarative
-from parsers.detect import candidates
+from parsers.detect import candidates, known_providers
 from parsers.email import arrival_time, cut_text, email_meta, latest_credible, read_message
 from parsers.errors import ParseFailure
 from parsers.maintenance import parse_maintenances
 from parsers.models import EmailMeta, Notice, ParseResult, ParseStatus
 from parsers.options import ParserOptions
 from parsers.outage import parse_outage
+from parsers.senders import unparsed_verdict
 
 __all__ = ["ParseResult", "ParseStatus", "ParserOptions", "Verdict", "bounded_result", "parse_email"]
 
@@ -101,6 +102,13 @@ def bounded_result(
 
 
 def run_stages(stages: tuple[Stage, ...], msg: Message, meta: EmailMeta, options: ParserOptions) -> Verdict:
+    verdict = _first_verdict(stages, msg, meta, options)
+    return _from_known_sender(verdict, meta, options) if verdict.status is ParseStatus.IGNORED else verdict
+
+
+def _first_verdict(
+    stages: tuple[Stage, ...], msg: Message, meta: EmailMeta, options: ParserOptions
+) -> Verdict:
     pending: Verdict | None = None
     for stage in stages:
         try:
@@ -114,6 +122,15 @@ def run_stages(stages: tuple[Stage, ...], msg: Message, meta: EmailMeta, options
         pending = pending or verdict
     unrecognised = f"no parser recognised this email (sender {meta.sender})"
     return pending or Verdict(ParseStatus.IGNORED, reason=unrecognised)
+
+
+def _from_known_sender(verdict: Verdict, meta: EmailMeta, options: ParserOptions) -> Verdict:
+    """An email that parsed to nothing from a sender known as a provider (the library's metadata, the
+    config's senders, a definition's) fails unless the config ignores it (senders.unparsed_verdict): it
+    must reach a human, not ``Ignored``. A sender only NetBox knows is decided by the daemon, likewise."""
+    providers = [verdict.provider] if verdict.provider else known_providers(meta.sender, options)
+    status, reason, provider = unparsed_verdict(meta, providers, verdict.reason, options.ignore_rules)
+    return Verdict(status, reason=reason, provider=provider)
 
 
 def declarative_stage(msg: Message, meta: EmailMeta, options: ParserOptions) -> Verdict | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pynetbox
@@ -33,6 +33,9 @@ from ingestor.sources.http import MIB, HttpSession
 from .faults import Fault, NetBoxRejected, NetBoxUnavailable, as_netbox_error, classify, describe, retry_after
 from .plan import CircuitIndex
 from .records import LEGACY_MESSAGE_ID_FIELD
+
+if TYPE_CHECKING:
+    from .providers import ProviderMatch
 
 log = structlog.get_logger(__name__)
 
@@ -68,6 +71,8 @@ READ_FIELDS: dict[str, tuple[str, ...]] = {
     "extras.journal_entries": ("id", "assigned_object_type", "assigned_object_id", "comments"),
     "circuits.circuits": ("id", "cid", "provider"),
     "circuits.providers": ("id", "slug"),
+    "tenancy.contacts": ("id", "email"),
+    "tenancy.contact_assignments": ("id", "object_id", "object", "contact"),
     "core.object_types": ("id", "app_label", "model"),
 }
 # Read-only fields of the objects we write that NetBox would otherwise put in each write's answer (?omit=),
@@ -290,6 +295,7 @@ class NetBoxGateway:
     def refresh(self) -> None:
         """Start a new cache cycle (once per poll / replay run)."""
         self._providers: dict[str, int | None] = {}
+        self._domains: dict[str, ProviderMatch | None] = {}
         self._circuits: dict[int, CircuitIndex] = {}
         self._tag_ids: list[int] | None = None
 
@@ -312,21 +318,35 @@ class NetBoxGateway:
         missing = sorted(slugs - self._providers.keys())
         if missing:
             found = {row["slug"]: row["id"] for row in self.list("circuits.providers", slug=missing)}
-            absent = [slug for slug in missing if slug not in found]
-            if absent and self.config.create_missing_providers:
-                found |= self._create_providers(absent)
             self._providers |= {slug: found.get(slug) for slug in missing}
         return {slug: self._providers[slug] for slug in slugs}
 
-    def _create_providers(self, slugs: list[str]) -> dict[str, int]:
+    def create_missing_providers(self, slugs: set[str]) -> dict[str, int]:
+        """With ``create_missing_providers``, create these providers (none found by slug or sender
+        domain) and return their ids; {} without it."""
+        if not slugs or not self.config.create_missing_providers:
+            return {}
+        wanted = sorted(slugs)
         rows = self.create(
             "circuits.providers",
-            [{"name": slug, "slug": slug} for slug in slugs],
+            [{"name": slug, "slug": slug} for slug in wanted],
             "notices-ingestor: provider created for incoming notices",
             key=lambda item: item["slug"],
-            lookup=lambda: self.list("circuits.providers", slug=slugs),
+            lookup=lambda: self.list("circuits.providers", slug=wanted),
         )
-        return {row["slug"]: row["id"] for row in rows}
+        created = {row["slug"]: row["id"] for row in rows}
+        self._providers |= created
+        return created
+
+    def providers_by_domain(self, domains: set[str]) -> dict[str, ProviderMatch | None]:
+        """The NetBox provider each sender domain belongs to (providers.py: contacts, then slug/name),
+        None when none; domains not asked in this cache cycle are read together (at most 3 requests)."""
+        from .providers import resolve_domains  # providers.py reads through this gateway
+
+        missing = {domain for domain in domains if domain and domain not in self._domains}
+        if missing:
+            self._domains |= resolve_domains(self, missing)
+        return {domain: self._domains.get(domain) for domain in domains}
 
     def provider_id(self, slug: str) -> int | None:
         return self.provider_ids({slug})[slug]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import pynetbox
 
 from ingestor.sources.http import json_object
 
 from .client import NetBoxGateway, auth_header
+from .providers import find_providers
 from .records import LEGACY_DIGEST_FIELD, LEGACY_MESSAGE_ID_FIELD, LEGACY_NOTICES_FIELD
 
 # Identity lives in NetBox, not in local state: each EventNotification has a journal entry naming its
@@ -97,3 +101,47 @@ def check_netbox(gateway: NetBoxGateway, create: bool = False) -> SetupReport:
             "--delete-fields (moves their records into journal entries, then deletes them)"
         )
     return report
+
+
+SEEN_SENDERS = 1000  # notifications read for the senders `check` lists as seen (the newest)
+
+
+def seen_senders(gateway: NetBoxGateway, limit: int = SEEN_SENDERS) -> list[str]:
+    """The senders of the newest notifications in NetBox: the providers' addresses this NetBox has seen
+    (one request; a NetBox with thousands of notifications has seen its senders in the newest ones)."""
+    url = f"{gateway.config.url}/api/plugins/notices/eventnotification/"
+    params = {"ordering": "-id", "limit": limit, "fields": "email_from"}
+    headers = {
+        "Authorization": auth_header(gateway.config.token.get_secret_value()),
+        "Accept": "application/json",
+    }
+
+    def get() -> list[dict]:
+        response = gateway.session.get(url, params=params, headers=headers)
+        if not response.ok:  # classified like pynetbox's own refusals (faults.py): 5xx retried, 4xx not
+            raise pynetbox.RequestError(response)
+        return response.json().get("results") or []
+
+    return sorted({row["email_from"].lower() for row in gateway.call(get) if row.get("email_from")})
+
+
+def sender_lines(
+    gateway: NetBoxGateway, senders: dict[str, str | None], slug_for: Callable[[str], str]
+) -> list[str]:
+    """How each sender (address or domain -> the parser provider it is known as, if any) resolves to a
+    NetBox provider, by the sink's own rules (providers.find_providers), for `check`."""
+    providers = find_providers(gateway, list(senders.items()), slug_for, create=False)
+    lines = []
+    for sender, name in sorted(senders.items()):
+        match = providers.of(sender, name)
+        known = f" (parser provider {name})" if name else ""
+        found = (
+            f"NetBox provider {match.slug}, by {match.rule}"
+            if match
+            else (
+                "no NetBox provider: its email would fail; add the provider's NOC contact (an address at "
+                "this domain) to the provider in NetBox, or map it with [providers.<name>] netbox_provider"
+            )
+        )
+        lines.append(f"sender {sender}{known}: {found}")
+    return lines

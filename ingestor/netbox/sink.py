@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from parsers.models import EmailMeta, Notice, Outcome
+from parsers.senders import domain_label, sender_domain
 
 from .client import NetBoxGateway
 from .faults import NetBoxUnavailable
@@ -42,6 +43,7 @@ from .plan import (
     notification_fields,
     plan_batch,
 )
+from .providers import find_providers
 from .records import Identity, content_key
 from .settle import Settler, read_until
 from .view import find_events, read_snapshots
@@ -142,24 +144,24 @@ class NetBoxSink:
         return [email for email in emails if email.key in again]
 
     def _read(self, emails: list[SinkEmail], results: dict[int, SinkResult]) -> _Batch:
-        wanted = {self.slug_for(n.provider) for email in emails for n in email.notices}
-        provider_ids = self.gateway.provider_ids(wanted)
+        wanted = [(email.email.sender, notice.provider) for email in emails for notice in email.notices]
+        providers = find_providers(self.gateway, wanted, self.slug_for, create=True)
         shares: dict[EventKey, list[EmailShare]] = defaultdict(list)
         for email in emails:
             for (kind, provider, event_id), notices in group_by_event(email.notices).items():
-                slug = self.slug_for(provider)
-                if provider_ids[slug] is None:
-                    results[email.key].worsen(Outcome.FAILED, _no_provider(slug, provider))
+                found = providers.of(email.email.sender, provider)
+                if found is None:
+                    reason = _no_provider(self.slug_for(provider), provider, email.email.sender)
+                    results[email.key].worsen(Outcome.FAILED, reason)
                     continue
-                key = (kind, provider_ids[slug], event_name(event_id))
+                key = (kind, found.id, event_name(event_id))
                 shares[key].append(EmailShare(email.key, email.email, notices))
         failed = {key for key, result in results.items() if result.outcome is Outcome.FAILED}
         shares = {k: [s for s in v if s.key not in failed] for k, v in shares.items()}
         shares = {k: v for k, v in shares.items() if v}
         circuits = self.gateway.circuit_indexes({key[1] for key in shares})
         oldest = {key: rows[0] for key, rows in find_events(self.gateway, shares).items()}
-        slugs = {pid: slug for slug, pid in provider_ids.items() if pid is not None}
-        return _Batch(shares, self._snapshots(oldest, shares), circuits, slugs)
+        return _Batch(shares, self._snapshots(oldest, shares), circuits, providers.slugs)
 
     def _snapshots(
         self, events: dict[EventKey, dict], shares: dict[EventKey, list[EmailShare]]
@@ -233,9 +235,12 @@ class NetBoxSink:
                 result.worsen(Outcome.INGESTED)
 
 
-def _no_provider(slug: str, provider: str) -> str:
+def _no_provider(slug: str, provider: str, sender: str) -> str:
+    domain = sender_domain(sender) or "(none)"
     return (
-        f"NetBox: no NetBox provider with slug '{slug}' (parsed as provider '{provider}'); create it, "
+        f"NetBox: no NetBox provider with slug '{slug}' (parsed as provider '{provider}'), nor one for the "
+        f"sender's domain {domain} (a contact with an address there, or the slug or name "
+        f"'{domain_label(domain)}'); create it, add its NOC contact to the provider in NetBox, "
         f'or map it with [providers.{provider}] netbox_provider = "<slug>"'
     )
 

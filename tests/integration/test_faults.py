@@ -277,6 +277,7 @@ def test_concurrent_replays_of_the_whole_corpus_end_as_one_clean_run(corpus_benc
         twice = {key: got for key, got in outcomes.items() if got != want}
         if problems or twice:
             story = race_story([run.stderr for run in outputs])
-            wrong.append(f"run {number} ({workdir}): {problems[:6]} outcomes {list(twice.items())[:6]}\n{story[:6000]}")
+            head = f"run {number} ({workdir}): {problems[:6]} outcomes {list(twice.items())[:6]}"
+            wrong.append(f"{head}\n{story[:6000]}")
     figures("concurrent-replays", writers=writers, runs=runs, wrong=len(wrong))
     assert not wrong, "\n".join(wrong[:3])

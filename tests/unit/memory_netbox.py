@@ -60,6 +60,11 @@ def _matches(row: dict, key: str, wanted) -> bool:
     """One filter, any of its values (``?name=a&name=b``)."""
     if key == "provider_id":
         return _ref(row.get("provider")) in _values(wanted)
+    if key == "contact_id":
+        return _ref(row.get("contact")) in _values(wanted)
+    if key.endswith("__iew"):  # NetBox's "ends with, ignoring case" lookup
+        value = str(row.get(key.removesuffix("__iew")) or "").lower()
+        return any(value.endswith(str(v).lower()) for v in _values(wanted))
     if key == "event_content_type":
         types = [OBJECT_TYPES.get(v, v) for v in _values(wanted)]
         return _ref(row.get("event_content_type")) in types
@@ -78,7 +83,8 @@ class MemoryEndpoint:
         filters.pop("limit", None)  # one page holds everything here
         filters.pop("fields", None)  # NetBox answers only these fields; all of them here
         filters.pop("ordering", None)  # rows are kept in id order here
-        return [dict(row) for row in self._rows() if all(_matches(row, k, v) for k, v in filters.items())]
+        rows = [row for row in self._rows() if all(_matches(row, k, v) for k, v in filters.items())]
+        return [self.db.shaped(self.model, row) for row in rows]
 
     def create(self, payload):
         items = payload if isinstance(payload, list) else [payload]
@@ -190,6 +196,23 @@ class MemoryNetBox:
         """Run ``hook(items)`` once, when the next (model, method) request arrives, before it is handled:
         another writer acting at that moment."""
         self.hooks.setdefault((model, method), []).append(hook)
+
+    def shaped(self, model: str, row: dict) -> dict:
+        """A row as NetBox answers it: a contact assignment carries its object, nested (a provider's
+        brief form: id, name, slug), as NetBox's GFK field gives it."""
+        row = dict(row)
+        if model == "tenancy.contact_assignments" and row.get("object_type") == "circuits.provider":
+            provider = next((p for p in self.rows("circuits.providers") if p["id"] == row["object_id"]), None)
+            row["object"] = provider and {key: provider[key] for key in ("id", "name", "slug")}
+        return row
+
+    def assign_contact(self, provider_id: int, email: str, name: str = "NOC") -> dict:
+        """A contact with ``email``, assigned to the provider (as an admin does in NetBox's UI)."""
+        contact = self.insert("tenancy.contacts", {"name": name, "email": email})
+        return self.insert(
+            "tenancy.contact_assignments",
+            {"object_type": "circuits.provider", "object_id": provider_id, "contact": {"id": contact["id"]}},
+        )
 
     def count(self, model: str, method: str) -> int:
         return self.requests.count((model, method))

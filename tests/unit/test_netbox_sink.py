@@ -250,9 +250,11 @@ def test_netbox_not_answering_makes_the_whole_batch_wait(db):
 
 def test_an_email_naming_an_unknown_provider_fails_alone(db):
     stranger = notice("CONFIRMED", 2).model_copy(update={"provider": "nobody"})
-    results = sink(db).write([mail(1, notice("CONFIRMED", 1)), mail(2, stranger)])
+    from_stranger = SinkEmail(2, email(2).model_copy(update={"sender": "noc@nobody.example"}), [stranger])
+    results = sink(db).write([mail(1, notice("CONFIRMED", 1)), from_stranger])
     assert outcomes(results) == {1: Outcome.INGESTED, 2: Outcome.FAILED}
     assert "no NetBox provider with slug 'nobody'" in results[2].reason
+    assert "nor one for the sender's domain nobody.example" in results[2].reason
     assert stored_emails(db) == ["<mail-1@acme.example>"]
 
 

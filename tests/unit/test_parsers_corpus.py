@@ -176,9 +176,10 @@ def test_provider_filters_are_reported_as_filtered_not_failed(monkeypatch):
 
     monkeypatch.setattr(parsers.parse, "STAGES", (parsers.parse.maintenance_stage,))  # without outage parsing
     result = parse_email(DISTURBANCE)
+    # Arelion's own email that nothing could read: a human must see it (issue 17, item 5)
     assert (result.status, result.reason, result.provider) == (
-        "ignored",
-        "excluded by provider filters: arelion, telia",
+        "failed",
+        "from provider arelion but not understood: excluded by provider filters: arelion, telia",
         "arelion",
     )
 

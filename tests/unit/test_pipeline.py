@@ -21,6 +21,12 @@ from .test_netbox_faults import request_error
 DEMO = Path(__file__).resolve().parents[2] / "scripts" / "demo" / "emails"
 OUTAGE = DEMO / "03-northwind-outage-investigating.eml"
 CONFIG = Config.model_validate({"netbox": {"url": "https://nb.invalid", "token": "t"}})
+ACME_NEWS_IGNORED = Config.model_validate(
+    {
+        "netbox": {"url": "https://nb.invalid", "token": "t"},
+        "providers": {"acme-transit": {"ignore_senders": ["news@acme-transit.example"]}},
+    }
+)
 
 
 class RaisingGateway:
@@ -30,6 +36,9 @@ class RaisingGateway:
         self.exc, self.answering = exc, answering
 
     def provider_ids(self, slugs):
+        raise self.exc
+
+    def providers_by_domain(self, domains):
         raise self.exc
 
     def answers(self) -> bool:
@@ -81,11 +90,50 @@ def test_unreadable_source_message_fails_with_the_sources_reason():
     assert (report.outcome, report.reason) == (Outcome.FAILED, "/x.eml: 30 MiB exceeds max_message_bytes")
 
 
-def test_ignored_email_never_reaches_netbox():
-    report = Pipeline(CONFIG, RaisingGateway(AssertionError("must not be called"))).process(
-        message(DEMO / "05-newsletter.eml")
+def newsletter(sender: str = "news@acme-transit.example") -> RawMessage:
+    raw = message(DEMO / "05-newsletter.eml")
+    return RawMessage(raw.data.replace(b"news@acme-transit.example", sender.encode()), raw.source)
+
+
+def processed(config: Config, gateway, *messages: RawMessage) -> list:
+    pipeline = Pipeline(config, gateway)
+    try:
+        return pipeline.process_batch(list(messages))
+    finally:
+        pipeline.close()
+
+
+def test_an_ignored_email_only_asks_netbox_whose_its_senders_domain_is():
+    db = seeded_netbox()
+    [report] = processed(CONFIG, MemoryGateway(db), newsletter("news@example.org"))
+    assert (report.outcome, report.provider) == (Outcome.IGNORED, None)
+    assert "no parser recognised" in report.reason
+    assert db.writes() == []
+    # contacts at example.org (none: no assignments asked), then the providers for its label
+    assert db.requests == [("tenancy.contacts", "GET"), ("circuits.providers", "GET")]
+
+
+def test_a_newsletter_from_a_netbox_providers_domain_fails_unless_the_config_ignores_it():
+    """Issue 17, item 5: acme-transit.example is the domain of NetBox's provider acme-transit (its slug
+    is the domain's label), so its newsletter is that provider's email nothing understood."""
+    db = seeded_netbox()
+    [report] = processed(CONFIG, MemoryGateway(db), newsletter())
+    assert (report.outcome, report.provider) == (Outcome.FAILED, "acme-transit")
+    assert report.reason == (
+        "from provider acme-transit but not understood: "
+        "no parser recognised this email (sender news@acme-transit.example)"
     )
-    assert report.outcome == Outcome.IGNORED and "no parser recognised" in report.reason
+    [report] = processed(ACME_NEWS_IGNORED, MemoryGateway(db), newsletter())
+    assert (report.outcome, report.provider) == (Outcome.IGNORED, "acme-transit")
+    assert report.reason.endswith(
+        "ignored: sender news@acme-transit.example is in [providers.acme-transit] ignore_senders"
+    )
+    assert db.writes() == []
+
+
+def test_an_ignored_email_waits_while_netbox_cannot_say_whose_it_is():
+    [report] = processed(CONFIG, RaisingGateway(NetBoxUnavailable("HTTP 503")), newsletter())
+    assert (report.outcome, report.reason) == (Outcome.DEFERRED, "NetBox unavailable: HTTP 503")
 
 
 def test_a_batch_gets_one_report_per_message_in_order_and_reaches_netbox_once():
@@ -99,7 +147,7 @@ def test_a_batch_gets_one_report_per_message_in_order_and_reaches_netbox_once():
         message(DEMO / "01-acme-maintenance-tentative.eml"),
         message(DEMO / "02-acme-maintenance-confirmed.eml"),  # the same email twice
     ]
-    pipeline = Pipeline(CONFIG, MemoryGateway(db))
+    pipeline = Pipeline(ACME_NEWS_IGNORED, MemoryGateway(db))
     try:
         reports = pipeline.process_batch(batch)
     finally:

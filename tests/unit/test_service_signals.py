@@ -251,6 +251,9 @@ def test_worker_restarts_metric_follows_the_pipelines_parse_workers(tmp_path):
     config.parsing.workers = 1  # the worker killed below is the one the next email meets
     pipeline = Pipeline(config, NetBoxGateway(config.netbox))
     newsletter = (REPO / "scripts" / "demo" / "emails" / "05-newsletter.eml").read_bytes()
+    # without a sender: no domain to ask NetBox about (an ignored email's domain may be a NetBox
+    # provider's, issue 17), and NetBox is unreachable here
+    newsletter = newsletter.replace(b"From: Acme Transit Marketing <news@acme-transit.example>\n", b"")
     try:
         assert pipeline.process(RawMessage(newsletter, "a.eml")).outcome == "ignored"
         assert sample("notices_ingestor_parse_worker_restarts_total") == 0
