@@ -82,6 +82,7 @@ def _identity(msg: Message, raw: bytes) -> dict:
         "subject": _safely(lambda: header_text(msg, "Subject"), str),
         "sender": _safely(lambda: sender_address(msg), lambda: UNKNOWN_SENDER),
         "received": _safely(lambda: received_at(msg), _now),
+        "date_offset_minutes": _safely(lambda: date_offset_minutes(msg), lambda: None),
     }
 
 
@@ -183,6 +184,18 @@ def sender_address(msg: Message) -> str:
 def received_at(msg: Message) -> datetime:
     """The Date header as an aware UTC datetime; now (UTC) when absent or unreadable."""
     return _parse_date(header_text(msg, "Date")) or _now()
+
+
+def date_offset_minutes(msg: Message) -> int | None:
+    """The Date header's offset east of UTC in minutes, as the sender's clock wrote it; None when the header
+    is absent or unreadable, or says "-0000" (RFC 5322: the local zone is unknown)."""
+    value = header_text(msg, "Date")
+    try:
+        parsed = email.utils.parsedate_to_datetime(value.strip()) if value.strip() else None
+    except (TypeError, ValueError, IndexError, OverflowError, AttributeError):
+        return None
+    offset = parsed.utcoffset() if parsed is not None and parsed.tzinfo is not None else None
+    return None if offset is None else int(offset.total_seconds() // 60)
 
 
 def _parse_date(value: str) -> datetime | None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Literal
 
 from parsers.dateorder import DateContext
 from parsers.fields import LabelledValue, NoticeText, normalize_label, split_ids
+from parsers.models import EmailMeta
 from parsers.times import FoundZone, read_datetime, stated_zone
 from parsers.vocabulary import LABELS, RESTORATION_LABEL_FIELDS
 
@@ -48,7 +49,10 @@ class FieldResult:
     zone: str | None = None  # the zone a date stated, as written
     error: str | None = None  # the value was there but could not be read
     rule: str | None = None  # the date rule that read a numeric date (parsers.dateorder)
-    warning: str | None = None  # set when that rule chose between two possible dates
+    warning: str | None = None  # set when a rule chose between two possible dates, or guessed the zone
+    zone_rule: str | None = None  # how a date's zone was chosen (parsers.times.choose_zone)
+    language: str | None = None  # the language of the label, wording or month names it was read in
+    column: str | None = None  # the table column it came from, and that column's role
 
     def describe(self) -> dict[str, Any]:
         value = self.value.isoformat() if isinstance(self.value, datetime) else self.value
@@ -58,6 +62,9 @@ class FieldResult:
             "source": self.source,
             "zone": self.zone,
             "date_rule": self.rule,
+            "zone_rule": self.zone_rule,
+            "language": self.language,
+            "column": self.column,
             "warning": self.warning,
             "error": self.error,
         }
@@ -124,21 +131,28 @@ def _circuits(text: NoticeText, spec: ExtractionSpec) -> FieldResult:
 
 
 def email_context(
-    text: NoticeText, sender: str, sent: datetime | None, date_order: str | None = None, who: str = ""
+    text: NoticeText, meta: EmailMeta, date_order: str | None = None, who: str = ""
 ) -> DateContext:
-    """The email's evidence for its dates: the configured date order, the email's own date, and the
-    zone it states for all its times ("All times are CET")."""
+    """The email's evidence for its dates: the configured date order, the email's own date and Date offset,
+    and the zone it states for all its times ("All times are CET")."""
     found = stated_zone(text.text)
     zone = (found.zone, found.name) if found else None
-    return DateContext.of_email(text.text, sender, date_order, who, sent, zone)
+    minutes = meta.date_offset_minutes
+    sent_zone = timezone(timedelta(minutes=minutes)) if minutes is not None else None
+    return DateContext.of_email(text.text, meta.sender, date_order, who, meta.received, zone, sent_zone)
 
 
 def _read_date(
     result: FieldResult, spec: ExtractionSpec, hint: FoundZone | None, context: DateContext
 ) -> None:
     # the zone of a value: its own, else its label's, else the definition's, else the email's statement
-    default_tz = hint.zone if hint else spec.default_tz or context.zone
-    hint_name = hint.name if hint else (None if spec.default_tz else context.zone_name)
+    if hint is not None:
+        default_tz, hint_name, source = hint.zone, hint.name, f"the label's zone ({result.source})"
+    elif spec.default_tz is not None:
+        default_tz, hint_name, source = spec.default_tz, None, "the definition's timezone"
+    else:
+        default_tz, hint_name = context.zone, context.zone_name
+        source = f"the email states all its times in {context.zone_name}"
     try:
         reading = read_datetime(
             result.raw,
@@ -147,6 +161,7 @@ def _read_date(
             zone_hint=hint_name,
             context=context,
             forward=result.field == "estimated_time_to_repair",
+            zone_source=source,
         )
     except ValueError as exc:
         result.error = str(exc)
@@ -154,6 +169,7 @@ def _read_date(
     if reading is not None:
         result.value, result.zone = reading.value, reading.zone or hint_name
         result.rule, result.warning = reading.rule, reading.warning
+        result.zone_rule, result.language = reading.zone_rule, reading.language or result.language
 
 
 _HAS_DATE = re.compile(

@@ -94,7 +94,7 @@ def date_context(
     text: NoticeText, meta: EmailMeta, provider: str, date_orders: dict[str, str]
 ) -> DateContext:
     """The email's evidence for ambiguous dates, with the provider's configured date_order."""
-    return email_context(text, meta.sender, meta.received, date_orders.get(provider), provider)
+    return email_context(text, meta, date_orders.get(provider), provider)
 
 
 def notice_from_fields(

@@ -52,7 +52,7 @@ def test_numeric_dates_are_read_by_the_rule_and_ambiguous_ones_warned(value, con
     reading = read_datetime(value, context=context)
     assert reading.value == expected
     assert rule in reading.rule
-    assert (reading.warning is not None) == warned
+    assert (" read as 2026-" in (reading.warning or "")) == warned  # the date-order part of the warning
 
 
 @pytest.mark.parametrize(

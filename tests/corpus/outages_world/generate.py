@@ -590,7 +590,7 @@ CARRIERS: dict[str, Carrier] = {c.name: c for c in (
             {"ticket": "Numéro de ticket", "status": "Statut", "start": "Début de l'incident",
              "etr": "Heure estimée de rétablissement", "end": "Fin de l'incident",
              "circuits": "Services impactés", "summary": "Description"},
-            {RP: "Ouvert", INV: "En cours d'analyse", ID: "Cause identifiée", M: "Rétabli - sous surveillance",
+            {RP: "Nouveau", INV: "En cours d'analyse", ID: "Cause identifiée", M: "Rétabli - sous surveillance",
              R: "Résolu"},
             "fr-long", "{re}Incident {ticket} - Fibre Hexagone", "Bonjour,\n\nnous vous informons d'un incident"
             " sur notre réseau.", "Cordialement,\nLa supervision Fibre Hexagone", layout="spaced",
@@ -599,7 +599,7 @@ CARRIERS: dict[str, Carrier] = {c.name: c for c in (
             {"ticket": "Número de incidencia", "status": "Estado", "start": "Inicio de la incidencia",
              "etr": "Hora estimada de resolución", "end": "Fin de la incidencia",
              "circuits": "Servicios afectados", "summary": "Descripción"},
-            {RP: "Abierta", INV: "En investigación", ID: "Causa identificada", M: "Restablecido - en observación",
+            {RP: "Registrada", INV: "En investigación", ID: "Causa identificada", M: "Restablecido - en observación",
              R: "Resuelta"},
             "es-long", "{re}Incidencia {ticket} - Iberia Red", "Estimado cliente:\n\nle informamos de una "
             "incidencia en nuestra red.", "Atentamente,\nCentro de Control de Red de Iberia Red",
@@ -618,7 +618,7 @@ CARRIERS: dict[str, Carrier] = {c.name: c for c in (
             {"ticket": "Numero ticket", "status": "Stato", "start": "Inizio disservizio",
              "etr": "Ripristino previsto", "end": "Fine disservizio", "circuits": "Circuiti coinvolti",
              "summary": "Descrizione"},
-            {RP: "Aperto", INV: "In analisi", ID: "Guasto individuato", M: "Ripristinato - in osservazione",
+            {RP: "Segnalato", INV: "In analisi", ID: "Guasto individuato", M: "Ripristinato - in osservazione",
              R: "Risolto"},
             "it-ore", "{re}Rete Alpina - Segnalazione guasto {ticket}", "Gentile cliente,\n\nla informiamo di "
             "un disservizio sulla nostra rete.", "Cordiali saluti,\nRete Alpina NOC", circuits="list"),
@@ -633,7 +633,7 @@ CARRIERS: dict[str, Carrier] = {c.name: c for c in (
             {"ticket": "Número do chamado", "status": "Situação", "start": "Início do incidente",
              "etr": "Previsão de normalização", "end": "Fim do incidente", "circuits": "Circuitos afetados",
              "summary": "Descrição"},
-            {RP: "Aberto", INV: "Em análise", ID: "Causa identificada", M: "Em monitoramento", R: "Normalizado"},
+            {RP: "Registrado", INV: "Em análise", ID: "Causa identificada", M: "Em monitoramento", R: "Normalizado"},
             "pt-as", "{re}LusoFibra - Incidente {ticket}", "Prezado cliente,\n\ninformamos um incidente em "
             "nossa rede.", "Atenciosamente,\nCentro de Operações LusoFibra", circuits="list"),
 )}  # fmt: skip
