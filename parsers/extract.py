@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Literal
 
 from parsers.dateorder import DateContext
-from parsers.fields import LabelledValue, NoticeText, normalize_label, split_ids
+from parsers.fields import CIRCUITS_ROLE, LabelledValue, NoticeText, normalize_label, split_ids
 from parsers.models import EmailMeta
 from parsers.times import FoundZone, read_datetime, stated_zone
 from parsers.vocabulary import LABELS, RESTORATION_LABEL_FIELDS
@@ -101,22 +101,26 @@ def _event_id(text: str) -> str | None:
 
 
 def _labelled(text: NoticeText, spec: ExtractionSpec, name: str) -> tuple[LabelledValue | None, str]:
+    """The field's value under its labels, in the news; the ticket id also in what a reply quotes (the
+    thread's ticket), every other field only in the news (a quoted status or time is an earlier one's)."""
     labels = spec.labels.get(name)
+    quoted = name == "event_id"
     if not labels:
-        return text.find(GENERIC_LABELS[name]), f"the generic {name} labels"
-    return text.find(labels), ", ".join(repr(label) for label in labels)
+        return text.find(GENERIC_LABELS[name], quoted), f"the generic {name} labels"
+    return text.find(labels, quoted), ", ".join(repr(label) for label in labels)
 
 
 def _circuits(text: NoticeText, spec: ExtractionSpec) -> FieldResult:
     result = FieldResult("circuits")
     found: list[str] = []
     pattern = spec.patterns.get("circuits")
-    value, tried = (None, "") if pattern is not None else _labelled(text, spec, "circuits")
+    value, tried = (None, "") if pattern is not None else _circuit_value(text, spec)
     if pattern is not None:
         found = [match_value(m) for m in pattern.finditer(text.text)]
         result.source = f"pattern {pattern.pattern!r}"
     elif value is not None:
         result.source = f"label {value.label!r} ({value.where})"
+        result.column, result.language = (value.where if value.role else None), value.language
         found = [line for same in text.all_like(value) for line in same.lines]
         if spec.circuit_pattern is not None:  # the pattern picks the ids out of the labelled text
             found = [match_value(m) for m in spec.circuit_pattern.finditer("\n".join(found))]
@@ -128,6 +132,13 @@ def _circuits(text: NoticeText, spec: ExtractionSpec) -> FieldResult:
     result.raw = "\n".join(found) or None
     result.value = [circuit for circuit in split_ids(found) if is_stated_text(circuit)]
     return result
+
+
+def _circuit_value(text: NoticeText, spec: ExtractionSpec) -> tuple[LabelledValue | None, str]:
+    """The circuits: a table's circuit column (read by its role) before any label, unless a definition
+    names its own circuit labels."""
+    column = None if spec.labels.get("circuits") else text.find_role(CIRCUITS_ROLE)
+    return (column, "") if column is not None else _labelled(text, spec, "circuits")
 
 
 def email_context(
@@ -227,6 +238,7 @@ def _find_raw(text: NoticeText, spec: ExtractionSpec, result: FieldResult) -> Fo
         result.source = f"no label found (tried {tried})"
         return None
     result.source = f"label {value.label!r} ({value.where})"
+    result.language = value.language
     result.raw = value.value if name != "summary" else value.full_text
     if name in DATE_FIELDS:
         result.raw, result.source = _date_and_time(text, value, result.source)

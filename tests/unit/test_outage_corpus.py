@@ -3,8 +3,7 @@ the folded state is the expected one, and the emails in reverse order end in the
 
 tests/corpus/outages is the first corpus; tests/corpus/outages_world (issue 17) holds carriers never
 seen before: other languages, circuit tables with extra columns, replies quoting the first notice, named
-zones. ``KNOWN_WRONG`` lists the lifecycles of that corpus the reader does not get right yet (expected to
-fail, reported as xfail/xpass by pytest -ra); the floor measured before the change is in README "Outages"."""
+zones (README "Outages" has the floor measured on it before the reader learnt these)."""
 
 from __future__ import annotations
 
@@ -18,73 +17,9 @@ from tests.outage_corpus import WORLD, Lifecycle, expected_state, lifecycles, st
 
 FIRST = lifecycles()
 SECOND = lifecycles(WORLD)
-KNOWN_WRONG: frozenset[str] = frozenset(
-    {
-        "01-prairielink-pl-448120",
-        "02-prairielink-pl-431077",
-        "03-prairielink-pl-450002",
-        "04-cascadia-fiber-cf-26-1180",
-        "05-cascadia-fiber-cf-26-1622",
-        "06-rockymtn-transport-rmt-88120",
-        "07-rockymtn-transport-rmt-90211",
-        "08-atlantic-wave-aw-7731020",
-        "09-atlantic-wave-aw-7731544",
-        "10-maple-optical-mo-2026-0310",
-        "11-maple-optical-mo-2026-1107",
-        "12-thames-connect-tc-f-550120",
-        "14-harbour-bridge-hbn-inc-30571",
-        "15-harbour-bridge-hbn-inc-31004",
-        "16-sakura-backbone-sb-20261103-014",
-        "17-sakura-backbone-sb-20260612-002",
-        "20-victoria-harbour-vht-cs-771204",
-        "21-victoria-harbour-vht-cs-771988",
-        "22-bharat-fibre-dkt2611030045",
-        "23-bharat-fibre-dkt2607150112",
-        "24-bharat-fibre-2-en-55120",
-        "25-emerald-transit-et-2026-0714-03",
-        "26-emerald-transit-et-2026-1203-11",
-        "27-negev-link-nl-40021",
-        "28-negev-link-nl-41590",
-        "29-tatra-net-tt-2026-02-0088",
-        "30-tatra-net-tt-2026-07-0310",
-        "31-baltic-ring-br-inc-7001",
-        "32-baltic-ring-br-inc-7390",
-        "33-gulfstream-carrier-gsc-88012",
-        "34-gulfstream-carrier-gsc-88340",
-        "35-nordlicht-netz-nln-2026-11-0412",
-        "36-nordlicht-netz-nln-2026-07-0077",
-        "37-rhein-carrier-rc-st-26-3310",
-        "38-rhein-carrier-rc-st-26-2101",
-        "39-fibre-hexagone-fh-inc-2611-118",
-        "40-fibre-hexagone-fh-inc-2607-042",
-        "41-iberia-red-ir-26-004471",
-        "42-iberia-red-ir-26-003310",
-        "43-pampas-net-pn-778812",
-        "44-pampas-net-pn-779001",
-        "45-rete-alpina-ra-2026-11-0203",
-        "46-rete-alpina-ra-2026-07-0091",
-        "47-polder-net-pn-st-20261104-07",
-        "48-polder-net-pn-st-20260709-02",
-        "49-lusofibra-lf-2026110400321",
-        "50-lusofibra-lf-2026060900044",
-    }
-)
 
 
-def _params(lives: list[Lifecycle]) -> list:
-    return [
-        pytest.param(
-            life,
-            id=life.name,
-            marks=[pytest.mark.xfail(reason="issue 17: not read right yet")]
-            if life.name in KNOWN_WRONG
-            else [],
-        )
-        for life in lives
-    ]
-
-
-LIFECYCLES = _params(FIRST) + _params(SECOND)
+LIFECYCLES = [pytest.param(life, id=life.name) for life in FIRST + SECOND]
 
 
 def parse(life: Lifecycle, step: dict) -> Notice:

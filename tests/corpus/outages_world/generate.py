@@ -52,7 +52,10 @@ class Zone:
         return instant.astimezone(self.tz)
 
     def name(self, instant: datetime) -> str:
-        return self.names[bool(self.local(instant).dst())]
+        """Summer time is the larger of the year's two offsets (not dst(): Europe/Dublin's is negative in
+        winter, and the southern hemisphere's summer is in January)."""
+        offsets = [datetime(instant.year, month, 1, tzinfo=self.tz).utcoffset() for month in (1, 7)]
+        return self.names[self.local(instant).utcoffset() > min(offsets)]
 
 
 def region(name: str, standard: str, summer: str | None = None) -> Zone:
@@ -659,7 +662,7 @@ LIFECYCLES: list[Lifecycle] = [
               CENTRAL, [S(10, INV), S(60, ID, etr=240), S(230, R, end=220)]),
     Lifecycle("cascadia-fiber", "CF-26-1180", ["CSF-DIA-4410", "CSF-WAV-0087"], d("2026-07-14 16:05"),
               PACIFIC_TIME, [S(10, INV), S(80, ID, etr=300), S(260, ID, start=False, etr=400), S(390, R, end=380)]),
-    Lifecycle("cascadia-fiber", "CF-26-1622", ["CSF-DIA-5120"], d("2026-12-09 18:40"), PACIFIC_TIME, [
+    Lifecycle("cascadia-fiber", "CF-26-1622", ["CSF-DIA-5120"], d("2026-01-09 18:40"), PACIFIC_TIME, [
         S(20, RP), S(60, INV, etr=200), S(190, R, end=180),
     ]),
     Lifecycle("rockymtn-transport", "RMT-88120", ["RMT-100234", "RMT-100235"], d("2026-02-17 15:00"),
@@ -686,7 +689,7 @@ LIFECYCLES: list[Lifecycle] = [
         S(10, INV), S(60, ID, start=False, etr=240, circuits=False),
         S(200, None, None, start=False, etr=330, circuits=False), S(320, R, start=False, end=310),
     ]),
-    Lifecycle("thames-connect", "TC-F-561900", ["TCN-IPT-0070"], d("2026-12-02 10:10"), UK, [
+    Lifecycle("thames-connect", "TC-F-561900", ["TCN-IPT-0070"], d("2026-11-25 10:10"), UK, [
         S(10, INV), S(95, R, start=False, end=85, circuits=False),
     ]),
     # A status page log: "Previous updates" below the news, holding the first notice's lines.
@@ -727,7 +730,7 @@ LIFECYCLES: list[Lifecycle] = [
     Lifecycle("emerald-transit", "ET-2026-0714-03", ["EMT-WAV-0101", "EMT-WAV-0102"], d("2026-07-14 09:05"),
               IRISH, [S(10, INV), S(70, None, None, start=False, etr=300, circuits=False),
                       S(290, R, start=False, end=280, circuits=False)]),
-    Lifecycle("emerald-transit", "ET-2026-1203-11", ["EMT-DIA-0440"], d("2026-12-03 09:05"), IRISH, [
+    Lifecycle("emerald-transit", "ET-2026-1203-11", ["EMT-DIA-0440"], d("2026-11-26 09:05"), IRISH, [
         S(10, INV), S(100, ID, start=False, etr=240, circuits=False), S(230, R, start=False, end=225),
     ]),
     # Israel: IST is Israel Standard Time (+02:00), IDT in summer.
