@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Literal
 
@@ -61,7 +61,8 @@ class FieldResult:
             "raw": self.raw,
             "source": self.source,
             "zone": self.zone,
-            "date_rule": self.rule,
+            "date_rule": self.rule if self.field in DATE_FIELDS else None,
+            "status_rule": self.rule if self.field == "status" else None,
             "zone_rule": self.zone_rule,
             "language": self.language,
             "column": self.column,
@@ -293,10 +294,7 @@ def restoration_is_end(fields: dict[str, FieldResult], status: str | None) -> No
         found = fields[name]
         if found.value is None:
             continue
-        fields["end"] = FieldResult(
-            "end", found.value, found.raw, f"{found.source}, on a resolved notice: the end", found.zone,
-            rule=found.rule, warning=found.warning,
-        )  # fmt: skip
+        fields["end"] = replace(found, field="end", source=f"{found.source}, on a resolved notice: the end")
         fields[name] = FieldResult(name, source=f"read as the end ({found.source})")
         return
 

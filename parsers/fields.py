@@ -152,11 +152,13 @@ class NoticeText:
             self._indexed = len(self.values)
         return self._by_key
 
-    def label_names(self) -> list[str]:
-        """Every label seen once, in email order (to help an admin write a definition)."""
+    def label_names(self, quoted: bool = False) -> list[str]:
+        """Every label seen once, in email order (to help an admin write a definition), in the news, or
+        with ``quoted`` in the history a reply quotes (which the readers skip)."""
         seen: dict[str, str] = {}
         for value in self.values:
-            seen.setdefault(normalize_label(value.label), value.label)
+            if value.quoted == quoted:
+                seen.setdefault(normalize_label(value.label), value.label)
         return list(seen.values())
 
 
@@ -306,7 +308,7 @@ def read_notice_text(msg: email.message.Message, subject: str) -> NoticeText:
         *labelled_lines(text, in_tables),
         *gap_lines(text, in_tables),
     ]
-    if is_forward(subject, lines) and all(value.quoted for value in values):
+    if is_forward(subject, lines) and all(value.quoted for value in values if value.language):
         values = [replace(value, quoted=False) for value in values]  # the forwarded message is the notice
     return NoticeText(subject=" ".join(subject.split()), text=text, values=values)
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
-
-from bs4 import BeautifulSoup, NavigableString, Tag
+from typing import TYPE_CHECKING
 
 from parsers.vocabulary import (
     FORWARD_MARKERS,
@@ -29,6 +28,9 @@ from parsers.vocabulary import (
     WROTE_WORDS,
 )
 
+if TYPE_CHECKING:  # bs4 is imported where tables are read: parsers.email (and the daemon) need none of it
+    from bs4 import BeautifulSoup
+
 
 def _words(words: Iterable[str]) -> str:
     return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
@@ -36,9 +38,13 @@ def _words(words: Iterable[str]) -> str:
 
 _ORIGINAL = re.compile(rf"^\s*-{{2,}}\s*(?:{_words(ORIGINAL_MESSAGE_MARKERS)})\s*-{{2,}}\s*$", re.IGNORECASE)
 _FORWARD = re.compile(rf"^\s*-{{2,}}\s*(?:{_words(FORWARD_MARKERS)})\s*-{{2,}}\s*$", re.IGNORECASE)
+# The writer's name may follow the verb ("Am 3. März 2026 schrieb NOC <noc@x>:", "Op ... schreef NOC:").
 _WROTE = re.compile(
-    rf"^\s*(?:{_words(WROTE_OPENERS)})\s.{{5,200}}\s(?:{_words(WROTE_WORDS)})\s*:\s*$", re.IGNORECASE
+    rf"^\s*(?:{_words(WROTE_OPENERS)})\s.{{5,200}}\s(?:{_words(WROTE_WORDS)})\b.{{0,120}}:\s*$", re.IGNORECASE
 )
+# The line parsers.email.message_text writes where an HTML quote container (<blockquote>, Outlook's
+# div#divRplyFwdMsg...) starts, so that text reading knows the quoted history too.
+HTML_QUOTE_LINE = "----- quoted history -----"
 _PREVIOUS = re.compile(rf"^[\s\-=*#_\[]*(?:{_words(PREVIOUS_UPDATES_MARKERS)})[\s\-=*#_:\]]*$", re.IGNORECASE)
 _RULE = re.compile(r"^\s*_{10,}\s*$")
 _FROM = re.compile(rf"^\s*\**(?:{_words(QUOTED_FROM)})\s*\**\s*:\s*\**\s*\S", re.IGNORECASE)
@@ -66,7 +72,9 @@ class HistoryScanner:
         return self.started
 
     def _starts_history(self, line: str) -> bool:
-        if _ORIGINAL.match(line) or _WROTE.match(line) or _PREVIOUS.match(line) or _RULE.match(line):
+        if line.strip() == HTML_QUOTE_LINE or _ORIGINAL.match(line) or _WROTE.match(line):
+            return True
+        if _PREVIOUS.match(line) or _RULE.match(line):
             return True
         if _FROM.match(line) and "@" in line:
             return True
@@ -95,17 +103,21 @@ def is_forward(subject: str, lines: Sequence[str]) -> bool:
 _BLOCKS = frozenset(("p", "div", "br", "hr", "tr", "table", "li", "blockquote", "h1", "h2", "h3", "pre"))
 
 
-def _is_quote_container(tag: Tag) -> bool:
-    if tag.name == "blockquote":
+def is_quote_container(name: str, attributes: dict) -> bool:
+    """Whether an HTML element holds a quoted message: <blockquote>, or a mail program's quote wrapper."""
+    if name == "blockquote":
         return True
-    classes = tag.get("class") or ()
-    return tag.get("id") in QUOTE_CONTAINER_IDS or any(name in QUOTE_CONTAINER_CLASSES for name in classes)
+    classes = attributes.get("class") or ()
+    classes = classes.split() if isinstance(classes, str) else classes
+    return attributes.get("id") in QUOTE_CONTAINER_IDS or any(c in QUOTE_CONTAINER_CLASSES for c in classes)
 
 
 def quoted_tables(soup: BeautifulSoup) -> set[int]:
     """The ids (``id()``) of the tables of an HTML document that sit in its quoted history: inside a
     quote container (Outlook's div#divRplyFwdMsg, Gmail's .gmail_quote, <blockquote>) or after a history
     marker in the document's text. One walk of the document, in order."""
+    from bs4 import NavigableString, Tag
+
     scanner, line, quoted = HistoryScanner(), [], set()
     for node in soup.descendants:
         if isinstance(node, NavigableString):
@@ -117,7 +129,7 @@ def quoted_tables(soup: BeautifulSoup) -> set[int]:
             for text in "".join(line).splitlines():
                 scanner.feed(text)
             line.clear()
-        if _is_quote_container(node):
+        if is_quote_container(node.name, node.attrs):
             scanner.started = True
         if node.name == "table" and scanner.started:
             quoted.add(id(node))

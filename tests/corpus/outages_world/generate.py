@@ -23,17 +23,16 @@ Run ``python -m tests.corpus.outages_world.generate`` after changing it; the ema
 from __future__ import annotations
 
 import html as html_lib
-import json
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tests.corpus.outages.generate import Step, at, expected_states
+from tests.corpus.outages.generate import Step, at, clear_lifecycles, write_lifecycle
 
 HERE = Path(__file__).resolve().parent
 INV, ID, M, R, RP = "INVESTIGATING", "IDENTIFIED", "MONITORING", "RESOLVED", "REPORTED"
@@ -821,26 +820,17 @@ def provider_of(carrier: Carrier) -> str:
 
 
 def main() -> None:
-    for old in HERE.iterdir():
-        if old.is_dir() and old.name[:2].isdigit():
-            shutil.rmtree(old)
+    clear_lifecycles(HERE)
     for index, life in enumerate(LIFECYCLES, start=1):
         carrier = CARRIERS[life.carrier]
-        folder = HERE / f"{index:02d}-{life.carrier}-{life.ticket.lower()}"
-        folder.mkdir()
-        steps = []
-        for number, (step, state) in enumerate(zip(life.steps, expected_states(life), strict=True), start=1):
-            name = f"{number}-{(step.status or 'update').lower()}.eml"
-            (folder / name).write_bytes(email_bytes(life, step, number, index))
-            steps.append({"file": name, **state})
-        expected = {
+        about = {
             "style": life.carrier,
             "provider": provider_of(carrier),
             "event_id": carrier.ticket_format.format(life.ticket),
             "language": carrier.language,
-            "steps": steps,
         }
-        (folder / "expected.json").write_text(json.dumps(expected, indent=1, ensure_ascii=False) + "\n")
+        folder = HERE / f"{index:02d}-{life.carrier}-{life.ticket.lower()}"
+        write_lifecycle(folder, life, partial(email_bytes, life, index=index), about)
 
 
 if __name__ == "__main__":
