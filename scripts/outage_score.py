@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from functools import cache
 from itertools import groupby
 from pathlib import Path
 
@@ -40,6 +41,7 @@ def shared() -> list[tuple[str, list[tuple[Path, dict]]]]:
     return [(f"{p}/{e}", [(SHARED / s["file"], s) for s in steps]) for (p, e), steps in groups]
 
 
+@cache
 def world_classes(life: str) -> list[str]:
     """The classes of issue 17 a lifecycle of the second corpus belongs to (for the figures by class)."""
     from tests.corpus.outages_world.generate import CARRIERS

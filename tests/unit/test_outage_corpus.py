@@ -12,7 +12,7 @@ import pytest
 from ingestor.netbox.fold import fold
 from parsers import ParserOptions, parse_email
 from parsers.models import Notice
-from tests.corpus.outages_world.generate import CARRIERS
+from tests.corpus.outages_world.generate import CARRIERS, zone_names
 from tests.outage_corpus import WORLD, Lifecycle, expected_state, lifecycles, state_of
 
 FIRST = lifecycles()
@@ -50,6 +50,19 @@ def test_the_second_corpus_is_as_large_as_issue_17_asks() -> None:
     replies = [life for life in SECOND if CARRIERS[life.style].quote]
     assert sum(len(life.steps) - 1 for life in replies) >= 10
     assert not {life.style for life in SECOND} & {life.style for life in FIRST}
+    assert len(zone_names()) >= 15
+
+
+def test_a_time_the_second_corpus_writes_without_a_zone_is_warned_about() -> None:
+    """Never silently: the carriers that write no zone get the Date-offset warning on every dated notice,
+    the others never."""
+    for life in SECOND:
+        zoneless = CARRIERS[life.style].date_format in ("local-time", "nl-uur")
+        for step in life.steps:
+            notice = parse(life, step)
+            warned = any("no zone stated" in warning for warning in notice.warnings)
+            dated = any((notice.start, notice.end, notice.estimated_time_to_repair))
+            assert warned == (zoneless and dated), f"{life.name}/{step['file']}: {notice.warnings}"
 
 
 @pytest.mark.parametrize("life", LIFECYCLES)

@@ -811,6 +811,17 @@ LIFECYCLES: list[Lifecycle] = [
 ]  # fmt: skip
 
 
+def zone_names() -> set[str]:
+    """Every zone name or offset the corpus writes with a time (for the corpus's own size test)."""
+    names = set()
+    for life in LIFECYCLES:
+        for step in life.steps:
+            for minutes in (0, step.etr, step.end):
+                if minutes is not None:
+                    names.add(life.zone.name(life.start + timedelta(minutes=minutes)))
+    return names - {""}
+
+
 def provider_of(carrier: Carrier) -> str:
     """The provider name the outage reader gives a sender: its registrable domain's first label."""
     domain = carrier.sender.rpartition("@")[2].rstrip(">")
