@@ -117,7 +117,7 @@ def _circuits(text: NoticeText, spec: ExtractionSpec) -> FieldResult:
     pattern = spec.patterns.get("circuits")
     value, tried = (None, "") if pattern is not None else _circuit_value(text, spec)
     if pattern is not None:
-        found = [match_value(m) for m in pattern.finditer(text.text)]
+        found = [match_value(m) for m in pattern.finditer(text.news)]
         result.source = f"pattern {pattern.pattern!r}"
     elif value is not None:
         result.source = f"label {value.label!r} ({value.where})"
@@ -126,7 +126,7 @@ def _circuits(text: NoticeText, spec: ExtractionSpec) -> FieldResult:
         if spec.circuit_pattern is not None:  # the pattern picks the ids out of the labelled text
             found = [match_value(m) for m in spec.circuit_pattern.finditer("\n".join(found))]
     elif spec.circuit_pattern is not None:
-        found = [match_value(m) for m in spec.circuit_pattern.finditer(text.text)]
+        found = [match_value(m) for m in spec.circuit_pattern.finditer(text.news)]
         result.source = f"circuit_pattern {spec.circuit_pattern.pattern!r}"
     else:
         result.source = f"no label found (tried {tried})"
@@ -227,7 +227,7 @@ def _find_raw(text: NoticeText, spec: ExtractionSpec, result: FieldResult) -> Fo
     name = result.field
     pattern = spec.patterns.get(name)
     if pattern is not None:
-        match = pattern.search(text.text)
+        match = pattern.search(text.news if name != "event_id" else text.text)
         result.source = f"pattern {pattern.pattern!r}"
         if match is None:
             result.source += " (no match)"

@@ -112,7 +112,8 @@ class NoticeText:
     """An email as label-reading sees it: the searchable text and the labelled values in it."""
 
     subject: str
-    text: str  # the subject, then every text part (HTML as text): what patterns search
+    text: str  # the subject, then every text part (HTML as text)
+    news: str = ""  # the text without the quoted history (or all of it, for a forward): what patterns search
     values: list[LabelledValue] = field(default_factory=list)
     _by_key: tuple[dict[str, LabelledValue], dict[str, LabelledValue]] | None = field(
         default=None, repr=False, compare=False
@@ -308,9 +309,11 @@ def read_notice_text(msg: email.message.Message, subject: str) -> NoticeText:
         *labelled_lines(text, in_tables),
         *gap_lines(text, in_tables),
     ]
+    news = "\n".join(line for line, old in zip(lines, quoted, strict=True) if not old)
     if is_forward(subject, lines) and all(value.quoted for value in values if value.language):
         values = [replace(value, quoted=False) for value in values]  # the forwarded message is the notice
-    return NoticeText(subject=" ".join(subject.split()), text=text, values=values)
+        news = text
+    return NoticeText(subject=" ".join(subject.split()), text=text, values=values, news=news)
 
 
 def _without_description(item: str) -> str:

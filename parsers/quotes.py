@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from parsers.labels import alternation
 from parsers.vocabulary import (
     FORWARD_MARKERS,
     FORWARD_PREFIXES,
@@ -31,25 +32,21 @@ from parsers.vocabulary import (
 if TYPE_CHECKING:  # bs4 is imported where tables are read: parsers.email (and the daemon) need none of it
     from bs4 import BeautifulSoup
 
-
-def _words(words: Iterable[str]) -> str:
-    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
-
-
-_ORIGINAL = re.compile(rf"^\s*-{{2,}}\s*(?:{_words(ORIGINAL_MESSAGE_MARKERS)})\s*-{{2,}}\s*$", re.IGNORECASE)
-_FORWARD = re.compile(rf"^\s*-{{2,}}\s*(?:{_words(FORWARD_MARKERS)})\s*-{{2,}}\s*$", re.IGNORECASE)
+_I = re.IGNORECASE
+_ORIGINAL = re.compile(rf"^\s*-{{2,}}\s*(?:{alternation(ORIGINAL_MESSAGE_MARKERS)})\s*-{{2,}}\s*$", _I)
+_FORWARD = re.compile(rf"^\s*-{{2,}}\s*(?:{alternation(FORWARD_MARKERS)})\s*-{{2,}}\s*$", _I)
 # The writer's name may follow the verb ("Am 3. März 2026 schrieb NOC <noc@x>:", "Op ... schreef NOC:").
 _WROTE = re.compile(
-    rf"^\s*(?:{_words(WROTE_OPENERS)})\s.{{5,200}}\s(?:{_words(WROTE_WORDS)})\b.{{0,120}}:\s*$", re.IGNORECASE
+    rf"^\s*(?:{alternation(WROTE_OPENERS)})\s.{{5,200}}\s(?:{alternation(WROTE_WORDS)})\b.{{0,120}}:\s*$", _I
 )
 # The line parsers.email.message_text writes where an HTML quote container (<blockquote>, Outlook's
 # div#divRplyFwdMsg...) starts, so that text reading knows the quoted history too.
 HTML_QUOTE_LINE = "----- quoted history -----"
-_PREVIOUS = re.compile(rf"^[\s\-=*#_\[]*(?:{_words(PREVIOUS_UPDATES_MARKERS)})[\s\-=*#_:\]]*$", re.IGNORECASE)
+_PREVIOUS = re.compile(rf"^[\s\-=*#_\[]*(?:{alternation(PREVIOUS_UPDATES_MARKERS)})[\s\-=*#_:\]]*$", _I)
 _RULE = re.compile(r"^\s*_{10,}\s*$")
-_FROM = re.compile(rf"^\s*\**(?:{_words(QUOTED_FROM)})\s*\**\s*:\s*\**\s*\S", re.IGNORECASE)
-_SENT = re.compile(rf"^\s*\**(?:{_words(QUOTED_SENT)})\s*\**\s*:\s*\**\s*\S", re.IGNORECASE)
-_FORWARD_SUBJECT = re.compile(rf"^\s*(?:{_words(FORWARD_PREFIXES)})\s*:", re.IGNORECASE)
+_FROM = re.compile(rf"^\s*\**(?:{alternation(QUOTED_FROM)})\s*\**\s*:\s*\**\s*\S", _I)
+_SENT = re.compile(rf"^\s*\**(?:{alternation(QUOTED_SENT)})\s*\**\s*:\s*\**\s*\S", re.IGNORECASE)
+_FORWARD_SUBJECT = re.compile(rf"^\s*(?:{alternation(FORWARD_PREFIXES)})\s*:", re.IGNORECASE)
 # A "From:" block is a quoted message's header when a "Sent:"/"Date:" line follows within this many lines.
 _HEADER_LINES = 3
 

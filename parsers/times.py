@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil import parser as dateutil_parser
 
 from parsers.dateorder import NUMERIC_DATE, DateContext, Decision, decide, to_iso
+from parsers.labels import alternation
 from parsers.vocabulary import (
     DATE_FILLERS,
     DATE_FILLERS_BEFORE_DIGIT,
@@ -287,14 +288,10 @@ _MONTH_WORDS: dict[str, tuple[str, str]] = {
 _WEEKDAY_WORDS: dict[str, str] = {name: language for language, days in WEEKDAY_NAMES.items() for name in days}
 
 
-def _words(words) -> str:
-    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
-
-
-_MONTH_WORD = re.compile(rf"(?<!\w)({_words(_MONTH_WORDS)})\.?(?!\w)", re.IGNORECASE)
-_WEEKDAY_WORD = re.compile(rf"(?<!\w)({_words(_WEEKDAY_WORDS)})\.?,?(?!\w)", re.IGNORECASE)
+_MONTH_WORD = re.compile(rf"(?<!\w)({alternation(_MONTH_WORDS)})\.?(?!\w)", re.IGNORECASE)
+_WEEKDAY_WORD = re.compile(rf"(?<!\w)({alternation(_WEEKDAY_WORDS)})\.?,?(?!\w)", re.IGNORECASE)
 _FILLER = re.compile(
-    rf"(?<!\w)(?:{_words(DATE_FILLERS)})(?!\w)|(?<!\w)(?:{_words(DATE_FILLERS_BEFORE_DIGIT)})\s+(?=\d)",
+    rf"(?<!\w)(?:{alternation(DATE_FILLERS)})(?!\w)|(?<!\w)(?:{alternation(DATE_FILLERS_BEFORE_DIGIT)})\s+(?=\d)",
     re.IGNORECASE,
 )
 _DOTTED_CLOCK = re.compile(r"\b([01]?\d|2[0-3])\.([0-5]\d)\s*(?=uhr\b|uur\b|h\b)", re.IGNORECASE)

@@ -14,6 +14,8 @@ tried in the order written here: the specific ones first, the bare ones ("Start"
 
 from __future__ import annotations
 
+from parsers.labels import alternation
+
 # --- labels ------------------------------------------------------------------------------------------------
 
 LABELS_EN: dict[str, tuple[str, ...]] = {
@@ -333,10 +335,8 @@ NEGATIONS: dict[str, tuple[str, ...]] = {
 _NEGATION_FILLERS = (
     "yet", "been", "be", "fully", "encore", "ancora", "noch", "nog", "ainda", "todavía", "sido",
 )  # fmt: skip
-NEGATED_WORDING = (
-    r"\b(?:" + "|".join(sorted({w for words in NEGATIONS.values() for w in words}, key=len, reverse=True))
-    + r")\s+(?:(?:" + "|".join(_NEGATION_FILLERS) + r")\s+)*\w+"
-)
+_NEGATORS = alternation({word for words in NEGATIONS.values() for word in words})
+NEGATED_WORDING = rf"\b(?:{_NEGATORS})\s+(?:(?:{alternation(_NEGATION_FILLERS)})\s+)*\w+"
 
 # --- outage or maintenance ---------------------------------------------------------------------------------
 
@@ -373,7 +373,7 @@ SUBJECT_TICKET_WORDS = (
     "trouble ticket", "trouble notification", "trouble", "ticket", "case", "incident", "fault", "TT",
     "reference", "ref", "docket", "störungsmeldung", "störung", "incidencia", "incidente", "guasto",
     "segnalazione guasto", "storingsmelding", "storing", "chamado",
-)
+)  # fmt: skip
 
 # --- replies and forwards: where the quoted history starts ------------------------------------------------
 
