@@ -183,3 +183,19 @@ def test_the_event_notification_keeps_the_whole_body() -> None:
     report = explain(msg, meta, ParserOptions())
     assert "Status" in report["labels_in_quoted_history"]
     assert report["fields"]["status"]["value"] is None
+
+
+def test_a_definitions_patterns_search_the_news_only() -> None:
+    import re
+
+    from parsers.declarative import ParserDefinition, parse_declarative
+
+    definition = ParserDefinition(
+        name="tiny", kind="outage", provider="tiny", senders=["tiny.example"],
+        patterns={"event_id": re.compile(r"Ref (T-\d+)"), "circuits": re.compile(r"\b(TNY-\d+)\b")},
+    )  # fmt: skip
+    text = "Status: Resolved\n\nOn Tue, 3 Mar 2026 at 09:00, NOC <noc@tiny.example> wrote:\n"
+    text += "> Ref T-9\n> TNY-1\n"
+    msg, meta = make_email("RE: Outage", text, sender="noc@tiny.example")
+    [notice] = parse_declarative(msg, meta, ParserOptions(parsers=[definition]))
+    assert (notice.event_id, notice.status, circuits(notice)) == ("T-9", "RESOLVED", [])
