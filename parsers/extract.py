@@ -120,7 +120,7 @@ def _circuits(text: NoticeText, spec: ExtractionSpec) -> FieldResult:
         found = [match_value(m) for m in pattern.finditer(text.news)]
         result.source = f"pattern {pattern.pattern!r}"
     elif value is not None:
-        result.source = f"label {value.label!r} ({value.where})"
+        result.source = value.where if value.role else f"label {value.label!r} ({value.where})"
         result.column, result.language = (value.where if value.role else None), value.language
         found = [line for same in text.all_like(value) for line in same.lines]
         if spec.circuit_pattern is not None:  # the pattern picks the ids out of the labelled text

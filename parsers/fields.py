@@ -270,7 +270,8 @@ def table_values(soup: BeautifulSoup) -> Iterator[LabelledValue]:
 
 
 def _row_value(cells: list[Tag], quoted: bool) -> Iterator[LabelledValue]:
-    # a separator cell between label and value ("Ticket | : | 123") is no value
+    """A row of two cells as a label and its value; a separator cell between them ("Ticket | : | 123")
+    is no value, and a row of any other width is none."""
     cells = [c for c in cells if c.get_text(strip=True) not in _SEPARATOR_CELL]
     if len(cells) != 2:
         return
