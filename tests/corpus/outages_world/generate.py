@@ -32,6 +32,7 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from tests.corpus.outages.generate import Lifecycle as FirstLifecycle
 from tests.corpus.outages.generate import Step, at, clear_lifecycles, write_lifecycle
 
 HERE = Path(__file__).resolve().parent
@@ -269,15 +270,11 @@ QUOTES: dict[str, Callable[[Rendered, dict], tuple[str, str]]] = {
 
 
 @dataclass
-class Lifecycle:
-    carrier: str
-    ticket: str
-    circuits: list[str]
-    start: datetime
+class Lifecycle(FirstLifecycle):
+    """A lifecycle of the first corpus's kind whose style is a carrier of CARRIERS and whose zone is this
+    module's (a region's daylight saving rules, or a fixed offset)."""
+
     zone: Zone
-    steps: list[Step]
-    summary: str = "Fibre cut between two PoPs."
-    restoration_label_is_end: bool = False  # (expected_states reads it; always False here)
     date_header_zone: Zone | None = None  # the zone of the Date header: the carrier's own by default
 
 
@@ -292,7 +289,7 @@ class View:
 
 
 def view_of(life: Lifecycle, step: Step, number: int) -> View:
-    carrier = CARRIERS[life.carrier]
+    carrier = CARRIERS[life.style]
     fmt = DATE_FORMATS[carrier.date_format]
 
     def written(minutes: int | None) -> str | None:
@@ -415,7 +412,7 @@ def header_zone(life: Lifecycle) -> Zone:
 
 def email_bytes(life: Lifecycle, step: Step, number: int, index: int) -> bytes:
     rendered = render(life, step, number)
-    carrier = CARRIERS[life.carrier]
+    carrier = CARRIERS[life.style]
     message = EmailMessage()
     message["From"] = carrier.sender
     message["To"] = "noc@customer.example"
@@ -833,14 +830,14 @@ def provider_of(carrier: Carrier) -> str:
 def main() -> None:
     clear_lifecycles(HERE)
     for index, life in enumerate(LIFECYCLES, start=1):
-        carrier = CARRIERS[life.carrier]
+        carrier = CARRIERS[life.style]
         about = {
-            "style": life.carrier,
+            "style": life.style,
             "provider": provider_of(carrier),
             "event_id": carrier.ticket_format.format(life.ticket),
             "language": carrier.language,
         }
-        folder = HERE / f"{index:02d}-{life.carrier}-{life.ticket.lower()}"
+        folder = HERE / f"{index:02d}-{life.style}-{life.ticket.lower()}"
         write_lifecycle(folder, life, partial(email_bytes, life, index=index), about)
 
 
