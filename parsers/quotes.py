@@ -44,7 +44,8 @@ _WROTE = re.compile(
 HTML_QUOTE_LINE = "----- quoted history -----"
 _PREVIOUS = re.compile(rf"^[\s\-=*#_\[]*(?:{alternation(PREVIOUS_UPDATES_MARKERS)})[\s\-=*#_:\]]*$", _I)
 _RULE = re.compile(r"^\s*_{10,}\s*$")
-_FROM = re.compile(rf"^\s*\**(?:{alternation(QUOTED_FROM)})\s*\**\s*:\s*\**\s*\S", _I)
+# A quoted header's "From:" names someone ("From: Carrier NOC <noc@...>"); "From: 10:00 UTC" is a window.
+_FROM = re.compile(rf"^\s*\**(?:{alternation(QUOTED_FROM)})\s*\**\s*:\s*\**\s*[^\d\s]", _I)
 _SENT = re.compile(rf"^\s*\**(?:{alternation(QUOTED_SENT)})\s*\**\s*:\s*\**\s*\S", re.IGNORECASE)
 _FORWARD_SUBJECT = re.compile(rf"^\s*(?:{alternation(FORWARD_PREFIXES)})\s*:", re.IGNORECASE)
 # A "From:" block is a quoted message's header when a "Sent:"/"Date:" line follows within this many lines.

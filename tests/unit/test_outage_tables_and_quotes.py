@@ -199,3 +199,10 @@ def test_a_definitions_patterns_search_the_news_only() -> None:
     msg, meta = make_email("RE: Outage", text, sender="noc@tiny.example")
     [notice] = parse_declarative(msg, meta, ParserOptions(parsers=[definition]))
     assert (notice.event_id, notice.status, circuits(notice)) == ("T-9", "RESOLVED", [])
+
+
+def test_a_from_to_window_is_no_quoted_header() -> None:
+    lines = ["Status: Open", "From: 10:00 UTC", "To: 12:00 UTC", "Date: 03/03/2026", "Circuit: C-1"]
+    assert quoted_lines(lines) == [False] * 5
+    header = ["Status: Open", "From: Carrier NOC", "Sent: Tuesday", "Status: Old"]
+    assert quoted_lines(header)[2:] == [True, True]
