@@ -63,6 +63,8 @@ class DateContext:
     sent: datetime | None = None  # the email's date, for a time written without a date
     zone: tzinfo | None = None  # the zone the email states for all its times ("All times are CET")
     zone_name: str | None = None
+    sent_zone: tzinfo | None = None  # the offset of the email's Date header, for a time stating no zone
+    country_code: str | None = None  # the sender's country domain ("ie"), for "IST" and its kind
 
     @classmethod
     def of_email(
@@ -73,9 +75,12 @@ class DateContext:
         who: str = "",
         sent: datetime | None = None,
         zone: tuple[tzinfo, str] | None = None,
+        sent_zone: tzinfo | None = None,
     ) -> DateContext:
         return cls(
             sent=sent,
+            sent_zone=sent_zone,
+            country_code=country_code(sender),
             zone=zone[0] if zone else None,
             zone_name=zone[1] if zone else None,
             configured=Evidence(date_order, f"the date_order configured for {who or 'this provider'}")
@@ -124,8 +129,14 @@ def _zones_named(text: str) -> Evidence | None:
     return Evidence(order, f"the zones this email names ({', '.join(sorted(named))}) write {_WORDS[order]}")
 
 
+def country_code(sender: str) -> str | None:
+    """The sender's top-level domain ("ie" for noc@emeraldtransit.ie); None without a sender domain."""
+    domain = sender.rpartition("@")[2].rstrip(".")
+    return domain.rpartition(".")[2].lower() if "." in domain else None
+
+
 def _country(sender: str) -> Evidence | None:
-    tld = sender.rpartition("@")[2].rstrip(".").rpartition(".")[2].lower()
+    tld = country_code(sender) or ""
     order = COUNTRY_DATE_ORDER.get(tld)
     return Evidence(order, f"the sender's country domain .{tld} writes {_WORDS[order]}") if order else None
 

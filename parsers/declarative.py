@@ -112,7 +112,7 @@ def _fields(
     definition: ParserDefinition, text: NoticeText, meta: EmailMeta, options: ParserOptions | None
 ) -> dict[str, FieldResult]:
     configured = definition.date_order or (options.date_orders.get(definition.provider) if options else None)
-    context = email_context(text, meta.sender, meta.received, configured, definition.name)
+    context = email_context(text, meta, configured, definition.name)
     fields = extract(text, definition.extraction_spec(), context)
     if definition.kind == "maintenance":  # a generic "ETR" label means nothing for a maintenance
         fields["estimated_time_to_repair"] = FieldResult(

@@ -19,6 +19,7 @@ from email.message import Message
 from html.parser import HTMLParser
 
 from parsers.models import EmailMeta
+from parsers.quotes import HTML_QUOTE_LINE, is_quote_container
 
 UNKNOWN_SENDER = "unknown@invalid"
 # Some senders put this (or nothing) in the text/plain alternative of an HTML mail.
@@ -82,6 +83,7 @@ def _identity(msg: Message, raw: bytes) -> dict:
         "subject": _safely(lambda: header_text(msg, "Subject"), str),
         "sender": _safely(lambda: sender_address(msg), lambda: UNKNOWN_SENDER),
         "received": _safely(lambda: received_at(msg), _now),
+        "date_offset_minutes": _safely(lambda: date_offset_minutes(msg), lambda: None),
     }
 
 
@@ -185,6 +187,18 @@ def received_at(msg: Message) -> datetime:
     return _parse_date(header_text(msg, "Date")) or _now()
 
 
+def date_offset_minutes(msg: Message) -> int | None:
+    """The Date header's offset east of UTC in minutes, as the sender's clock wrote it; None when the header
+    is absent or unreadable, or says "-0000" (RFC 5322: the local zone is unknown)."""
+    value = header_text(msg, "Date")
+    try:
+        parsed = email.utils.parsedate_to_datetime(value.strip()) if value.strip() else None
+    except (TypeError, ValueError, IndexError, OverflowError, AttributeError):
+        return None
+    offset = parsed.utcoffset() if parsed is not None and parsed.tzinfo is not None else None
+    return None if offset is None else int(offset.total_seconds() // 60)
+
+
 def _parse_date(value: str) -> datetime | None:
     """An RFC 5322 date as aware UTC, or None when unreadable or out of range (year 9999 +1200...)."""
     if not value or not value.strip():
@@ -226,7 +240,7 @@ def message_text(msg: Message) -> str:
         if content_type == "text/plain":
             texts.append(_part_text(part))
         elif content_type == "text/html":
-            texts.append(html_to_text(_part_text(part)))
+            texts.append(html_to_text(_part_text(part), mark_quotes=True))
     return "\n\n".join(text.strip() for text in texts if text and text.strip())
 
 
@@ -237,14 +251,14 @@ _BLOCK_TAGS = frozenset((
 _CELL_TAGS = frozenset(("td", "th"))
 
 
-def html_to_text(html: str) -> str:
+def html_to_text(html: str, mark_quotes: bool = False) -> str:
     """HTML as plain text with its line structure: one line per block or row, cells separated by tabs.
 
     One streaming pass of the standard library's HTMLParser, in time and memory linear in the input: a
     BeautifulSoup tree edited in place (newlines inserted around blocks) is quadratic in the nesting depth,
     and an HTML bomb of 100,000 nested <div>s took minutes.
     """
-    collector = _TextCollector()
+    collector = _TextCollector(mark_quotes)
     try:
         collector.feed(_without_comments(html))
         collector.close()
@@ -277,9 +291,10 @@ class _TextCollector(HTMLParser):
     whitespace collapsed (markup decides where lines end) except under <pre>, scripts and styles dropped.
     A tab or newline too many is harmless: _tidy_lines drops empty cells and blank-line runs."""
 
-    def __init__(self) -> None:
+    def __init__(self, mark_quotes: bool = False) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self._mark_quotes = mark_quotes  # a line where a quoted message starts (parsers.quotes)
         self._skipping = 0
         self._preformatted = 0
 
@@ -288,6 +303,8 @@ class _TextCollector(HTMLParser):
             self._skipping += 1
         elif tag == "pre":
             self._preformatted += 1
+        if self._mark_quotes and is_quote_container(tag, dict(attrs)):
+            self.parts.append(f"\n{HTML_QUOTE_LINE}\n")
         self._separate(tag)
 
     def handle_endtag(self, tag: str) -> None:

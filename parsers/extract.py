@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Literal
 
 from parsers.dateorder import DateContext
-from parsers.fields import LabelledValue, NoticeText, normalize_label, split_ids
+from parsers.fields import CIRCUITS_ROLE, LabelledValue, NoticeText, normalize_label, split_ids
+from parsers.models import EmailMeta
 from parsers.times import FoundZone, read_datetime, stated_zone
 from parsers.vocabulary import LABELS, RESTORATION_LABEL_FIELDS
 
@@ -48,7 +49,10 @@ class FieldResult:
     zone: str | None = None  # the zone a date stated, as written
     error: str | None = None  # the value was there but could not be read
     rule: str | None = None  # the date rule that read a numeric date (parsers.dateorder)
-    warning: str | None = None  # set when that rule chose between two possible dates
+    warning: str | None = None  # set when a rule chose between two possible dates, or guessed the zone
+    zone_rule: str | None = None  # how a date's zone was chosen (parsers.times.choose_zone)
+    language: str | None = None  # the language of the label, wording or month names it was read in
+    column: str | None = None  # the table column it came from, and that column's role
 
     def describe(self) -> dict[str, Any]:
         value = self.value.isoformat() if isinstance(self.value, datetime) else self.value
@@ -57,7 +61,11 @@ class FieldResult:
             "raw": self.raw,
             "source": self.source,
             "zone": self.zone,
-            "date_rule": self.rule,
+            "date_rule": self.rule if self.field in DATE_FIELDS else None,
+            "status_rule": self.rule if self.field == "status" else None,
+            "zone_rule": self.zone_rule,
+            "language": self.language,
+            "column": self.column,
             "warning": self.warning,
             "error": self.error,
         }
@@ -94,27 +102,31 @@ def _event_id(text: str) -> str | None:
 
 
 def _labelled(text: NoticeText, spec: ExtractionSpec, name: str) -> tuple[LabelledValue | None, str]:
+    """The field's value under its labels, in the news; the ticket id also in what a reply quotes (the
+    thread's ticket), every other field only in the news (a quoted status or time is an earlier one's)."""
     labels = spec.labels.get(name)
+    quoted = name == "event_id"
     if not labels:
-        return text.find(GENERIC_LABELS[name]), f"the generic {name} labels"
-    return text.find(labels), ", ".join(repr(label) for label in labels)
+        return text.find(GENERIC_LABELS[name], quoted), f"the generic {name} labels"
+    return text.find(labels, quoted), ", ".join(repr(label) for label in labels)
 
 
 def _circuits(text: NoticeText, spec: ExtractionSpec) -> FieldResult:
     result = FieldResult("circuits")
     found: list[str] = []
     pattern = spec.patterns.get("circuits")
-    value, tried = (None, "") if pattern is not None else _labelled(text, spec, "circuits")
+    value, tried = (None, "") if pattern is not None else _circuit_value(text, spec)
     if pattern is not None:
-        found = [match_value(m) for m in pattern.finditer(text.text)]
+        found = [match_value(m) for m in pattern.finditer(text.news)]
         result.source = f"pattern {pattern.pattern!r}"
     elif value is not None:
-        result.source = f"label {value.label!r} ({value.where})"
+        result.source = value.where if value.role else f"label {value.label!r} ({value.where})"
+        result.column, result.language = (value.where if value.role else None), value.language
         found = [line for same in text.all_like(value) for line in same.lines]
         if spec.circuit_pattern is not None:  # the pattern picks the ids out of the labelled text
             found = [match_value(m) for m in spec.circuit_pattern.finditer("\n".join(found))]
     elif spec.circuit_pattern is not None:
-        found = [match_value(m) for m in spec.circuit_pattern.finditer(text.text)]
+        found = [match_value(m) for m in spec.circuit_pattern.finditer(text.news)]
         result.source = f"circuit_pattern {spec.circuit_pattern.pattern!r}"
     else:
         result.source = f"no label found (tried {tried})"
@@ -123,22 +135,36 @@ def _circuits(text: NoticeText, spec: ExtractionSpec) -> FieldResult:
     return result
 
 
+def _circuit_value(text: NoticeText, spec: ExtractionSpec) -> tuple[LabelledValue | None, str]:
+    """The circuits: a table's circuit column (read by its role) before any label, unless a definition
+    names its own circuit labels."""
+    column = None if spec.labels.get("circuits") else text.find_role(CIRCUITS_ROLE)
+    return (column, "") if column is not None else _labelled(text, spec, "circuits")
+
+
 def email_context(
-    text: NoticeText, sender: str, sent: datetime | None, date_order: str | None = None, who: str = ""
+    text: NoticeText, meta: EmailMeta, date_order: str | None = None, who: str = ""
 ) -> DateContext:
-    """The email's evidence for its dates: the configured date order, the email's own date, and the
-    zone it states for all its times ("All times are CET")."""
+    """The email's evidence for its dates: the configured date order, the email's own date and Date offset,
+    and the zone it states for all its times ("All times are CET")."""
     found = stated_zone(text.text)
     zone = (found.zone, found.name) if found else None
-    return DateContext.of_email(text.text, sender, date_order, who, sent, zone)
+    minutes = meta.date_offset_minutes
+    sent_zone = timezone(timedelta(minutes=minutes)) if minutes is not None else None
+    return DateContext.of_email(text.text, meta.sender, date_order, who, meta.received, zone, sent_zone)
 
 
 def _read_date(
     result: FieldResult, spec: ExtractionSpec, hint: FoundZone | None, context: DateContext
 ) -> None:
     # the zone of a value: its own, else its label's, else the definition's, else the email's statement
-    default_tz = hint.zone if hint else spec.default_tz or context.zone
-    hint_name = hint.name if hint else (None if spec.default_tz else context.zone_name)
+    if hint is not None:
+        default_tz, hint_name, source = hint.zone, hint.name, f"the label's zone ({result.source})"
+    elif spec.default_tz is not None:
+        default_tz, hint_name, source = spec.default_tz, None, "the definition's timezone"
+    else:
+        default_tz, hint_name = context.zone, context.zone_name
+        source = f"the email states all its times in {context.zone_name}"
     try:
         reading = read_datetime(
             result.raw,
@@ -147,6 +173,7 @@ def _read_date(
             zone_hint=hint_name,
             context=context,
             forward=result.field == "estimated_time_to_repair",
+            zone_source=source,
         )
     except ValueError as exc:
         result.error = str(exc)
@@ -154,6 +181,7 @@ def _read_date(
     if reading is not None:
         result.value, result.zone = reading.value, reading.zone or hint_name
         result.rule, result.warning = reading.rule, reading.warning
+        result.zone_rule, result.language = reading.zone_rule, reading.language or result.language
 
 
 _HAS_DATE = re.compile(
@@ -199,7 +227,7 @@ def _find_raw(text: NoticeText, spec: ExtractionSpec, result: FieldResult) -> Fo
     name = result.field
     pattern = spec.patterns.get(name)
     if pattern is not None:
-        match = pattern.search(text.text)
+        match = pattern.search(text.news if name != "event_id" else text.text)
         result.source = f"pattern {pattern.pattern!r}"
         if match is None:
             result.source += " (no match)"
@@ -211,6 +239,7 @@ def _find_raw(text: NoticeText, spec: ExtractionSpec, result: FieldResult) -> Fo
         result.source = f"no label found (tried {tried})"
         return None
     result.source = f"label {value.label!r} ({value.where})"
+    result.language = value.language
     result.raw = value.value if name != "summary" else value.full_text
     if name in DATE_FIELDS:
         result.raw, result.source = _date_and_time(text, value, result.source)
@@ -265,10 +294,7 @@ def restoration_is_end(fields: dict[str, FieldResult], status: str | None) -> No
         found = fields[name]
         if found.value is None:
             continue
-        fields["end"] = FieldResult(
-            "end", found.value, found.raw, f"{found.source}, on a resolved notice: the end", found.zone,
-            rule=found.rule, warning=found.warning,
-        )  # fmt: skip
+        fields["end"] = replace(found, field="end", source=f"{found.source}, on a resolved notice: the end")
         fields[name] = FieldResult(name, source=f"read as the end ({found.source})")
         return
 

@@ -145,6 +145,9 @@ class EmailMeta(BaseModel):
     subject: str = ""
     sender: str = ""  # bare address
     received: datetime  # Date header (UTC), or now when absent/unparseable
+    # The Date header's own offset east of UTC in minutes (+04:00 -> 240); None when it has none ("-0000",
+    # absent, unreadable). A time an email writes with no zone is read in it (parsers.times).
+    date_offset_minutes: int | None = None
     body: str = ""  # readable text of the email, for EventNotification.email_body
     # Digest of the email's body (headers excluded, line endings normalised). With the Message-ID it
     # identifies an email: the same email delivered twice (other Received headers) is one email, while

@@ -31,17 +31,24 @@ from parsers.extract import (
 from parsers.fields import NoticeText, read_notice_text
 from parsers.models import CircuitImpact, EmailMeta, Notice
 from parsers.options import ParserOptions
-from parsers.statuses import DEFAULT_OUTAGE_STATUS_MAP, map_status
-from parsers.vocabulary import BODY_MAINTENANCE_CUES, MAINTENANCE_CUES, OUTAGE_CUES
+from parsers.statuses import DEFAULT_OUTAGE_STATUS_MAP, match_status
+from parsers.vocabulary import (
+    BODY_MAINTENANCE_CUES,
+    MAINTENANCE_CUES,
+    OUTAGE_CUES,
+    STATUS_LANGUAGE,
+    SUBJECT_TICKET_WORDS,
+)
 
 PARSER_NAME = "outage:generic"
 
 _OUTAGE_CUES = re.compile(OUTAGE_CUES, re.IGNORECASE)
 _MAINTENANCE_CUES = re.compile(MAINTENANCE_CUES, re.IGNORECASE)
 _BODY_MAINTENANCE_CUES = re.compile(BODY_MAINTENANCE_CUES, re.IGNORECASE)
-# "Case 00412345", "Ticket #TTN-1", "TT: 123": the ticket id of a subject, when no label gives it.
+# "Case 00412345", "Ticket #TTN-1", "TT: 123", "Docket 2611030045", "Störung NLN-1": the ticket id of a
+# subject, when no label gives it (the words are parsers.vocabulary.SUBJECT_TICKET_WORDS).
 _SUBJECT_TICKET = re.compile(
-    r"\b(?:trouble ticket|trouble(?: notification)?|ticket|case|incident|fault|TT|ref(?:erence)?)\s*"
+    r"\b(?:" + "|".join(sorted(map(re.escape, SUBJECT_TICKET_WORDS), key=len, reverse=True)) + r")\s*"
     r"(?:number|no\.?|nr\.?|id)?\s*[:#]?\s*(?P<value>[A-Z0-9][\w/-]*\d[\w/-]*)",
     re.IGNORECASE,
 )
@@ -78,23 +85,26 @@ def provider_for_sender(sender: str, options: ParserOptions) -> str:
 
 
 def _status(fields: dict[str, FieldResult], subject: str, options: ParserOptions) -> str | None:
-    """The body's status wording, else (none, or wording no table knows) the subject's ("... - Closed")."""
+    """The body's status wording, else (none, or wording no table knows) the subject's ("... - Closed").
+    The field notes which wording matched and its language (parsers.vocabulary.STATUS_LANGUAGE)."""
     tables = (options.outage_status_map, DEFAULT_OUTAGE_STATUS_MAP)
-    status = map_status(fields["status"].value, *tables)
-    if status is not None:
-        return status
-    subject_words = _SUBJECT_TICKET.sub(" ", subject)
-    status = map_status(subject_words, *tables)
-    if status is not None:
-        fields["status"].source = f"{fields['status'].source}; the subject's wording {subject!r}"
-    return status
+    found = match_status(fields["status"].value, *tables)
+    if found is None:
+        found = match_status(_SUBJECT_TICKET.sub(" ", subject), *tables)
+        if found is not None:
+            fields["status"].source = f"{fields['status'].source}; the subject's wording {subject!r}"
+    if found is None:
+        return None
+    fields["status"].rule = f"{found.text!r} is {found.status}"
+    fields["status"].language = STATUS_LANGUAGE.get(found.key, "the config's outage_status_map")
+    return found.status
 
 
 def date_context(
     text: NoticeText, meta: EmailMeta, provider: str, date_orders: dict[str, str]
 ) -> DateContext:
     """The email's evidence for ambiguous dates, with the provider's configured date_order."""
-    return email_context(text, meta.sender, meta.received, date_orders.get(provider), provider)
+    return email_context(text, meta, date_orders.get(provider), provider)
 
 
 def notice_from_fields(
@@ -179,6 +189,7 @@ def explain(msg: email.message.Message, meta: EmailMeta, options: ParserOptions)
     text, fields, provider, status = read
     report["provider"] = provider
     report["labels_in_email"] = text.label_names()
+    report["labels_in_quoted_history"] = text.label_names(quoted=True)  # an earlier notice's: not read
     report["fields"] = {name: result.describe() for name, result in fields.items()}
     report["notice"] = notice_from_fields(fields, text, meta, provider, status).model_dump(mode="json")
     return report

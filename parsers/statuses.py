@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from pydantic import AfterValidator
 
@@ -57,14 +57,37 @@ def map_status(wording: str | None, *tables: Mapping[str, str]) -> str | None:
     None when the wording is empty or no key matches (the notice then states no status). Negated
     wording ("not yet restored", "pending restoration") is taken out first.
     """
+    found = match_status(wording, *tables)
+    return found[0] if found else None
+
+
+class StatusMatch(NamedTuple):
+    status: str
+    key: str  # the table key that matched (parsers.vocabulary.STATUS_LANGUAGE knows its language)
+    text: str  # the words of the wording it matched
+
+
+def match_status(wording: str | None, *tables: Mapping[str, str]) -> StatusMatch | None:
+    """map_status's status, the key that matched and the words it matched (for explain)."""
     if not wording or not wording.strip():
         return None
     wording = _NEGATED.sub(" ", wording)  # "not yet restored" says nothing about restoration
     for table in tables:
         for key, status in table.items():
             if _key_matches(key, wording):
-                return status
+                return StatusMatch(status, key, _matched_text(key, wording))
     return None
+
+
+def _matched_text(key: str, wording: str) -> str:
+    start = wording.casefold().find(key.casefold())
+    if start >= 0:
+        return wording[start : start + len(key)]
+    try:
+        match = re.search(key, wording, re.IGNORECASE)
+    except re.error:
+        return key
+    return match[0] if match else key
 
 
 def check_status_map(table: Mapping[str, str], kind: str | Iterable[str]) -> dict[str, str]:

@@ -1,8 +1,14 @@
 """Dates and time zones as providers write them in notices, read into aware UTC datetimes.
 
 Shared by the generic outage parser and the declarative parsers. A value either states its zone
-("2026-03-02 14:05 UTC", "07/20/2026 09:02 AM EDT", "... +0200", "UTC+2", "(GMT)", "Europe/Berlin") or
-takes the caller's default; with neither it is read as UTC, which is what NetBox assumes anyway.
+("2026-03-02 14:05 UTC", "07/20/2026 09:02 AM EDT", "... +0200", "UTC+2", "(GMT)", "Europe/Berlin",
+"2:20 PM Central", "14:15 Uhr MEZ") or takes the caller's default (its label's zone, the definition's, the
+one the email states for all its times). With neither, it is read in the offset of the email's own Date
+header — the sender's clock — and the reading says so in a warning; never silently in UTC. Named regions
+("Central", "Eastern Time") follow their daylight saving rules for the date; an abbreviation several
+countries use ("IST") is read by the sender's country domain (parsers.vocabulary.ZONE_BY_COUNTRY).
+Month and weekday names and the words around a time in German, French, Spanish, Italian, Dutch and
+Portuguese are read through parsers.vocabulary's tables ("4. November 2026, 14:15 Uhr", "4 de noviembre").
 """
 
 from __future__ import annotations
@@ -17,7 +23,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil import parser as dateutil_parser
 
 from parsers.dateorder import NUMERIC_DATE, DateContext, Decision, decide, to_iso
-from parsers.vocabulary import ZONE_NAMES, ZONE_OFFSETS, ZONE_REGIONS
+from parsers.labels import alternation
+from parsers.vocabulary import (
+    DATE_FILLERS,
+    DATE_FILLERS_BEFORE_DIGIT,
+    MONTH_NAMES,
+    WEEKDAY_NAMES,
+    ZONE_BY_COUNTRY,
+    ZONE_NAMES,
+    ZONE_OFFSETS,
+    ZONE_REGIONS,
+)
 
 
 def _fixed(hours: float, name: str) -> timezone:
@@ -179,6 +195,8 @@ class DateReading(NamedTuple):
     zone: str | None
     rule: str | None = None
     warning: str | None = None
+    zone_rule: str | None = None  # how the zone was chosen (stated, the label's, the email's Date offset...)
+    language: str | None = None  # the language of the month or weekday names read, when not English
 
 
 _MERIDIEM = re.compile(r"\b([ap])\.\s?m\.?(?=\W|$)", re.IGNORECASE)
@@ -260,6 +278,103 @@ def _duration_from_the_email(value: str, sent: datetime) -> DateReading | None:
     )
 
 
+_ENGLISH_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_WORDS: dict[str, tuple[str, str]] = {
+    name: (_ENGLISH_MONTHS[number], language)
+    for language, months in MONTH_NAMES.items()
+    for number, names in enumerate(months)
+    for name in names
+}
+_WEEKDAY_WORDS: dict[str, str] = {name: language for language, days in WEEKDAY_NAMES.items() for name in days}
+
+
+_MONTH_WORD = re.compile(rf"(?<!\w)({alternation(_MONTH_WORDS)})\.?(?!\w)", re.IGNORECASE)
+_WEEKDAY_WORD = re.compile(rf"(?<!\w)({alternation(_WEEKDAY_WORDS)})\.?,?(?!\w)", re.IGNORECASE)
+_FILLER = re.compile(
+    rf"(?<!\w)(?:{alternation(DATE_FILLERS)})(?!\w)|(?<!\w)(?:{alternation(DATE_FILLERS_BEFORE_DIGIT)})\s+(?=\d)",
+    re.IGNORECASE,
+)
+_DOTTED_CLOCK = re.compile(r"\b([01]?\d|2[0-3])\.([0-5]\d)\s*(?=uhr\b|uur\b|h\b)", re.IGNORECASE)
+_DAY_DOT = re.compile(r"\b(\d{1,2})\.(?=\s+[^\W\d_])")
+
+
+def in_english(value: str) -> tuple[str, str | None]:
+    """A date value with its other-language words made readable for dateutil: month names as the English
+    abbreviation, weekday names and filler words ("um", "Uhr", "à", "de", "ore", "uur", "às", "hs") dropped,
+    "14.15 Uhr" as 14:15 and "4. November" as "4 November". Returns the text and the language whose month
+    or weekday names it used (None: none)."""
+    languages: list[str] = []
+
+    def month(match: re.Match[str]) -> str:
+        english, language = _MONTH_WORDS[match[1].casefold()]
+        languages.append(language)
+        return f" {english} "
+
+    def weekday(match: re.Match[str]) -> str:
+        languages.append(_WEEKDAY_WORDS[match[1].casefold()])
+        return " "
+
+    text = _DAY_DOT.sub(r"\1", _DOTTED_CLOCK.sub(r"\1:\2 ", value))
+    text = _FILLER.sub(" ", _MONTH_WORD.sub(month, _WEEKDAY_WORD.sub(weekday, text)))
+    return " ".join(text.split()).strip(" ,"), (languages[0] if languages else None)
+
+
+class ZoneChoice(NamedTuple):
+    """The zone a value is read in, its name as written, the rule that chose it and, when the rule had to
+    guess, the warning that goes into the notice and the log."""
+
+    zone: tzinfo
+    name: str | None
+    rule: str
+    warning: str | None = None
+
+
+def _offset_text(zone: tzinfo) -> str:
+    offset = datetime(2000, 1, 1, tzinfo=zone).utcoffset() or timedelta()
+    minutes = int(offset.total_seconds() // 60)
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _by_country(zone: tzinfo, name: str | None, rule: str, country: str | None) -> ZoneChoice:
+    """``zone`` as named, unless the name means different zones in different countries ("IST"): then the
+    sender's country domain decides, or the table's first country with a warning."""
+    countries = ZONE_BY_COUNTRY.get((name or "").upper())
+    if not countries:
+        region = f" ({zone.key}, daylight saving for the date)" if isinstance(zone, ZoneInfo) else ""
+        return ZoneChoice(zone, name, f"{rule}: {name}{region}")
+    if country in countries:
+        hours, long_name = countries[country]
+        chosen = f"{rule}: {name} from a .{country} sender is {long_name}"
+        return ZoneChoice(_fixed(hours, name), name, chosen)
+    first, (hours, long_name) = next(iter(countries.items()))
+    offset = _offset_text(_fixed(hours, name))
+    guess = f"{name} read as {long_name} ({offset}): the sender's domain names no country that says otherwise"
+    return ZoneChoice(_fixed(hours, name), name, f"{rule}: {guess} (.{first})", guess)
+
+
+_UNKNOWN_ZONE = re.compile(r"\b([A-Z]{2,5})\)?\s*$")
+
+
+def choose_zone(
+    found: FoundZone | None,
+    default_tz: tzinfo | None,
+    zone_hint: str | None,
+    context: DateContext,
+    source: str = "the zone the label or the email states",
+) -> ZoneChoice:
+    """The zone of a value: its own, else the caller's default (``source`` says whose), else the offset of
+    the email's own Date header, else UTC — the last two with a warning, since the email did not say."""
+    if found is not None:
+        return _by_country(found.zone, found.name, "stated with the value", context.country_code)
+    if default_tz is not None:
+        return _by_country(default_tz, zone_hint, source, context.country_code)
+    if context.sent_zone is not None:
+        rule = f"no zone stated: read in the email's own Date offset {_offset_text(context.sent_zone)}"
+        return ZoneChoice(context.sent_zone, None, rule, rule)
+    rule = "no zone stated, and the email's Date states no offset: read as UTC"
+    return ZoneChoice(UTC, None, rule, rule)
+
+
 def _numeric_date(text: str, zone_name: str | None, context: DateContext) -> tuple[str, Decision | None]:
     """The text with its numeric date as yyyy-mm-dd, and the decision that read it (None: no such date)."""
     match = NUMERIC_DATE.search(text)
@@ -277,6 +392,7 @@ def read_datetime(
     zone_hint: str | None = None,
     context: DateContext | None = None,
     forward: bool = False,
+    zone_source: str = "the zone the label or the email states",
 ) -> DateReading | None:
     """Read a date as written in a notice; None when it states none. ``zone_hint`` is the name of the
     zone the label gives (it counts as evidence for the date order), ``context`` the email's evidence.
@@ -284,30 +400,51 @@ def read_datetime(
     (an estimate), before it otherwise. Raises ValueError when the value has digits but is no date."""
     if value is None or not is_stated(value):
         return None
-    if forward and context is not None and context.sent is not None:
+    context = context or DateContext()
+    if forward and context.sent is not None:
         duration = _duration_from_the_email(value, context.sent)
         if duration is not None:
             return duration
-    original = _tidy(value)
+    original, language = in_english(_tidy(value))
     found = find_timezone(original)
     text = found.rest if found else original
-    decision, context = None, context or DateContext()
+    decision = None
     if not formats:
-        zone_name = found.name if found else zone_hint
-        text, decision = _numeric_date(text, zone_name, context)
+        text, decision = _numeric_date(text, found.name if found else zone_hint, context)
     parsed = _parse_naive_or_aware(text, original, formats, time_only=context.sent is not None)
-    zone = parsed.tzinfo or (found.zone if found else default_tz or UTC)
-    rule, warning = (decision.rule, decision.ambiguous) if decision else (None, False)
+    if parsed.tzinfo is not None:
+        choice = ZoneChoice(parsed.tzinfo, None, "an offset in the value")
+    else:
+        choice = choose_zone(found, default_tz, zone_hint, context, zone_source)
+        choice = _named_unknown(choice, text)
+    rule, ambiguous = (decision.rule, decision.ambiguous) if decision else (None, False)
     if parsed.year == _NO_DATE.year and context.sent is not None:
-        naive = parsed.replace(tzinfo=None)
-        if _states_month_and_day(text):
-            parsed, rule = _in_the_emails_year(naive, zone, context.sent), "no year: the email's year"
-        else:
-            parsed, rule = _on_the_email_date(naive, zone, context.sent, forward), "no date: the email's date"
-        warning = True
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
-    note = f"{value.strip()!r} read as {parsed.date().isoformat()}: {rule}" if warning else None
-    return DateReading(parsed.astimezone(UTC), found.name if found else None, rule, note)
+        parsed, rule = _placed(parsed.replace(tzinfo=None), text, choice.zone, context.sent, forward)
+        ambiguous = True
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=choice.zone)
+    notes = [f"{value.strip()!r} read as {parsed.date().isoformat()}: {rule}"] if ambiguous else []
+    notes += [f"{value.strip()!r}: {choice.warning}"] if choice.warning else []
+    return DateReading(
+        parsed.astimezone(UTC), found.name if found else None, rule, "; ".join(notes) or None,
+        choice.rule, language,
+    )  # fmt: skip
+
+
+def _named_unknown(choice: ZoneChoice, text: str) -> ZoneChoice:
+    """A guessed zone's warning names the word the value ends in when it looks like a zone no table knows
+    ("14:05 WIT"): the admin can add it to parsers.vocabulary."""
+    match = _UNKNOWN_ZONE.search(text) if choice.warning else None
+    if match is None or match[1] in ("AM", "PM"):
+        return choice
+    warning = f"{choice.warning} (the zone {match[1]!r} is not one this parser knows)"
+    return choice._replace(warning=warning)
+
+
+def _placed(naive: datetime, text: str, zone: tzinfo, sent: datetime, forward: bool) -> tuple[datetime, str]:
+    """A value without a year, or without a date, placed by the email's own date."""
+    if _states_month_and_day(text):
+        return _in_the_emails_year(naive, zone, sent), "no year: the email's year"
+    return _on_the_email_date(naive, zone, sent, forward), "no date: the email's date"
 
 
 def parse_datetime_zone(

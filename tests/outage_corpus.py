@@ -10,6 +10,8 @@ from datetime import datetime
 from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "outages"
+# The second corpus (issue 17): carriers never seen before, other languages, quoted replies, named zones.
+WORLD = Path(__file__).resolve().parent / "corpus" / "outages_world"
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ class Lifecycle:
     event_id: str
     style: str
     steps: list[dict]  # file, status, start, etr, end (ISO or None), circuits
+    language: str = "en"
 
     @property
     def name(self) -> str:
@@ -28,12 +31,19 @@ class Lifecycle:
         return self.folder / step["file"]
 
 
-def lifecycles() -> list[Lifecycle]:
+def lifecycles(corpus: Path = CORPUS) -> list[Lifecycle]:
     found = []
-    for expected in sorted(CORPUS.glob("*/expected.json")):
+    for expected in sorted(corpus.glob("*/expected.json")):
         data = json.loads(expected.read_text())
         found.append(
-            Lifecycle(expected.parent, data["provider"], data["event_id"], data["style"], data["steps"])
+            Lifecycle(
+                expected.parent,
+                data["provider"],
+                data["event_id"],
+                data["style"],
+                data["steps"],
+                data.get("language", "en"),
+            )
         )
     return found
 

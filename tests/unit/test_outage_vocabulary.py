@@ -52,7 +52,7 @@ def test_numeric_dates_are_read_by_the_rule_and_ambiguous_ones_warned(value, con
     reading = read_datetime(value, context=context)
     assert reading.value == expected
     assert rule in reading.rule
-    assert (reading.warning is not None) == warned
+    assert (" read as 2026-" in (reading.warning or "")) == warned  # the date-order part of the warning
 
 
 @pytest.mark.parametrize(
@@ -198,8 +198,8 @@ def test_a_reply_is_read_before_the_notice_it_quotes() -> None:
         "Ticket: 4711\nStatus: Investigating\nStart: 2026-03-03 08:00 UTC\n"
     )
     notice = outage(text, subject="RE: Incident 4711")
-    assert (notice.event_id, notice.status) == ("4711", "RESOLVED")  # the quote fills only what is missing
-    assert notice.start == at(2026, 3, 3, 8)
+    assert (notice.event_id, notice.status) == ("4711", "RESOLVED")  # the ticket may come from the quote
+    assert notice.start is None  # a time only the quoted earlier notice states is not this email's
 
 
 def test_a_circuit_table_with_a_bold_header_row() -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -759,26 +760,33 @@ def expected_states(life: Lifecycle) -> list[dict]:
     return states
 
 
-def main() -> None:
-    for old in HERE.iterdir():
+def clear_lifecycles(here: Path) -> None:
+    """Remove the lifecycle folders ("01-zayo-...") a previous run wrote."""
+    for old in here.iterdir():
         if old.is_dir() and old.name[:2].isdigit():
             shutil.rmtree(old)
+
+
+def write_lifecycle(folder: Path, life, email_of: Callable[[Step, int], bytes], about: dict) -> None:
+    """One lifecycle's folder: its emails ("1-investigating.eml"...) and expected.json (``about``, then the
+    state expected after each email). Shared with tests/corpus/outages_world."""
+    folder.mkdir()
+    steps = []
+    for number, (step, state) in enumerate(zip(life.steps, expected_states(life), strict=True), start=1):
+        name = f"{number}-{(step.status or 'update').lower()}.eml"
+        (folder / name).write_bytes(email_of(step, number))
+        steps.append({"file": name, **state})
+    expected = json.dumps({**about, "steps": steps}, indent=1, ensure_ascii=False)
+    (folder / "expected.json").write_text(expected + "\n")
+
+
+def main() -> None:
+    clear_lifecycles(HERE)
     for index, life in enumerate(LIFECYCLES, start=1):
         _, _, provider, ticket_format = STYLES[life.style]
         folder = HERE / f"{index:02d}-{life.style}-{life.ticket.lower()}"
-        folder.mkdir()
-        steps = []
-        for number, (step, state) in enumerate(zip(life.steps, expected_states(life), strict=True), start=1):
-            name = f"{number}-{(step.status or 'update').lower()}.eml"
-            (folder / name).write_bytes(email_bytes(life, step, number, index))
-            steps.append({"file": name, **state})
-        expected = {
-            "style": life.style,
-            "provider": provider,
-            "event_id": ticket_format.format(life.ticket),
-            "steps": steps,
-        }
-        (folder / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")
+        about = {"style": life.style, "provider": provider, "event_id": ticket_format.format(life.ticket)}
+        write_lifecycle(folder, life, partial(email_bytes, life, index=index), about)
 
 
 if __name__ == "__main__":
