@@ -29,7 +29,7 @@ def answer(status: int, content: bytes) -> requests.Response:
     response = requests.Response()
     response.status_code = status
     response._content = content
-    response.request = requests.Request("POST", "http://nb.invalid/api/plugins/notices/impact/").prepare()
+    response.request = requests.Request("POST", "https://nb.invalid/api/plugins/notices/impact/").prepare()
     response.url = response.request.url
     return response
 

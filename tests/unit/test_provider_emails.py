@@ -13,7 +13,7 @@ from parsers.senders import IgnoreRule, domain_label, sender_domain, sender_in, 
 
 from .test_parsers_corpus import MAINTENANCE_CORPUS, needs_corpus
 
-NETBOX = {"url": "http://nb.invalid", "token": "t"}
+NETBOX = {"url": "https://nb.invalid", "token": "t"}
 
 
 def email(sender: str, subject: str, body: str = "Hello, here is our news.") -> bytes:
@@ -146,7 +146,7 @@ def test_sender_helpers():
     ],
 )
 def test_a_wrong_ignore_rule_names_its_key(tmp_path, table, key):
-    lines = ['[netbox]\nurl = "http://nb.invalid"\ntoken = "t"\n[providers.zayo]']
+    lines = ['[netbox]\nurl = "https://nb.invalid"\ntoken = "t"\n[providers.zayo]']
     lines += [f"{name} = {values!r}".replace("'", '"') for name, values in table.items()]
     path = tmp_path / "config.toml"
     path.write_text("\n".join(lines) + "\n")
