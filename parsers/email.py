@@ -111,12 +111,16 @@ def arrival_time(msg: Message, arrived: datetime | None = None) -> datetime:
 
     Unlike the Date header this is not the sender's to choose, so it bounds the stamps a sender can forge.
     """
-    now = _now()
+    return known_arrival(msg, arrived) or _now()
+
+
+def known_arrival(msg: Message, arrived: datetime | None = None) -> datetime | None:
+    """arrival_time, None when neither the source nor a Received header says."""
     when = arrived if arrived is not None else _safely(lambda: _newest_received(msg), lambda: None)
     if when is None:
-        return now
+        return None
     when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    return min(when, now)
+    return min(when, _now())
 
 
 def latest_credible(arrival: datetime, skew_seconds: float) -> datetime:

@@ -144,7 +144,10 @@ class EmailMeta(BaseModel):
     message_id: str = Field(description="Message-ID header, or 'sha256:<hex>' of the bytes when absent")
     subject: str = ""
     sender: str = ""  # bare address
-    received: datetime  # Date header (UTC), or now when absent/unparseable
+    received: datetime  # Date header (UTC), or now when absent/unparseable; orders the notices
+    # When it reached us (IMAP INTERNALDATE, else the newest Received header; never later than the parse):
+    # the EventNotification's email_received, a time that happened. None when nothing says.
+    arrived: datetime | None = None
     # The Date header's own offset east of UTC in minutes (+04:00 -> 240); None when it has none ("-0000",
     # absent, unreadable). A time an email writes with no zone is read in it (parsers.times).
     date_offset_minutes: int | None = None

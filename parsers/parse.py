@@ -20,7 +20,7 @@ from email.message import Message
 
 from parsers.declarative import parse_declarative
 from parsers.detect import candidates, known_providers
-from parsers.email import arrival_time, cut_text, email_meta, latest_credible, read_message
+from parsers.email import cut_text, email_meta, known_arrival, latest_credible, read_message
 from parsers.errors import ParseFailure
 from parsers.maintenance import parse_maintenances
 from parsers.models import EmailMeta, Notice, ParseResult, ParseStatus
@@ -59,8 +59,11 @@ def parse_email(
     options = options or ParserOptions()
     try:
         msg = read_message(raw)
+        now, arrival = datetime.now(UTC), known_arrival(msg, arrived)
         meta = email_meta(msg, raw)
-        latest = latest_credible(arrival_time(msg, arrived), options.stamp_skew_seconds)
+        # shown as the notification's received time: when it came, else its Date, never in the future
+        meta = meta.model_copy(update={"arrived": arrival or min(meta.received, now)})
+        latest = latest_credible(arrival or now, options.stamp_skew_seconds)
     except MemoryError:
         raise
     except Exception as exc:  # the readers are written not to raise; this is the last guard

@@ -196,7 +196,7 @@ def notification_fields(email: EmailMeta) -> dict:
     return {
         "subject": truncate(email.subject or "(no subject)", SUBJECT_MAX),
         "email_from": sender,
-        "email_received": email.received,
+        "email_received": email.arrived or email.received,  # a time that happened (parse.py)
         "email_body": email.body.strip() or "(no text body)",
     }
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import parsers.maintenance as maintenance
+from ingestor.netbox.plan import notification_fields
 from parsers import Verdict, bounded_result, parse_email
 from parsers.email import arrival_time, cut_text, email_meta, html_to_text, read_message, sender_address
 from parsers.errors import ParseFailure
@@ -228,6 +229,24 @@ def test_arrival_is_the_sources_time_else_the_newest_received_header_else_now():
     assert arrival_time(msg) == datetime(2026, 3, 2, 10, 5, tzinfo=UTC)
     before = datetime.now(UTC)
     assert arrival_time(read_message(b"Subject: x\n\nbody")) >= before
+
+
+def test_a_future_dated_email_is_shown_received_when_it_arrived():
+    """The notification's received time is one that happened: the arrival (IMAP INTERNALDATE, else the
+    newest Received header), while the clamp to arrival + stamp_skew_seconds is for ordering only."""
+    raw = (REPO / "scripts" / "demo" / "emails" / "03-northwind-outage-investigating.eml").read_bytes()
+    arrived = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    future = (arrived + timedelta(minutes=45)).strftime("%a, %d %b %Y %H:%M:%S +0000").encode()
+    dated = raw.replace(b"Date: Tue, 08 Dec 2026 06:20:00 +0000", b"Date: " + future)
+    assert dated != raw
+    result = parse_email(dated, arrived=arrived)
+    assert result.email.arrived == arrived
+    assert notification_fields(result.email)["email_received"] == arrived
+    assert result.email.received == arrived + timedelta(minutes=45)  # the Date, within the skew: orders
+    without = parse_email(
+        raw.replace(b"Date: Tue, 08 Dec 2026 06:20:00 +0000", b"Date: Sat, 01 Jan 2099 00:00:00 +0000")
+    )
+    assert without.email.arrived is not None and without.email.arrived <= datetime.now(UTC)
 
 
 def test_a_forged_future_date_cannot_pin_an_outage():
