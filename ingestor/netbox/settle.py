@@ -26,38 +26,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 import structlog
 
 from .client import NetBoxGateway
 from .plan import CircuitIndex, EventKey, EventPlan, NotificationPlan, plan_reconcile
 from .records import Identity, content_key
-from .view import find_events, read_notifications, read_snapshots
+from .view import find_events, read_notifications, read_snapshots, read_until
 from .write import BatchWriter
 
 log = structlog.get_logger(__name__)
 
-_FIRST_WAIT, _LONGEST_WAIT = 0.25, 2.0
-T = TypeVar("T")
-
-
-def read_until(
-    read: Callable[[], T], pending: Callable[[T], set[int]], limit: float, sleep=time.sleep
-) -> T:
-    """``read()``, and again (0.25 s, doubling to 2 s) while ``pending`` names notifications whose
-    record is on its way, for at most ``limit`` seconds (``[netbox] record_wait_seconds``): past that
-    they are orphans (their writer died between its notification and its record), and the caller goes
-    on with what it read."""
-    got, waited, wait = read(), 0.0, _FIRST_WAIT
-    while waiting := pending(got):
-        if waited + wait > limit:
-            log.warning("notification_record_missing", notifications=sorted(waiting), waited=waited)
-            break
-        sleep(wait)
-        waited, wait = waited + wait, min(wait * 2, _LONGEST_WAIT)
-        got = read()
-    return got
 
 
 @dataclass(frozen=True)
@@ -112,7 +91,7 @@ class Settler:
     sleep: Callable[[float], None] = time.sleep
 
     def settle(self, plans: list[EventPlan]) -> None:
-        self.writer.check_races(plans)  # an older event whose create committed after our first check
+        self.writer.check_races(plans, late=True)  # a copy whose create committed after our first check
         written = [p for p in self.writer.live(plans) if p.notifications and p.event_id is not None]
         if not written:
             return

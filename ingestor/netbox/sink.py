@@ -45,8 +45,8 @@ from .plan import (
 )
 from .providers import find_providers
 from .records import Identity, content_key
-from .settle import Settler, read_until
-from .view import find_events, read_snapshots
+from .settle import Settler
+from .view import find_events, read_snapshots, read_until
 from .write import BatchWriter
 
 log = structlog.get_logger(__name__)

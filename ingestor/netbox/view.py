@@ -8,15 +8,22 @@ is one `EventSnapshot` per event that exists, which the pure planner (plan.py) w
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
+from typing import TypeVar
+
+import structlog
 
 from .client import NetBoxGateway, ref_id
 from .plan import EventKey, EventSnapshot
 from .records import JOURNAL_MODEL, NOTIFICATION_TYPE, EmailRecord, content_key, read_journal, read_legacy
 
 EVENT_KINDS = ("maintenance", "outage")
+_FIRST_WAIT, _LONGEST_WAIT = 0.25, 2.0
+T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 
 def parse_datetime(value: str | None) -> datetime | None:
@@ -134,3 +141,21 @@ def snapshot(
         snap.notified_emails.add(stored.identity)
         snap.stored_notices += stored.parsed_notices(f"notification {row['id']}")
     return snap
+
+
+def read_until(
+    read: Callable[[], T], pending: Callable[[T], set[int]], limit: float, sleep=time.sleep
+) -> T:
+    """``read()``, and again (0.25 s, doubling to 2 s) while ``pending`` names notifications whose
+    record is on its way, for at most ``limit`` seconds (``[netbox] record_wait_seconds``): past that
+    they are orphans (their writer died between its notification and its record), and the caller goes
+    on with what it read."""
+    got, waited, wait = read(), 0.0, _FIRST_WAIT
+    while waiting := pending(got):
+        if waited + wait > limit:
+            log.warning("notification_record_missing", notifications=sorted(waiting), waited=waited)
+            break
+        sleep(wait)
+        waited, wait = waited + wait, min(wait * 2, _LONGEST_WAIT)
+        got = read()
+    return got

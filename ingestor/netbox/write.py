@@ -26,6 +26,8 @@ creates go a few to a request to keep that window short.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Collection, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,7 +41,7 @@ from .client import NetBoxGateway, ref_id
 from .faults import NetBoxRejected, NetBoxUnavailable
 from .plan import EventKey, EventPlan, NotificationPlan
 from .records import JOURNAL_MODEL, NOTIFICATION_TYPE, content_key, journal_entry, read_journal, render
-from .view import EVENT_KINDS, event_type_ids, find_events
+from .view import EVENT_KINDS, event_type_ids, find_events, read_notifications, read_until
 
 log = structlog.get_logger(__name__)
 
@@ -94,6 +96,7 @@ class BatchWriter:
     refused: set[EventKey] = field(default_factory=set)  # of race_lost: refused once, maybe a race
     created: set[EventKey] = field(default_factory=set)
     deleted: set[EventKey] = field(default_factory=set)  # of created: lost to an older copy, deleted
+    sleep: Callable[[float], None] = time.sleep  # waits for another writer's records (view.read_until)
 
     def live(self, plans: list[EventPlan]) -> list[EventPlan]:
         return [p for p in plans if p.key not in self.aborted and p.key not in self.race_lost]
@@ -219,40 +222,77 @@ class BatchWriter:
         item.plan.event_id = row["id"]
         self.created.add(item.plan.key)
 
-    def check_races(self, plans: list[EventPlan]) -> None:
-        """Another writer may have created the same event at the same moment: the oldest wins. The loser
+    def check_races(self, plans: list[EventPlan], late: bool = False) -> None:
+        """Another writer may have created the same event at the same moment: one copy wins. The loser
         deletes what it wrote of its event (the plugin deletes an event's impacts with it, not its
         notifications) and plans again on the winner's.
 
-        Run right after the creates, and again after the writes (the sink's settle): a bulk create is
-        committed at the end of its request, so an older event can show up only after our first check.
-        Every event we created and still have is checked, also one whose writes stopped (refused, or
-        failing): a copy of ours left beside the winner's would never be cleaned up."""
+        Run right after the creates (the oldest copy wins), and again after the writes (``late``, the
+        sink's settle): a bulk create is committed at the end of its request, so an older copy can show
+        up only after our first check — even after our whole batch, when its request was slow. Then the
+        copy whose records sit in the oldest journal entry wins (``_copy_claims``). Every event we
+        created and still have is checked, also one whose writes stopped (refused, or failing): a copy
+        of ours left beside the winner's would never be cleaned up."""
         created = [p for p in plans if p.key in self.created and p.key not in self.deleted]
         if not created:
             return
-        found = find_events(self.gateway, [p.key for p in created])
+        keys = [p.key for p in created]
+        found, claims = find_events(self.gateway, keys), {}
+        if late and any(len(found.get(key, [])) > 1 for key in keys):
+            found, claims = self._copy_claims(keys)
         for plan in created:
             rows = found.get(plan.key, [{"id": plan.event_id}])
-            oldest = rows[0]
-            if oldest["id"] == plan.event_id:
+            winner = min(rows, key=lambda row: (claims.get(row["id"], math.inf), row["id"]))
+            if winner["id"] == plan.event_id:
                 if len(rows) > 1:  # theirs goes when its writer checks (now, or after its writes)
                     log.info("event_race_won", event_name=plan.event_name, ours=plan.event_id,
-                             others=[row["id"] for row in rows[1:]])  # fmt: skip
+                             others=[row["id"] for row in rows if row is not winner])  # fmt: skip
                 continue
-            written = [n.id for n in plan.notifications if n.id is not None]
-            log.info(
-                "event_race_lost",
-                event_name=plan.event_name,
-                ours=plan.event_id,
-                winner=oldest["id"],
-                notifications_removed=len(written),
-            )
-            for notification in written:
-                self.delete("eventnotification", notification)
-            self.delete(plan.kind, plan.event_id)
-            self.deleted.add(plan.key)
-            self.race_lost.add(plan.key)
+            self._lose_event(plan, winner["id"])
+
+    def _copy_claims(self, keys: list[EventKey]) -> tuple[dict[EventKey, list[dict]], dict[int, float]]:
+        """The copies of these events, and each copy's claim: the oldest journal entry holding a record
+        of one of its notifications. A writer's entries are created after its event was committed, and
+        PostgreSQL hands out ids in time order, so the writer whose claim is newer always sees the other
+        copy here. A copy still without notifications or records (its writer between two requests) is
+        read again, for at most ``record_wait_seconds``; one that never gets a record ranks last."""
+
+        def read() -> tuple[dict[EventKey, list[dict]], dict[EventKey, list[dict]]]:
+            found = find_events(self.gateway, keys)
+            copies = {(k[0], row["id"], k[2]): row["id"] for k, rows in found.items() if len(rows) > 1
+                      for row in rows}  # fmt: skip
+            return found, read_notifications(self.gateway, copies)
+
+        def pending(got: tuple[dict, dict[EventKey, list[dict]]]) -> set[int]:
+            return {
+                row["id"] if rows else key[1]
+                for key, rows in got[1].items()
+                for row in rows or [{"id": key[1], "record": None}]
+                if row["record"] is None
+            }
+
+        found, notes = read_until(read, pending, self.gateway.config.record_wait_seconds, self.sleep)
+        claims = {
+            key[1]: float(min(row["record"].entry or 0 for row in rows if row["record"] is not None))
+            for key, rows in notes.items()
+            if any(row["record"] is not None for row in rows)
+        }
+        return found, claims
+
+    def _lose_event(self, plan: EventPlan, winner: int) -> None:
+        written = [n.id for n in plan.notifications if n.id is not None]
+        log.info(
+            "event_race_lost",
+            event_name=plan.event_name,
+            ours=plan.event_id,
+            winner=winner,
+            notifications_removed=len(written),
+        )
+        for notification in written:
+            self.delete("eventnotification", notification)
+        self.delete(plan.kind, plan.event_id)
+        self.deleted.add(plan.key)
+        self.race_lost.add(plan.key)
 
     def _patch_events(
         self, plans: list[EventPlan], change: Callable[[EventPlan], dict], what: str | None

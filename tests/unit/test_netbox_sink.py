@@ -690,7 +690,9 @@ def test_a_refusal_that_holds_on_a_fresh_read_fails_the_email(db):
 
 def an_older_event_committed_late(db: MemoryNetBox, model: str, method: str) -> dict:
     """Another writer's event, inserted (its id taken) just before our create but committed — visible —
-    only when our next (model, method) request arrives, as a long bulk create does. Returns {"id": ...}."""
+    only when our next (model, method) request arrives, as a long bulk create does; its writer then
+    writes its email's notification and record at once (before our records: its claim is the older).
+    Returns {"id": ...}."""
     hidden: dict = {}
 
     def reserve_an_older_id(_items):
@@ -701,6 +703,7 @@ def an_older_event_committed_late(db: MemoryNetBox, model: str, method: str) -> 
             {"id": hidden["id"], "name": "MW-1", "provider": provider_id(db), "status": "TENTATIVE"}
         )
         db.tables["maintenance"].sort(key=lambda row: row["id"])
+        another_writers_notification(db, hidden["id"], 7, notice("TENTATIVE", 0))
 
     db.before("maintenance", "POST", reserve_an_older_id)
     db.before(model, method, commit_theirs)
@@ -718,8 +721,8 @@ def test_an_older_event_that_shows_up_only_after_our_writes_still_wins(db):
     assert [row["id"] for row in db.rows("maintenance")] == [hidden["id"]]
     assert event(db)["status"] == "CONFIRMED"
     assert [i["event_object_id"] for i in db.rows("impact")] == [hidden["id"]]
-    assert [n["event_object_id"] for n in db.rows(NOTIFICATION)] == [hidden["id"]]
-    assert stored_emails(db) == ["<mail-1@acme.example>"]
+    assert [n["event_object_id"] for n in db.rows(NOTIFICATION)] == [hidden["id"]] * 2
+    assert stored_emails(db) == ["<mail-1@acme.example>", "<mail-7@acme.example>"]
 
 
 def test_events_are_created_a_few_to_a_request(db):
@@ -748,4 +751,4 @@ def test_our_event_whose_writes_were_refused_is_removed_when_an_older_one_shows_
     assert outcomes(results) == {1: Outcome.INGESTED}
     assert [row["id"] for row in db.rows("maintenance")] == [hidden["id"]]
     assert [i["event_object_id"] for i in db.rows("impact")] == [hidden["id"]]
-    assert stored_emails(db) == ["<mail-1@acme.example>"]
+    assert stored_emails(db) == ["<mail-1@acme.example>", "<mail-7@acme.example>"]
