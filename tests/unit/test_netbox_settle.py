@@ -14,7 +14,7 @@ from ingestor.netbox.settle import Claim, first_claims, verdict
 from ingestor.netbox.sink import NetBoxSink
 from parsers.models import Outcome
 
-from .memory_netbox import OBJECT_TYPES, MemoryGateway, MemoryNetBox
+from .memory_netbox import MemoryGateway
 from .test_netbox_sink import (
     JOURNAL,
     NOTIFICATION,
@@ -26,6 +26,7 @@ from .test_netbox_sink import (
     recorded,
     sink,
     stored_emails,
+    their_notification,
 )
 from .test_netbox_sink import db as _db
 
@@ -66,21 +67,6 @@ def test_a_record_of_our_adopted_notification_in_an_older_entry_makes_ours_redun
     assert (lost.drop, lost.delete) == ({12}, set())
 
 
-def _their_notification(db: MemoryNetBox, event_id: int, n: int) -> dict:
-    meta = email(n)
-    return db.insert(
-        NOTIFICATION,
-        {
-            "event_content_type": OBJECT_TYPES["notices.maintenance"],
-            "event_object_id": event_id,
-            "subject": meta.subject,
-            "email_from": meta.sender,
-            "email_received": meta.received.isoformat(),
-            "email_body": meta.body,
-        },
-    )
-
-
 def test_a_notification_seen_before_its_record_is_waited_for_and_the_older_record_wins(db):
     """Another writer of email 2 is between its notification and its journal entry when we settle (its
     entry id was taken before ours, its commit comes later): we wait, see its record win, delete ours and
@@ -90,7 +76,7 @@ def test_a_notification_seen_before_its_record_is_waited_for_and_the_older_recor
     theirs: dict = {}
 
     def their_notification(_items):
-        theirs["row"] = _their_notification(db, event_id, 2)
+        theirs["row"] = their_notification(db, event_id, 2)
         theirs["entry"] = next(db._ids[JOURNAL])  # its entry's id is taken now, committed later
 
     def their_record(_seconds):
@@ -114,7 +100,7 @@ def test_a_notification_whose_record_never_comes_is_an_orphan_after_the_wait(db)
     """Its writer died between the two: after record_wait_seconds we keep ours (nothing is lost)."""
     assert outcomes(sink(db).write([mail(1, notice("CONFIRMED", 1))])) == {1: Outcome.INGESTED}
     event_id = db.rows("maintenance")[0]["id"]
-    db.before(NOTIFICATION, "POST", lambda _items: _their_notification(db, event_id, 2))
+    db.before(NOTIFICATION, "POST", lambda _items: their_notification(db, event_id, 2))
     waits: list[float] = []
     results = NetBoxSink(MemoryGateway(db, record_wait=3), lambda p: p, sleep=waits.append).write(
         [mail(2, notice("CONFIRMED", 2))]
@@ -138,7 +124,7 @@ def test_a_copy_with_an_older_id_but_newer_records_loses_to_ours(db):
         db.tables["maintenance"].insert(
             0, {"id": hidden["id"], "name": "MW-1", "provider": provider_id(db), "status": "TENTATIVE"}
         )
-        row = _their_notification(db, hidden["id"], 2)
+        row = their_notification(db, hidden["id"], 2)
         record = EmailRecord(email(2).message_id, email(2).body_digest, [])
         db.insert(JOURNAL, journal_entry([(row["id"], record)]))  # after ours: a newer entry
 

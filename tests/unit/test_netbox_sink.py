@@ -116,10 +116,10 @@ def event(db: MemoryNetBox, name: str = "MW-1") -> dict:
     return row
 
 
-def another_writers_notification(db: MemoryNetBox, event_id: int, n: int, *notices: Notice) -> int:
-    """What another instance stores for email ``n``: the notification, then its journal record."""
+def their_notification(db: MemoryNetBox, event_id: int, n: int) -> dict:
+    """Another instance's notification of email ``n``, without its record (yet)."""
     meta = email(n)
-    row = db.insert(
+    return db.insert(
         NOTIFICATION,
         {
             "event_content_type": OBJECT_TYPES["notices.maintenance"],
@@ -130,6 +130,12 @@ def another_writers_notification(db: MemoryNetBox, event_id: int, n: int, *notic
             "email_body": meta.body,
         },
     )
+
+
+def another_writers_notification(db: MemoryNetBox, event_id: int, n: int, *notices: Notice) -> int:
+    """What another instance stores for email ``n``: the notification, then its journal record."""
+    meta = email(n)
+    row = their_notification(db, event_id, n)
     record = EmailRecord(meta.message_id, meta.body_digest, [n.model_dump(mode="json") for n in notices])
     db.insert(JOURNAL, journal_entry([(row["id"], record)]))
     return row["id"]
