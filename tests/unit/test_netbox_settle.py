@@ -75,7 +75,7 @@ def test_a_notification_seen_before_its_record_is_waited_for_and_the_older_recor
     event_id = db.rows("maintenance")[0]["id"]
     theirs: dict = {}
 
-    def their_notification(_items):
+    def notification_first(_items):
         theirs["row"] = their_notification(db, event_id, 2)
         theirs["entry"] = next(db._ids[JOURNAL])  # its entry's id is taken now, committed later
 
@@ -87,7 +87,7 @@ def test_a_notification_seen_before_its_record_is_waited_for_and_the_older_recor
             db.tables[JOURNAL].sort(key=lambda row: row["id"])
             theirs["done"] = True
 
-    db.before(NOTIFICATION, "POST", their_notification)
+    db.before(NOTIFICATION, "POST", notification_first)
     gateway = MemoryGateway(db, record_wait=5)
     results = NetBoxSink(gateway, lambda p: p, sleep=their_record).write([mail(2, notice("CONFIRMED", 2))])
     assert outcomes(results) == {2: Outcome.DUPLICATE}
