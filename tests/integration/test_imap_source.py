@@ -126,10 +126,10 @@ def test_untrusted_certificate_is_a_clear_tls_error(make_config, store, stack, o
         ImapMailbox(config, store).open()
 
 
-def test_missing_ca_file_is_a_clear_tls_error(make_config, store, tmp_path):
-    config = make_config(tls_ca_file=str(tmp_path / "nope.crt"))
-    with pytest.raises(MailboxTLSError, match=r"cannot read tls_ca_file .*nope\.crt"):
-        ImapMailbox(config, store).open()
+def test_missing_ca_file_is_refused_when_the_config_is_read(make_config, tmp_path):
+    """Checked at load (naming the key), not first met at the TLS handshake."""
+    with pytest.raises(ValueError, match=r"tls_ca_file[\s\S]*nope\.crt: no such file"):
+        make_config(tls_ca_file=str(tmp_path / "nope.crt"))
 
 
 def test_implicit_tls_on_the_starttls_port_is_a_clear_tls_error(make_config, store, stack):
