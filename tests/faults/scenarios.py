@@ -45,9 +45,10 @@ CLAIM_PREFIX = "Processing-"
 # -- what NetBox holds ------------------------------------------------------------------------------------
 
 
-def netbox_dump(nb) -> dict:
-    """Every event by (kind, provider, name) with its fields, impacts and notifications; no ids, so two
-    NetBoxes that hold the same story compare equal, and a duplicate shows as a second entry."""
+def netbox_dump(nb, entries_as_written: bool = False) -> dict:
+    """Every event by (kind, provider, name) with its fields, impacts, notifications and the records its
+    journal entries hold (``entries_as_written``: grouped by entry); no ids, so two NetBoxes that hold the
+    same story compare equal, and a duplicate shows as a second entry."""
     providers = {p.id: p.slug for p in nb.circuits.providers.filter(ordering="id")}
     cids = {c.id: c.cid for c in nb.circuits.circuits.filter(ordering="id")}
     records = recorded_emails(nb)
@@ -82,7 +83,10 @@ def netbox_dump(nb) -> dict:
                 "acknowledged": event.acknowledged,
                 "impacts": sorted(impacts.get(event.id, [])),
                 "notifications": sorted(notes.get(event.id, []), key=str),  # None: no record
-                "journal": sorted(journal.get(event.id, [])),
+                # the records, each once; as entries only where both runs write the same batches
+                "journal": sorted(journal.get(event.id, []))
+                if entries_as_written
+                else sorted(record for entry in journal.get(event.id, []) for record in entry),
             }
             dump.setdefault(key, []).append(state)
     if entries:  # entries on notifications that are gone
@@ -229,12 +233,12 @@ class Bench:
         path.write_text(text + extra)
         return path
 
-    def clean_dump(self) -> dict:
+    def clean_dump(self, entries_as_written: bool = False) -> dict:
         """What NetBox holds after a plain replay of the slice (no faults, one writer)."""
         config = self.fresh()
         run = cli(config, "replay", *map(str, self.files))
         assert run.returncode in (0, 1), run.stderr[-2000:]
-        return netbox_dump(self.nb)
+        return netbox_dump(self.nb, entries_as_written)
 
 
 cli = run_cli
