@@ -133,7 +133,7 @@ class NetBoxSink:
             for key, shares in batch.shares.items()
         ]
         plans = plan_batch(inputs)
-        writer = BatchWriter(self.gateway, replannable=lambda key: key not in refused)
+        writer = BatchWriter(self.gateway, replannable=lambda key: key not in refused, sleep=self.sleep)
         if not self.dry_run:
             writer.write(plans)
             self._settle(writer, plans, batch)

@@ -237,25 +237,38 @@ class BatchWriter:
         if not created:
             return
         keys = [p.key for p in created]
-        found, claims = find_events(self.gateway, keys), {}
+        found, claims, empty = find_events(self.gateway, keys), {}, set()
         if late and any(len(found.get(key, [])) > 1 for key in keys):
-            found, claims = self._copy_claims(keys)
+            found, claims, empty = self._copy_claims(keys)
         for plan in created:
             rows = found.get(plan.key, [{"id": plan.event_id}])
             winner = min(rows, key=lambda row: (claims.get(row["id"], math.inf), row["id"]))
-            if winner["id"] == plan.event_id:
-                if len(rows) > 1:  # theirs goes when its writer checks (now, or after its writes)
-                    log.info("event_race_won", event_name=plan.event_name, ours=plan.event_id,
-                             others=[row["id"] for row in rows if row is not winner])  # fmt: skip
+            if winner["id"] != plan.event_id:
+                self._lose_event(plan, winner["id"])
                 continue
-            self._lose_event(plan, winner["id"])
+            if len(rows) > 1:  # theirs goes when its writer checks (now, or after its writes)
+                log.info("event_race_won", event_name=plan.event_name, ours=plan.event_id,
+                         others=[row["id"] for row in rows if row is not winner])  # fmt: skip
+            self._remove_abandoned(plan, [row["id"] for row in rows if row["id"] in empty])
 
-    def _copy_claims(self, keys: list[EventKey]) -> tuple[dict[EventKey, list[dict]], dict[int, float]]:
+    def _remove_abandoned(self, plan: EventPlan, copies: list[int]) -> None:
+        """Copies that still have no notification after the wait were abandoned: their writer died, or
+        took ours for its own after a lost answer (a create's look-up cannot tell two writers' copies
+        apart). The winner removes them; a writer still at work on one is refused its next write and
+        plans again on a fresh read."""
+        for copy in copies:
+            log.info("event_copy_abandoned", event_name=plan.event_name, removed=copy, ours=plan.event_id)
+            self.delete(plan.kind, copy)
+
+    def _copy_claims(
+        self, keys: list[EventKey]
+    ) -> tuple[dict[EventKey, list[dict]], dict[int, float], set[int]]:
         """The copies of these events, and each copy's claim: the oldest journal entry holding a record
         of one of its notifications. A writer's entries are created after its event was committed, and
         PostgreSQL hands out ids in time order, so the writer whose claim is newer always sees the other
         copy here. A copy still without notifications or records (its writer between two requests) is
-        read again, for at most ``record_wait_seconds``; one that never gets a record ranks last."""
+        read again, for at most ``record_wait_seconds``; one that never gets a record ranks last, and
+        one that never gets a notification is returned as abandoned."""
 
         def read() -> tuple[dict[EventKey, list[dict]], dict[EventKey, list[dict]]]:
             found = find_events(self.gateway, keys)
@@ -277,7 +290,7 @@ class BatchWriter:
             for key, rows in notes.items()
             if any(row["record"] is not None for row in rows)
         }
-        return found, claims
+        return found, claims, {key[1] for key, rows in notes.items() if not rows}
 
     def _lose_event(self, plan: EventPlan, winner: int) -> None:
         written = [n.id for n in plan.notifications if n.id is not None]

@@ -133,3 +133,25 @@ def test_a_copy_with_an_older_id_but_newer_records_loses_to_ours(db):
     assert outcomes(results) == {1: Outcome.INGESTED}
     ours = [row for row in db.rows("maintenance") if row["id"] != hidden["id"]]
     assert len(ours) == 1 and len(db.rows("maintenance")) == 2  # theirs stays for its writer to remove
+
+
+def test_a_copy_that_never_gets_a_notification_is_removed_by_the_winner(db):
+    """Two writers' creates with lost answers both take one copy for their own (a look-up cannot tell
+    whose it is): the other copy stays without notifications. After the wait the winner removes it."""
+    waits: list[float] = []
+
+    def abandoned(_items):  # visible at our check after the writes; no writer will ever fill it
+        if not waits:
+            db.before("maintenance", "GET", abandoned)
+            waits.append(0.0)
+            return
+        db.insert("maintenance", {"name": "MW-1", "provider": provider_id(db), "status": "TENTATIVE"})
+
+    db.before("maintenance", "GET", lambda _items: db.before("maintenance", "GET", abandoned))
+    results = NetBoxSink(MemoryGateway(db, record_wait=2), lambda p: p, sleep=waits.append).write(
+        [mail(1, notice("CONFIRMED", 1))]
+    )
+    assert outcomes(results) == {1: Outcome.INGESTED}
+    assert len(db.rows("maintenance")) == 1
+    assert [n["event_object_id"] for n in db.rows(NOTIFICATION)] == [db.rows("maintenance")[0]["id"]]
+    assert sum(waits) > 0  # it was waited for first
