@@ -223,11 +223,13 @@ class NetBoxGateway:
         return item
 
     def delete(self, model: str, record_id: int) -> None:
-        """Remove one object of ours; gone already (404 after a lost answer) counts as done."""
+        """Remove one object of ours; gone already (after a lost answer, or removed by another writer
+        that took the same copy for its own) counts as done: NetBox answers a bulk delete of a missing
+        id with 400 "Object with ID N does not exist", a single one with 404."""
         try:
             self.call(self.endpoint(model).delete, [record_id])
         except NetBoxRejected as exc:
-            if "404" not in str(exc):
+            if "404" not in str(exc) and f"Object with ID {record_id} does not exist" not in str(exc):
                 raise
 
     def list(self, model: str, /, **filters) -> list[dict]:

@@ -115,6 +115,11 @@ class MemoryEndpoint:
 
     def delete(self, ids: list[int]):
         after = self.db.request(self.model, "DELETE", [{"id": i} for i in ids])
+        missing = sorted(set(ids) - {row["id"] for row in self._rows()})
+        if missing:  # as NetBox answers a bulk delete naming an id that is gone
+            errors = [{"id": i, "errors": {"id": [f"Object with ID {i} does not exist"]}} for i in missing]
+            raise request_error(400, {"detail": f"{len(missing)} of {len(ids)} objects could not be found.",
+                                      "errors": errors})  # fmt: skip
         self.db.remove(self.model, set(ids))
         if after:
             raise after
