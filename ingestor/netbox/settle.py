@@ -23,8 +23,6 @@ differs (``reconcile``): of two concurrent writers the one that reads last has s
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -36,7 +34,6 @@ from .view import find_events, read_notifications, read_snapshots, read_until
 from .write import BatchWriter
 
 log = structlog.get_logger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -88,7 +85,6 @@ class Settler:
     writer: BatchWriter
     known: dict[int, Identity]  # notification -> email, as our read and our writes know them
     circuits: dict[int, CircuitIndex]
-    sleep: Callable[[float], None] = time.sleep
 
     def settle(self, plans: list[EventPlan]) -> None:
         self.writer.check_races(plans, late=True)  # a copy whose create committed after our first check
@@ -114,7 +110,7 @@ class Settler:
             lambda: self._read(events),
             lambda rows: self._pending(rows, ours),
             self.gateway.config.record_wait_seconds,
-            self.sleep,
+            self.writer.sleep,
         )
 
     def _pending(self, rows: dict[EventKey, list[dict]], ours: dict[EventKey, set]) -> set[int]:
@@ -129,7 +125,7 @@ class Settler:
     def _settle_event(self, plan: EventPlan, rows: list[dict]) -> bool:
         """Give up what another writer recorded first; True when others stored notices we did not fold."""
         entry = plan.journal[0] if plan.journal else 0
-        ours = {n.id: Claim(n.id, n.record.identity, entry) for n in _written(plan) if n.id is not None}
+        ours = {n.id: Claim(n.id, n.record.identity, entry) for n in _written(plan)}
         theirs = [claim for row in rows if (claim := self._claim(row, ours)) is not None]
         lost = verdict(list(ours.values()), theirs)
         if lost.lost:

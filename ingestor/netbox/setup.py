@@ -39,15 +39,20 @@ class SetupReport:
         return not self.problems
 
 
+def _api_headers(gateway: NetBoxGateway) -> dict[str, str]:
+    """Headers of a request made beside pynetbox (OPTIONS, a listing with its own parameters)."""
+    return {
+        "Authorization": auth_header(gateway.config.token.get_secret_value()),
+        "Accept": "application/json",
+    }
+
+
 def create_problem(gateway: NetBoxGateway, path: str) -> str | None:
     """Why this token cannot create objects at ``path``, or None when it can. DRF lists a POST action in
     an OPTIONS answer only when the token may create such objects; an answer that is not JSON (a proxy's
     login page) says nothing about permissions, and says so."""
     url = f"{gateway.config.url}/api/{path}/"
-    headers = {
-        "Authorization": auth_header(gateway.config.token.get_secret_value()),
-        "Accept": "application/json",
-    }
+    headers = _api_headers(gateway)
     response = gateway.call(gateway.session.options, url, headers=headers)
     name = path.split("/")[-1]
     if response.status_code >= 500:
@@ -111,10 +116,7 @@ def seen_senders(gateway: NetBoxGateway, limit: int = SEEN_SENDERS) -> list[str]
     (one request; a NetBox with thousands of notifications has seen its senders in the newest ones)."""
     url = f"{gateway.config.url}/api/plugins/notices/eventnotification/"
     params = {"ordering": "-id", "limit": limit, "fields": "email_from"}
-    headers = {
-        "Authorization": auth_header(gateway.config.token.get_secret_value()),
-        "Accept": "application/json",
-    }
+    headers = _api_headers(gateway)
 
     def get() -> list[dict]:
         response = gateway.session.get(url, params=params, headers=headers)

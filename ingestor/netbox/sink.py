@@ -197,7 +197,7 @@ class NetBoxSink:
             known |= {nid: ident for nid, ident in snapshot.notifications.items() if ident is not None}
         for plan in plans:
             known |= {n.id: n.record.identity for n in plan.notifications if n.id is not None}
-        Settler(self.gateway, writer, known, batch.circuits, self.sleep).settle(plans)
+        Settler(self.gateway, writer, known, batch.circuits).settle(plans)
 
     # -- results ------------------------------------------------------------------------------------------
     def _report(

@@ -277,12 +277,11 @@ class BatchWriter:
             return found, read_notifications(self.gateway, copies)
 
         def pending(got: tuple[dict, dict[EventKey, list[dict]]]) -> set[int]:
-            return {
-                row["id"] if rows else key[1]
-                for key, rows in got[1].items()
-                for row in rows or [{"id": key[1], "record": None}]
-                if row["record"] is None
-            }
+            """Copies without notifications, and notifications without records."""
+            waiting = set()
+            for key, rows in got[1].items():
+                waiting |= {row["id"] for row in rows if row["record"] is None} if rows else {key[1]}
+            return waiting
 
         found, notes = read_until(read, pending, self.gateway.config.record_wait_seconds, self.sleep)
         claims = {
@@ -420,7 +419,9 @@ class BatchWriter:
         the notifications in ``gone`` are about to be deleted): the same entry rewritten when it sits on
         the first kept notification, else a new entry there and the old one deleted (with its
         notification, when that goes)."""
-        if plan.journal is None:
+        if plan.journal is None:  # no entry was written: write one for what stays
+            if keep:
+                self.write_records([(plan, keep)])
             return
         entry, host = plan.journal
         if keep and host == keep[0].id:
