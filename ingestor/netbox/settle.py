@@ -30,7 +30,7 @@ import structlog
 from .client import NetBoxGateway
 from .plan import CircuitIndex, EventKey, EventPlan, NotificationPlan, plan_reconcile
 from .records import Identity, content_key
-from .view import find_events, read_notifications, read_snapshots, read_until
+from .view import find_copies, read_notifications, read_snapshots, read_until
 from .write import BatchWriter
 
 log = structlog.get_logger(__name__)
@@ -167,8 +167,8 @@ class Settler:
 
         The emails' own writes are stored by now: a re-fold NetBox refuses is logged and does not fail
         them (the next email about the event is planned from every stored notice again)."""
-        found = find_events(self.gateway, [p.key for p in stale])
-        snapshots = read_snapshots(self.gateway, {key: rows[0] for key, rows in found.items()})
+        events = find_copies(self.gateway, [p.key for p in stale], self.writer.sleep).winners()
+        snapshots = read_snapshots(self.gateway, events)
         again = []
         for plan in stale:
             snapshot = snapshots.get(plan.key)

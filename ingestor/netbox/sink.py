@@ -46,7 +46,7 @@ from .plan import (
 from .providers import find_providers
 from .records import Identity, content_key
 from .settle import Settler
-from .view import find_events, read_snapshots, read_until
+from .view import find_copies, read_snapshots, read_until
 from .write import BatchWriter
 
 log = structlog.get_logger(__name__)
@@ -160,8 +160,8 @@ class NetBoxSink:
         shares = {k: [s for s in v if s.key not in failed] for k, v in shares.items()}
         shares = {k: v for k, v in shares.items() if v}
         circuits = self.gateway.circuit_indexes({key[1] for key in shares})
-        oldest = {key: rows[0] for key, rows in find_events(self.gateway, shares).items()}
-        return _Batch(shares, self._snapshots(oldest, shares), circuits, providers.slugs)
+        events = find_copies(self.gateway, shares, self.sleep).winners()
+        return _Batch(shares, self._snapshots(events, shares), circuits, providers.slugs)
 
     def _snapshots(
         self, events: dict[EventKey, dict], shares: dict[EventKey, list[EmailShare]]

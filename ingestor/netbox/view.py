@@ -8,9 +8,11 @@ is one `EventSnapshot` per event that exists, which the pure planner (plan.py) w
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
@@ -143,9 +145,7 @@ def snapshot(
     return snap
 
 
-def read_until(
-    read: Callable[[], T], pending: Callable[[T], set[int]], limit: float, sleep=time.sleep
-) -> T:
+def read_until(read: Callable[[], T], pending: Callable[[T], set[int]], limit: float, sleep=time.sleep) -> T:
     """``read()``, and again (0.25 s, doubling to 2 s) while ``pending`` names notifications whose
     record is on its way, for at most ``limit`` seconds (``[netbox] record_wait_seconds``): past that
     they are orphans (their writer died between its notification and its record), and the caller goes
@@ -159,3 +159,58 @@ def read_until(
         waited, wait = waited + wait, min(wait * 2, _LONGEST_WAIT)
         got = read()
     return got
+
+
+@dataclass
+class Copies:
+    """The copies of some events (two writers can create one event at the same moment), and which copy
+    of each is the event: the copy whose records sit in the oldest journal entry (``claims``), then the
+    oldest copy. Every writer, in planning, in its check after the writes and in its re-fold, chooses
+    by this one rule, so none writes onto a copy another will remove."""
+
+    found: dict[EventKey, list[dict]]
+    claims: dict[int, float] = field(default_factory=dict)  # copy id -> its oldest journal entry
+    abandoned: set[int] = field(default_factory=set)  # copies that never got a notification
+
+    def winner(self, key: EventKey) -> dict:
+        return min(self.found[key], key=lambda row: (self.claims.get(row["id"], math.inf), row["id"]))
+
+    def winners(self) -> dict[EventKey, dict]:
+        return {key: self.winner(key) for key in self.found}
+
+
+def find_copies(
+    gateway: NetBoxGateway, keys: Iterable[EventKey], sleep: Callable[[float], None] = time.sleep
+) -> Copies:
+    """The events named by ``keys``; where one has several copies, each copy's claim: the oldest journal
+    entry holding a record of one of its notifications. A writer's entries are created after its event
+    was committed, and PostgreSQL hands out ids in time order, so the writer whose claim is newer always
+    sees the other copy here. A copy still without notifications or records (its writer between two
+    requests) is read again, for at most ``record_wait_seconds``; one that never gets a record ranks
+    last, and one that never gets a notification is returned as abandoned. One request when no event
+    has a second copy."""
+    keys = list(keys)
+    found = find_events(gateway, keys)
+    if not any(len(rows) > 1 for rows in found.values()):
+        return Copies(found)
+
+    def read() -> tuple[dict[EventKey, list[dict]], dict[EventKey, list[dict]]]:
+        found = find_events(gateway, keys)
+        copies = {(k[0], row["id"], k[2]): row["id"] for k, rows in found.items() if len(rows) > 1
+                  for row in rows}  # fmt: skip
+        return found, read_notifications(gateway, copies)
+
+    def pending(got: tuple[dict, dict[EventKey, list[dict]]]) -> set[int]:
+        """Copies without notifications, and notifications without records."""
+        waiting = set()
+        for key, rows in got[1].items():
+            waiting |= {row["id"] for row in rows if row["record"] is None} if rows else {key[1]}
+        return waiting
+
+    found, notes = read_until(read, pending, gateway.config.record_wait_seconds, sleep)
+    claims = {
+        key[1]: float(min(row["record"].entry or 0 for row in rows if row["record"] is not None))
+        for key, rows in notes.items()
+        if any(row["record"] is not None for row in rows)
+    }
+    return Copies(found, claims, {key[1] for key, rows in notes.items() if not rows})

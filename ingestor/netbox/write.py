@@ -26,7 +26,6 @@ creates go a few to a request to keep that window short.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Collection, Hashable
 from concurrent.futures import ThreadPoolExecutor
@@ -41,7 +40,7 @@ from .client import NetBoxGateway, ref_id
 from .faults import NetBoxRejected, NetBoxUnavailable
 from .plan import EventKey, EventPlan, NotificationPlan
 from .records import JOURNAL_MODEL, NOTIFICATION_TYPE, content_key, journal_entry, read_journal, render
-from .view import EVENT_KINDS, event_type_ids, find_events, read_notifications, read_until
+from .view import EVENT_KINDS, Copies, event_type_ids, find_copies, find_events
 
 log = structlog.get_logger(__name__)
 
@@ -230,26 +229,27 @@ class BatchWriter:
         Run right after the creates (the oldest copy wins), and again after the writes (``late``, the
         sink's settle): a bulk create is committed at the end of its request, so an older copy can show
         up only after our first check — even after our whole batch, when its request was slow. Then the
-        copy whose records sit in the oldest journal entry wins (``_copy_claims``). Every event we
+        copy whose records sit in the oldest journal entry wins (view.find_copies). Every event we
         created and still have is checked, also one whose writes stopped (refused, or failing): a copy
         of ours left beside the winner's would never be cleaned up."""
         created = [p for p in plans if p.key in self.created and p.key not in self.deleted]
         if not created:
             return
         keys = [p.key for p in created]
-        found, claims, empty = find_events(self.gateway, keys), {}, set()
-        if late and any(len(found.get(key, [])) > 1 for key in keys):
-            found, claims, empty = self._copy_claims(keys)
+        if late:
+            copies = find_copies(self.gateway, keys, self.sleep)
+        else:
+            copies = Copies(find_events(self.gateway, keys))
         for plan in created:
-            rows = found.get(plan.key, [{"id": plan.event_id}])
-            winner = min(rows, key=lambda row: (claims.get(row["id"], math.inf), row["id"]))
+            copies.found.setdefault(plan.key, [{"id": plan.event_id}])
+            rows, winner = copies.found[plan.key], copies.winner(plan.key)
             if winner["id"] != plan.event_id:
                 self._lose_event(plan, winner["id"])
                 continue
             if len(rows) > 1:  # theirs goes when its writer checks (now, or after its writes)
                 log.info("event_race_won", event_name=plan.event_name, ours=plan.event_id,
                          others=[row["id"] for row in rows if row is not winner])  # fmt: skip
-            self._remove_abandoned(plan, [row["id"] for row in rows if row["id"] in empty])
+            self._remove_abandoned(plan, [row["id"] for row in rows if row["id"] in copies.abandoned])
 
     def _remove_abandoned(self, plan: EventPlan, copies: list[int]) -> None:
         """Copies that still have no notification after the wait were abandoned: their writer died, or
@@ -259,37 +259,6 @@ class BatchWriter:
         for copy in copies:
             log.info("event_copy_abandoned", event_name=plan.event_name, removed=copy, ours=plan.event_id)
             self.delete(plan.kind, copy)
-
-    def _copy_claims(
-        self, keys: list[EventKey]
-    ) -> tuple[dict[EventKey, list[dict]], dict[int, float], set[int]]:
-        """The copies of these events, and each copy's claim: the oldest journal entry holding a record
-        of one of its notifications. A writer's entries are created after its event was committed, and
-        PostgreSQL hands out ids in time order, so the writer whose claim is newer always sees the other
-        copy here. A copy still without notifications or records (its writer between two requests) is
-        read again, for at most ``record_wait_seconds``; one that never gets a record ranks last, and
-        one that never gets a notification is returned as abandoned."""
-
-        def read() -> tuple[dict[EventKey, list[dict]], dict[EventKey, list[dict]]]:
-            found = find_events(self.gateway, keys)
-            copies = {(k[0], row["id"], k[2]): row["id"] for k, rows in found.items() if len(rows) > 1
-                      for row in rows}  # fmt: skip
-            return found, read_notifications(self.gateway, copies)
-
-        def pending(got: tuple[dict, dict[EventKey, list[dict]]]) -> set[int]:
-            """Copies without notifications, and notifications without records."""
-            waiting = set()
-            for key, rows in got[1].items():
-                waiting |= {row["id"] for row in rows if row["record"] is None} if rows else {key[1]}
-            return waiting
-
-        found, notes = read_until(read, pending, self.gateway.config.record_wait_seconds, self.sleep)
-        claims = {
-            key[1]: float(min(row["record"].entry or 0 for row in rows if row["record"] is not None))
-            for key, rows in notes.items()
-            if any(row["record"] is not None for row in rows)
-        }
-        return found, claims, {key[1] for key, rows in notes.items() if not rows}
 
     def _lose_event(self, plan: EventPlan, winner: int) -> None:
         written = [n.id for n in plan.notifications if n.id is not None]

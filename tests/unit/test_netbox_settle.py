@@ -165,3 +165,20 @@ def test_deleting_what_another_writer_deleted_already_is_done(db):
     gateway.delete("maintenance", row["id"])
     gateway.delete("maintenance", row["id"])  # raises without the rule
     assert db.rows("maintenance") == []
+
+
+def test_a_batch_is_planned_onto_the_copy_with_the_oldest_claim_not_the_oldest_copy(db):
+    """Two copies of one event, left by two writers racing: the newer copy holds the older journal entry,
+    so it is the one every writer keeps. A third writer that plans now must write onto that copy; the
+    oldest copy would be removed by its writer's check and take our notification with it."""
+    older = db.insert("maintenance", {"name": "MW-1", "provider": provider_id(db), "status": "TENTATIVE"})
+    newer = db.insert("maintenance", {"name": "MW-1", "provider": provider_id(db), "status": "TENTATIVE"})
+    for copy, n in ((newer, 1), (older, 2)):  # the newer copy's record is written first
+        row = their_notification(db, copy["id"], n)
+        record = EmailRecord(email(n).message_id, email(n).body_digest, [])
+        db.insert(JOURNAL, journal_entry([(row["id"], record)]))
+    theirs = {row["id"] for row in db.rows(NOTIFICATION)}
+    results = sink(db).write([mail(3, notice("CONFIRMED", 3))])
+    assert outcomes(results) == {3: Outcome.INGESTED}
+    ours = [n["event_object_id"] for n in db.rows(NOTIFICATION) if n["id"] not in theirs]
+    assert ours == [newer["id"]]
