@@ -16,6 +16,7 @@ for one poll cycle (``refresh()`` starts a new one, so circuits added in NetBox 
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,7 @@ _EVENT_FIELDS = (
     "original_timezone", "impact", "acknowledged",
 )  # fmt: skip
 READ_FIELDS: dict[str, tuple[str, ...]] = {
+    "core.object_changes": ("id", "changed_object_id", "message"),
     "maintenance": _EVENT_FIELDS,
     "outage": _EVENT_FIELDS,
     "impact": (
@@ -147,6 +149,9 @@ class NetBoxGateway:
         }
         self._object_types: dict[str, int] = {}
         self._legacy: bool | None = None
+        # Marks this process's event creates in their changelog message: after a lost answer, the look-up
+        # tells our copy from another writer's created at the same moment (write.py, _create_sender).
+        self.writer_id = uuid.uuid4().hex[:12]
         self.refresh()
 
     # -- plumbing -----------------------------------------------------------------------------------

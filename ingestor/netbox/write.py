@@ -45,6 +45,8 @@ from .view import EVENT_KINDS, Copies, event_type_ids, find_copies, find_events
 log = structlog.get_logger(__name__)
 
 MESSAGE_MAX = 200
+CHANGE_MODEL = "core.object_changes"
+WRITER_MARK = "writer "
 CONCURRENT_MIN = 20  # objects per request below which one request is as fast as several
 # Events per create request: NetBox commits a bulk create when the whole request is done, and until
 # then another writer creating one of its events cannot see it (see check_races).
@@ -74,14 +76,16 @@ class Job:
     most: int | None = None  # items per request at most
 
 
-def changelog_message(plan: EventPlan, what: str) -> str:
+def changelog_message(plan: EventPlan, what: str, writer: str = "") -> str:
+    """``writer`` (an event's create) marks the copy as ours, ahead of what may be cut off."""
     ids = plan.message_ids
     who = (
         f"email {ids[0]}"
         if len(ids) == 1
         else f"emails {', '.join(ids[:2])}" + (f" (+{len(ids) - 2})" if len(ids) > 2 else "")
     )
-    return f"notices-ingestor: {who}: {what}"[:MESSAGE_MAX]
+    mark = f" ({WRITER_MARK}{writer})" if writer else ""
+    return f"notices-ingestor{mark}: {who}: {what}"[:MESSAGE_MAX]
 
 
 @dataclass
@@ -185,7 +189,7 @@ class BatchWriter:
         jobs = [
             Job(
                 [
-                    Item(p, dict(p.create, changelog_message=changelog_message(p, "; ".join(p.changes))))
+                    Item(p, dict(p.create, changelog_message=self._create_message(p)))
                     for p in self.live(plans)
                     if p.create is not None and p.kind == kind
                 ],
@@ -198,12 +202,20 @@ class BatchWriter:
         self.send_all(jobs)
         self.check_races([item.plan for job in jobs for item in job.items])
 
+    def _create_message(self, plan: EventPlan) -> str:
+        return changelog_message(plan, "; ".join(plan.changes), self.gateway.writer_id)
+
     def _create_sender(self, kind: str) -> Send:
-        def newest(items: list[dict]) -> list[dict]:
-            # After a lost answer the newest row of a key is ours (a writer creating it later sees ours
-            # older and removes its own); when another writer's is older, check_races makes us plan again.
+        def ours(items: list[dict]) -> list[dict]:
+            """After a lost answer: the copy of each event that our create made. One copy is taken for ours
+            (a writer creating it later sees ours older and removes its own; when another writer's is
+            older, check_races makes us plan again); of several, the one whose create carries our mark
+            (``writer_id``): two writers' looks-ups must not both take one copy."""
             keys = [(kind, item["provider"], item["name"]) for item in items]
-            return [rows[-1] for rows in find_events(self.gateway, keys).values()]
+            found = find_events(self.gateway, keys)
+            several = [row["id"] for rows in found.values() if len(rows) > 1 for row in rows]
+            mine = self._created_by_us(kind, several)
+            return [row for rows in found.values() for row in rows if len(rows) == 1 or row["id"] in mine]
 
         def send(items: list[dict], resent: bool) -> list:
             return self.gateway.create(
@@ -211,11 +223,20 @@ class BatchWriter:
                 items,
                 "",
                 key=lambda item: (ref_id(item["provider"]), item["name"]),
-                lookup=lambda: newest(items),
+                lookup=lambda: ours(items),
                 lookup_first=resent,
             )
 
         return send
+
+    def _created_by_us(self, kind: str, ids: list[int]) -> set[int]:
+        """Which of these events our creates made: the changelog holds each create's message (one
+        request, only when an event has several copies)."""
+        changes = self.gateway.list(
+            CHANGE_MODEL, changed_object_type=f"notices.{kind}", changed_object_id=ids, action="create"
+        )
+        mark = f"({WRITER_MARK}{self.gateway.writer_id})"
+        return {row["changed_object_id"] for row in changes if mark in (row.get("message") or "")}
 
     def _event_created(self, item: Item, row: dict) -> None:
         item.plan.event_id = row["id"]

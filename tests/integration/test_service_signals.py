@@ -170,8 +170,18 @@ def test_metrics_readiness_and_notify_of_the_running_daemon(daemon):
     assert get(f"{base}/healthz")[0] == 200
     wait_until(lambda: get(f"{base}/readyz")[0] == 200, 30, "/readyz 200 with NetBox and the mailbox up")
 
-    print("figures:", {k: total(samples, f"notices_ingestor_{k}") for k in (
-        "netbox_requests_total", "netbox_request_seconds_sum", "parse_seconds_sum", "poll_seconds_count")})
+    print(
+        "figures:",
+        {
+            k: total(samples, f"notices_ingestor_{k}")
+            for k in (
+                "netbox_requests_total",
+                "netbox_request_seconds_sum",
+                "parse_seconds_sum",
+                "poll_seconds_count",
+            )
+        },
+    )
     proxy.down = True  # NetBox goes away
     went = time.monotonic()
     code, body = wait_until(lambda: (r := get(f"{base}/readyz"))[0] == 503 and r, 30, "/readyz 503")

@@ -32,6 +32,7 @@ OBJECT_TYPES = {
     "circuits.circuit": 5,
 }
 EVENT_MODELS = ("maintenance", "outage")
+CHANGES = "core.object_changes"
 # What the database holds unique (the plugin answers a second one with 500, an integrity error).
 UNIQUE = {
     "impact": ("event_content_type", "event_object_id", "target_content_type", "target_object_id"),
@@ -99,6 +100,12 @@ class MemoryEndpoint:
             )
             for item in items
         ]
+        if self.model in EVENT_MODELS:  # NetBox's changelog, with each create's message
+            for item, row in zip(items, created, strict=True):
+                change = {"changed_object_type": f"notices.{self.model}", "action": "create"}
+                self.db.insert(
+                    CHANGES, dict(change, changed_object_id=row["id"], message=item.get("changelog_message"))
+                )
         if after:
             raise after
         return created if isinstance(payload, list) else created[0]

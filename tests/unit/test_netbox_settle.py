@@ -14,7 +14,7 @@ from ingestor.netbox.settle import Claim, first_claims, verdict
 from ingestor.netbox.sink import NetBoxSink
 from parsers.models import Outcome
 
-from .memory_netbox import MemoryGateway
+from .memory_netbox import MemoryGateway, lost_answer
 from .test_netbox_sink import (
     JOURNAL,
     NOTIFICATION,
@@ -182,3 +182,34 @@ def test_a_batch_is_planned_onto_the_copy_with_the_oldest_claim_not_the_oldest_c
     assert outcomes(results) == {3: Outcome.INGESTED}
     ours = [n["event_object_id"] for n in db.rows(NOTIFICATION) if n["id"] not in theirs]
     assert ours == [newer["id"]]
+
+
+def test_after_a_lost_create_answer_the_look_up_takes_the_copy_our_create_made(db):
+    """Our create reached NetBox but its answer was lost; meanwhile another writer created the same event
+    (a newer copy) and recorded email 2 on it. The look-up must take ours by the mark in its changelog
+    message, not the newest copy: taking theirs, we removed it as the newer copy in our race check, with
+    their notification left on a deleted event."""
+    theirs: dict = {}
+
+    def their_copy(_filters):
+        row = db.insert("maintenance", {"name": "MW-1", "provider": provider_id(db), "status": "TENTATIVE"})
+        db.insert("core.object_changes", {"changed_object_type": "notices.maintenance", "action": "create",
+                                          "changed_object_id": row["id"],
+                                          "message": "notices-ingestor (writer other): created"})  # fmt: skip
+        note = their_notification(db, row["id"], 2)
+        db.insert(
+            JOURNAL, journal_entry([(note["id"], EmailRecord(email(2).message_id, email(2).body_digest, []))])
+        )
+        theirs["id"] = row["id"]
+
+    db.inject("maintenance", "POST", lost_answer(), after=True)
+    db.before("maintenance", "GET", lambda _items: db.before("maintenance", "GET", their_copy))
+    deleted: list[int] = []
+    db.before("maintenance", "DELETE", lambda items: deleted.extend(item["id"] for item in items))
+    results = sink(db).write([mail(1, notice("CONFIRMED", 1))])
+    assert outcomes(results) == {1: Outcome.INGESTED}
+    assert theirs["id"] not in deleted, "took their copy for ours and deleted it as the newer copy"
+    # their record is the older claim: their copy is the event, and ours went (we planned again on theirs)
+    assert [row["id"] for row in db.rows("maintenance")] == [theirs["id"]]
+    assert {n["event_object_id"] for n in db.rows(NOTIFICATION)} == {theirs["id"]}
+    assert stored_emails(db) == ["<mail-1@acme.example>", "<mail-2@acme.example>"]
