@@ -18,11 +18,15 @@ Fixtures (all lazy: a test that does not ask for them never starts the stack):
                             creates the folder if missing.
 
 Tests under tests/integration/, and any test using `stack`, are marked `integration` automatically.
+
+NIS_NO_SKIPS=1 (set by .ci/run) makes every skip a failure: without ../shared/corpus the corpus tests
+skip, and a suite that stays green with a hundred tests gone would prove nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 import pytest
@@ -30,6 +34,17 @@ import pytest
 from tests.stack import Stack, StackUnavailable, append_uid, reset_stack, start_stack
 
 INTEGRATION_DIR = Path(__file__).resolve().parent / "integration"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A skip is a failure under NIS_NO_SKIPS (see the module docstring); the reason says why."""
+    report = yield
+    if report.skipped and os.environ.get("NIS_NO_SKIPS") == "1" and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under NIS_NO_SKIPS=1 (a skip is a failure in CI): {reason}"
+    return report
 
 
 def pytest_collection_modifyitems(config, items):
