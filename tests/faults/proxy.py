@@ -136,61 +136,73 @@ class FaultProxy:
         finally:
             conn.close()
 
-    def _handler(self):
-        proxy = self
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_Handler,), {"proxy": self})
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
 
-            def log_message(self, *_args) -> None:  # quiet: the counters tell the story
-                pass
+class _Handler(BaseHTTPRequestHandler):
+    """One request through the proxy: a fault drawn before it is forwarded, or one after (its answer
+    lost or replaced)."""
 
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-                fault = proxy.draw(self.command, body)
-                if proxy.mix.delay_seconds:
-                    time.sleep(proxy.mix.delay_seconds)
-                if fault in ("reject", "down", "poison"):
-                    status = {"down": 503, "poison": 500}.get(fault) or proxy._random.choice((502, 503, 504))
-                    return self._answer(
-                        status, [("Content-Type", "text/plain")], f"injected {fault}\n".encode()
-                    )
-                if fault == "drop" and not proxy.coin():
-                    return self._drop()
-                try:
-                    status, response_headers, payload = proxy.forward(self.command, self.path, headers, body)
-                except OSError:
-                    return self._answer(502, [("Content-Type", "text/plain")], b"upstream unreachable\n")
-                if fault == "error_after":
-                    return self._answer(500, [("Content-Type", "text/html")], b"<h1>Server Error (500)</h1>")
-                if fault == "drop":
-                    return self._drop()
-                if fault == "hold":
-                    time.sleep(proxy.mix.hold_seconds)
-                    return self._drop()
-                self._answer(status, response_headers, payload)
+    protocol_version = "HTTP/1.1"
+    proxy: FaultProxy  # set per proxy (FaultProxy._handler)
 
-            def _answer(self, status: int, headers, payload: bytes) -> None:
-                self.send_response(status)
-                for key, value in headers:
-                    if key.lower() not in HOP_BY_HOP and key.lower() != "content-length":
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+    def log_message(self, *_args) -> None:  # quiet: the counters tell the story
+        pass
 
-            def _drop(self) -> None:
-                self.close_connection = True
-                try:
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        fault = self.proxy.draw(self.command, body)
+        if self.proxy.mix.delay_seconds:
+            time.sleep(self.proxy.mix.delay_seconds)
+        if self._fault_before(fault):
+            return
+        try:
+            response = self.proxy.forward(self.command, self.path, headers, body)
+        except OSError:
+            return self._answer(502, [("Content-Type", "text/plain")], b"upstream unreachable\n")
+        self._fault_after(fault, response)
 
-            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = do_HEAD = _serve
+    def _fault_before(self, fault: str | None) -> bool:
+        """An answer instead of the upstream's, or a dropped connection (half the drops): nothing sent."""
+        if fault in ("reject", "down", "poison"):
+            status = {"down": 503, "poison": 500}.get(fault) or self.proxy._random.choice((502, 503, 504))
+            self._answer(status, [("Content-Type", "text/plain")], f"injected {fault}\n".encode())
+            return True
+        if fault == "drop" and not self.proxy.coin():
+            self._drop()
+            return True
+        return False
 
-        return Handler
+    def _fault_after(self, fault: str | None, response) -> None:
+        """The write reached NetBox: its answer is replaced by a 500, dropped, or held and dropped."""
+        if fault == "error_after":
+            return self._answer(500, [("Content-Type", "text/html")], b"<h1>Server Error (500)</h1>")
+        if fault == "hold":
+            time.sleep(self.proxy.mix.hold_seconds)
+        if fault in ("drop", "hold"):
+            return self._drop()
+        self._answer(*response)
+
+    def _answer(self, status: int, headers, payload: bytes) -> None:
+        self.send_response(status)
+        for key, value in headers:
+            if key.lower() not in HOP_BY_HOP and key.lower() != "content-length":
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
 
 def main() -> None:
