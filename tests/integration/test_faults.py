@@ -252,7 +252,7 @@ def corpus_clean(corpus_bench) -> dict:
     return dump
 
 
-# Three writers only in `make faults`: two holes remain there (README, Reliability: "Left open").
+# Three writers only in `make faults` (CI runs two writers, NIS_RACE_RUNS=2 times).
 @pytest.mark.parametrize("writers", [2, 3] if FULL else [2])
 def test_concurrent_replays_of_the_whole_corpus_end_as_one_clean_run(corpus_bench, corpus_clean, writers):
     """Replays of the same files started at the same moment, each straight to NetBox with its own
