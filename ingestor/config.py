@@ -443,7 +443,9 @@ class ProviderConfig(_Strict):
     def ignore_rule(self, name: str) -> IgnoreRule | None:
         if not (self.ignore_senders or self.ignore_subjects):
             return None
-        return IgnoreRule(provider=name, senders=self.ignore_senders, subjects=self.ignore_subjects)
+        return IgnoreRule(
+            provider=name, senders=self.ignore_senders, subjects=compile_patterns(self.ignore_subjects)
+        )
 
 
 class ParsingConfig(_Strict):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
@@ -50,7 +52,7 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
     threading.excepthook = _thread_died
 
 
-def _clean_values(_logger, _name, event: dict) -> dict:
+def _clean_values(_logger: object, _name: str, event: MutableMapping[str, Any]) -> dict[str, Any]:
     """Before rendering: secrets out of every value (a traceback's text included), control characters of
     email-borne values (Message-IDs, subjects) escaped, so a console log cannot drive the terminal."""
     return {key: _escaped(redact_value(value)) for key, value in event.items()}

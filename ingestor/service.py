@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import structlog
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, EVENT_SCHEDULER_STARTED
@@ -21,6 +22,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from ingestor import metrics
 from ingestor.config import Config
 from ingestor.notify import notify, watchdog_interval
+
+if TYPE_CHECKING:  # imported when serving: health pulls in asyncio
+    from ingestor.health import HealthServer
 
 log = structlog.get_logger(__name__)
 
@@ -48,7 +52,7 @@ class ServiceSignals:
     def __init__(self, config: Config, gateway):
         self.config = config
         self.gateway = gateway
-        self.server = None
+        self.server: HealthServer | None = None
 
     def install(self, scheduler) -> None:
         """Start-up checks, the HTTP server, then the periodic jobs; READY=1 once the scheduler runs."""
