@@ -23,13 +23,7 @@ from imapclient import SEEN
 
 from ingestor.disposition import Action, AddKeyword, MarkSeen, Move, format_action
 from ingestor.sources import RawMessage
-from ingestor.sources.errors import (  # noqa: F401 - where callers of versions before found them
-    MailboxConnectError,
-    MailboxError,
-    MailboxLoginError,
-    MailboxTLSError,
-)
-from ingestor.sources.imap_claims import HANDLED_KEYWORD, ImapClaims, claim_folder_name  # noqa: F401
+from ingestor.sources.imap_claims import HANDLED_KEYWORD, ImapClaims
 from ingestor.sources.imap_session import ImapSession
 from ingestor.state import StateStore
 
