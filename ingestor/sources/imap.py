@@ -57,6 +57,7 @@ class ImapMailbox:
         self.config = config
         self.session = ImapSession(config)
         self.claims = ImapClaims(self.session, config, state_store, instance_name)
+        self.claim_folder = self.claims.folder
         self._message_count = 0
         self._uidvalidity: int | None = None
         self._claim_below = 0  # UIDNEXT when the session began: emails put back later wait for a new one
@@ -91,10 +92,6 @@ class ImapMailbox:
     def reconnect_attempts(self) -> int:
         """How often a poll re-opens a dropped connection (a new session each time)."""
         return self.config.reconnect_attempts
-
-    @property
-    def claim_folder(self) -> str:
-        return self.claims.folder
 
     @property
     def uidvalidity(self) -> int | None:
