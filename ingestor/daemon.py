@@ -13,13 +13,14 @@ Faults, and what a poll does about them:
   ``reconnect_attempts`` times per poll; what was claimed is in the claim folder and is read first.
 
 News without waiting for the next poll: where the server offers IMAP IDLE, one more connection per
-mailbox waits in IDLE (``IdleWatcher``) and asks for a poll as soon as mail arrives. Polls of one
-mailbox never overlap, and a request that comes during a poll makes that poll go round once more, so
-no arrival waits for the safety-net interval.
+mailbox waits in IDLE (``sources.imap_idle.IdleWatcher``) and asks for a poll as soon as mail arrives.
+Polls of one mailbox never overlap, and a request that comes during a poll makes that poll go round
+once more, so no arrival waits for the safety-net interval.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import signal
 import threading
@@ -36,8 +37,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from ingestor import metrics
 from ingestor.config import Config, MailboxConfig
 from ingestor.pipeline import EmailReport, Pipeline
-from ingestor.sources import RawMessage, mailbox_source
-from ingestor.sources.imap import ImapMailbox, MailboxError, MailboxLoginError, MailboxTLSError
+from ingestor.sources import MailboxSource, RawMessage, mailbox_source
+from ingestor.sources.errors import MailboxError, MailboxSetupError
+from ingestor.sources.imap import ImapMailbox
+from ingestor.sources.imap_idle import IdleWatcher
 from ingestor.state import MailboxState, StateStore
 from parsers.models import Outcome
 
@@ -155,22 +158,24 @@ class Daemon:
         return result
 
     def _poll_with_reconnects(self, mailbox: MailboxConfig, result: PollResult, bound) -> None:
-        reconnects = getattr(mailbox, "reconnect_attempts", 0)  # IMAP only: Graph retries per request
-        for attempt in range(reconnects + 1):
+        attempt = 0
+        while True:
+            source = mailbox_source(mailbox, self.state, self.config.instance_name)  # a new session
             try:
-                with mailbox_source(mailbox, self.state, self.config.instance_name) as imap:
+                with source as imap:
                     self._drain(imap, mailbox, result)
                 return
-            except (MailboxLoginError, MailboxTLSError):
+            except MailboxSetupError:
                 raise  # configuration problems: reconnecting will not help
             except MailboxError as exc:
-                if attempt == reconnects or self.stopping.is_set():
+                if attempt >= source.reconnect_attempts or self.stopping.is_set():
                     raise
                 delay = RECONNECT_FIRST_SECONDS * 2**attempt
                 bound.warning("imap_reconnecting", error=str(exc), attempt=attempt + 1, delay_seconds=delay)
                 self.stopping.wait(delay)
+                attempt += 1
 
-    def _drain(self, imap: ImapMailbox, mailbox: MailboxConfig, result: PollResult) -> None:
+    def _drain(self, imap: MailboxSource, mailbox: MailboxConfig, result: PollResult) -> None:
         """Work through the claimed emails, a batch at a time; on an early stop put what is still
         claimed back."""
         try:
@@ -185,7 +190,8 @@ class Daemon:
             imap.release_all()
             raise
         except Exception:
-            _release_quietly(imap)  # e.g. no parse worker could start: the emails wait for the next poll
+            # e.g. no parse worker could start: the emails wait for the next poll
+            _release_quietly(imap, mailbox.name)
             raise
         if self.stopping.is_set():
             imap.release_all()
@@ -193,7 +199,7 @@ class Daemon:
             self.netbox_backoff.succeeded()
 
     def _finish(
-        self, imap: ImapMailbox, mailbox: MailboxConfig, batch: list[RawMessage], reports: list[EmailReport]
+        self, imap: MailboxSource, mailbox: MailboxConfig, batch: list[RawMessage], reports: list[EmailReport]
     ):
         """Dispose of what is done; put back what waits (or quarantine it as poison after max_attempts)."""
         pairs = list(zip(batch, reports, strict=True))
@@ -211,7 +217,7 @@ class Daemon:
 
     def _finish_one(
         self,
-        imap: ImapMailbox,
+        imap: MailboxSource,
         mailbox: MailboxConfig,
         message: RawMessage,
         report: EmailReport,
@@ -232,7 +238,7 @@ class Daemon:
         self._dispose(imap, mailbox, message, report)
         return state.forget(key)
 
-    def _dispose(self, imap: ImapMailbox, mailbox: MailboxConfig, message: RawMessage, report: EmailReport):
+    def _dispose(self, imap: MailboxSource, mailbox: MailboxConfig, message: RawMessage, report: EmailReport):
         imap.dispose(message, mailbox.disposition(report.outcome))
         metrics.email_done(report.outcome, report.provider, mailbox.name)  # metrics (issue 8)
 
@@ -260,13 +266,19 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
         for mailbox in self.config.mailboxes:
-            if mailbox.idle and mailbox.kind == "imap":
-                IdleWatcher(self, mailbox).start()
+            if isinstance(mailbox, MailboxConfig) and mailbox.idle:
+                self._watch_idle(mailbox)
         log.info("daemon_started", mailboxes=[m.name for m in self.config.mailboxes])
         scheduler.start()
         for gate in self._gates.values():  # a poll an IDLE watcher started finishes its email too
             gate.wait_idle(timeout=120)
         log.info("daemon_stopped")
+
+    def _watch_idle(self, mailbox: MailboxConfig) -> None:
+        """Start the IDLE watcher of an IMAP mailbox: its own sessions, polls asked for, stops with us."""
+        open_mailbox = functools.partial(ImapMailbox, mailbox, self.state, self.config.instance_name)
+        on_news = functools.partial(self.request_poll, mailbox)
+        IdleWatcher(mailbox, open_mailbox, self.stopping, on_news).start()
 
     def _on_signal(self, signum, _frame) -> None:
         log.info("stopping", signal=signal.Signals(signum).name)
@@ -295,77 +307,8 @@ def _poison(report: EmailReport, count: int, mailbox: str) -> None:
     metrics.poison_email(mailbox)  # metrics (issue 8)
 
 
-def _release_quietly(imap: ImapMailbox) -> None:
+def _release_quietly(imap: MailboxSource, mailbox: str) -> None:
     try:
         imap.release_all()
     except MailboxError as exc:  # the connection is what broke: the claims are read first next time
-        log.info("imap_release_skipped", mailbox=imap.config.name, error=str(exc))
-
-
-class IdleWatcher(threading.Thread):
-    """Waits in IMAP IDLE on one mailbox and asks for a poll when mail arrives.
-
-    Its own connection (the poll uses another). Re-issues IDLE every ``idle_renew_seconds``; after a
-    dropped connection it reconnects with backoff and asks for a poll (mail may have come meanwhile).
-    A server without IDLE ends the watcher: the interval polls go on as before.
-    """
-
-    CHECK_SECONDS = 1.0  # how often the wait looks at the stop flag
-
-    def __init__(self, daemon: Daemon, mailbox: MailboxConfig):
-        super().__init__(name=f"idle:{mailbox.name}", daemon=True)
-        self.owner, self.mailbox = daemon, mailbox
-        self.log = log.bind(mailbox=mailbox.name)
-        self.failures = 0  # consecutive failed sessions, for the backoff
-
-    def run(self) -> None:
-        """Until the daemon stops. An unexpected error is logged (with its traceback) and retried with
-        backoff like a dropped connection: the watcher never dies silently, leaving only interval polls."""
-        while not self.owner.stopping.is_set():
-            try:
-                if not self._session():
-                    return
-            except (MailboxLoginError, MailboxTLSError) as exc:
-                self.log.error("imap_idle_stopped", error=str(exc))
-                return
-            except MailboxError as exc:
-                self._back_off("imap_idle_reconnecting", error=str(exc))
-            except Exception:  # noqa: BLE001 - a bug or a library surprise: say so, keep watching
-                self._back_off("imap_idle_crashed", exc_info=True)
-
-    def _session(self) -> bool:
-        """One IDLE connection until it drops; False when the server has no IDLE (the watcher ends)."""
-        with ImapMailbox(self.mailbox, self.owner.state, self.owner.config.instance_name) as imap:
-            if not imap.has_capability("IDLE"):
-                self.log.info("imap_idle_unsupported", reason="polling every interval_seconds only")
-                return False
-            self.failures = 0
-            self._watch(imap)
-        return True
-
-    def _back_off(self, event: str, **fields) -> None:
-        self.failures += 1
-        delay = min(BACKOFF_MAX_SECONDS, RECONNECT_FIRST_SECONDS * 2 ** min(self.failures, 8))
-        level = self.log.error if event == "imap_idle_crashed" else self.log.warning
-        level(event, delay_seconds=delay, **fields)
-        self.owner.stopping.wait(delay)
-
-    def _watch(self, imap: ImapMailbox) -> None:
-        self.log.info("imap_idle_started")
-        self._poll_soon()  # mail may have arrived while we were not watching
-        renew_at = time.monotonic() + self.mailbox.idle_renew_seconds
-        while not self.owner.stopping.is_set():
-            if imap.wait_for_news(self.CHECK_SECONDS):
-                self._poll_soon()
-            if time.monotonic() >= renew_at:
-                imap.stop_idle()  # the next wait re-issues IDLE
-                renew_at = time.monotonic() + self.mailbox.idle_renew_seconds
-        imap.stop_idle()
-
-    def _poll_soon(self) -> None:
-        threading.Thread(
-            target=self.owner.request_poll,
-            args=(self.mailbox,),
-            name=f"poll:{self.mailbox.name}",
-            daemon=True,
-        ).start()
+        log.info("imap_release_skipped", mailbox=mailbox, error=str(exc))

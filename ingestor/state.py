@@ -1,15 +1,19 @@
-"""What the daemon remembers per mailbox between polls, as small JSON files in ``state_dir``.
+"""What the daemon remembers between polls, as small JSON files in ``state_dir``.
 
-One file per mailbox (``imap-<name>.json``), so mailboxes polled in parallel never rewrite each other's
-state. Writes are atomic (temp file + os.replace). Nothing here is needed for correctness — identity
-lives in NetBox, and claimed emails live in the mailbox's claim folder — so a missing or corrupt file
-just means starting afresh:
-- ``attempts``: emails that failed transiently while NetBox was answering, by the SHA-256 of their bytes,
-  with the count and the last error; at ``max_attempts`` such a poison email goes to ``on_failed``;
-- ``foreign_claims``: when this instance first saw each email in another instance's claim folder
-  (``folder/uidvalidity/uid`` → Unix time), for the claim lease.
-A Microsoft Graph mailbox keeps its folder id and the delta link of the last completed round in
-``graph-<name>.json`` (lost: the next round reads the whole folder; NetBox recognises what it holds).
+Each file is ``<kind>-<mailbox>.json`` and has one owner, the module that reads and writes it, so
+mailboxes polled in parallel, and the parts of one poll, never rewrite each other's state:
+- ``attempts-<name>.json`` (this module, written by the daemon; every kind of mailbox): emails that
+  failed transiently while NetBox was answering, by the SHA-256 of their bytes, with the count and the
+  last error; at ``max_attempts`` such a poison email goes to ``on_failed``;
+- ``leases-<name>.json`` (``sources.imap_claims``; IMAP): when this instance first saw each email in
+  another instance's claim folder, for the claim lease;
+- ``graph-<name>.json`` (``sources.graph``; Microsoft Graph): the folder id and the delta link of the
+  last completed round.
+Versions before kept attempts and lease timers together in ``imap-<name>.json`` (for Graph mailboxes
+too); that file is read while the new one is absent, so an upgrade keeps both, and may be deleted once
+the new files exist. Writes are atomic (temp file + os.replace). Nothing here is needed for
+correctness — identity lives in NetBox, and claimed emails live in the mailbox's claim folder — so a
+missing or corrupt file just means starting afresh.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 import structlog
 
@@ -27,6 +33,27 @@ log = structlog.get_logger(__name__)
 
 # an attempts entry not touched for this long is forgotten (the email was handled, or deleted by hand)
 ATTEMPTS_TTL_SECONDS = 14 * 24 * 3600
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class StateFile:
+    """One kind of state file: ``<kind>-<mailbox>.json``, or, while that is absent, the file an earlier
+    version kept the same data in (``<legacy>-<mailbox>.json``)."""
+
+    kind: str
+    legacy: str | None = None
+
+    def names(self, mailbox: str) -> list[str]:
+        """The file names to read, newest first."""
+        kinds = [self.kind] + ([self.legacy] if self.legacy else [])
+        return [f"{kind}-{mailbox}.json" for kind in kinds]
+
+
+# the file of versions before the split: attempts and lease timers of one mailbox, whatever its kind
+LEGACY_KIND = "imap"
+ATTEMPTS_FILE = StateFile("attempts", legacy=LEGACY_KIND)
 
 
 @dataclass(frozen=True)
@@ -38,8 +65,9 @@ class Attempts:
 
 @dataclass(frozen=True)
 class MailboxState:
+    """The daemon's memory of one mailbox: the attempt counts of the emails that keep failing."""
+
     attempts: dict[str, Attempts] = field(default_factory=dict)
-    foreign_claims: dict[str, float] = field(default_factory=dict)
 
     def failed_attempt(self, key: str, error: str, now: float | None = None) -> tuple[MailboxState, int]:
         """The state with one more failed attempt of email ``key``, and the count now."""
@@ -55,79 +83,72 @@ class MailboxState:
         return replace(self, attempts={k: v for k, v in self.attempts.items() if k != key})
 
 
-@dataclass(frozen=True)
-class DeltaState:
-    folder_id: str | None = None
-    delta_link: str | None = None  # opaque URL from Graph; None: the next round reads the whole folder
-
-
 class StateStore:
-    """Per-mailbox state, persisted under ``directory``."""
+    """The state directory: reads and writes the files its owners describe with a ``StateFile``.
+
+    ``load``/``save`` are the attempt counts (``attempts-<name>.json``), which this module owns.
+    """
 
     def __init__(self, directory: str | os.PathLike[str]):
         self.directory = Path(directory)
 
-    def path_for(self, mailbox: str) -> Path:
-        return self.directory / f"imap-{mailbox}.json"
+    def path_for(self, mailbox: str, file: StateFile = ATTEMPTS_FILE) -> Path:
+        """Where ``file`` of ``mailbox`` is written."""
+        return self.directory / file.names(mailbox)[0]
 
     def load(self, mailbox: str) -> MailboxState:
-        """The saved state of ``mailbox``, or a fresh one if there is none usable."""
-        path = self.path_for(mailbox)
-        try:
-            return _decode(json.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            return MailboxState()
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            log.warning("state_unreadable", mailbox=mailbox, path=str(path), error=str(exc))
-            return MailboxState()
+        """The saved attempt counts of ``mailbox``, or a fresh state if there are none usable."""
+        return self.read(ATTEMPTS_FILE, mailbox, _decode_attempts, MailboxState())
 
     def save(self, mailbox: str, state: MailboxState) -> None:
-        self._write(self.path_for(mailbox), asdict(state))
+        self.write(ATTEMPTS_FILE, mailbox, asdict(state))
 
-    def load_delta(self, mailbox: str) -> DeltaState:
-        """The saved Graph position of ``mailbox``; an empty one (read everything) if none is usable."""
-        path = self.directory / f"graph-{mailbox}.json"
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            return DeltaState(_typed(raw["folder_id"], str), _typed(raw["delta_link"], str))
-        except FileNotFoundError:
-            return DeltaState()
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("state_unreadable", mailbox=mailbox, path=str(path), error=str(exc))
-            return DeltaState()
+    def read(self, file: StateFile, mailbox: str, decode: Callable[[Any], T], fresh: T) -> T:
+        """``decode`` of the JSON in ``file`` (the legacy name when the new one is absent); ``fresh``
+        when neither exists or the content is unusable (logged: starting afresh is safe)."""
+        for name in file.names(mailbox):
+            path = self.directory / name
+            try:
+                return decode(json.loads(path.read_text(encoding="utf-8")))
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                log.warning("state_unreadable", mailbox=mailbox, path=str(path), error=str(exc))
+                return fresh
+        return fresh
 
-    def save_delta(self, mailbox: str, state: DeltaState) -> None:
-        self._write(self.directory / f"graph-{mailbox}.json", asdict(state))
-
-    def _write(self, path: Path, data: dict) -> None:
+    def write(self, file: StateFile, mailbox: str, data: dict) -> None:
+        """Replace ``file`` of ``mailbox`` atomically with ``data``."""
+        path = self.path_for(mailbox, file)
         self.directory.mkdir(parents=True, exist_ok=True)
         text = json.dumps(data, indent=2, sort_keys=True) + "\n"
         fd, temp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
+            with os.fdopen(fd, "w", encoding="utf-8") as stream:
+                stream.write(text)
+                stream.flush()
+                os.fsync(stream.fileno())
             os.replace(temp, path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
 
 
-def _decode(raw: dict) -> MailboxState:
-    """Read a state file; keys of older versions (uidvalidity, last_uid) are ignored."""
+def _decode_attempts(raw: dict) -> MailboxState:
+    """Read an attempts file (or a legacy file: its other keys, lease timers or the UID bookkeeping of
+    older versions, are ignored); entries older than the TTL are dropped."""
     now = time.time()
     attempts = {}
     for key, item in (raw.get("attempts") or {}).items():
         entry = Attempts(int(item["count"]), str(item["last_error"]), float(item["updated"]))
         if now - entry.updated < ATTEMPTS_TTL_SECONDS:
             attempts[str(key)] = entry
-    claims = {str(key): float(value) for key, value in (raw.get("foreign_claims") or {}).items()}
-    return MailboxState(attempts=attempts, foreign_claims=claims)
+    return MailboxState(attempts=attempts)
 
 
-def _typed(value: object, kind: type):
-    # bool is an int in Python; a hand-edited "true" must not pass as a number
+def typed(value: object, kind: type[T]) -> T:
+    """``value`` if it is a ``kind``, else TypeError (the file is unusable). bool is an int in Python: a
+    hand-edited ``true`` must not pass as a number."""
     if not isinstance(value, kind) or isinstance(value, bool):
         raise TypeError(f"expected {kind.__name__}, got {value!r}")
     return value

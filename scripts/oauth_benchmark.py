@@ -24,8 +24,9 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 
 from ingestor.config import GraphMailboxConfig, MailboxConfig, OAuth2Config  # noqa: E402
 from ingestor.disposition import Move  # noqa: E402
+from ingestor.sources.errors import MailboxLoginError  # noqa: E402
 from ingestor.sources.graph import GraphMailbox  # noqa: E402
-from ingestor.sources.imap import ImapMailbox, MailboxLoginError  # noqa: E402
+from ingestor.sources.imap import ImapMailbox  # noqa: E402
 from ingestor.sources.oauth import build_source  # noqa: E402
 from ingestor.state import StateStore  # noqa: E402
 from tests.graph_standin import GraphStandIn  # noqa: E402

@@ -1,10 +1,17 @@
-"""Where emails come from: the one type every source yields and the rest of the pipeline consumes."""
+"""Where emails come from: the one type every source yields and the rest of the pipeline consumes, and
+the one contract every mailbox source keeps (``MailboxSource``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Protocol, Self
+
+if TYPE_CHECKING:  # config imports the parsers; only the types are needed here
+    from ingestor.config import GraphMailboxConfig, MailboxConfig
+    from ingestor.disposition import Action
+    from ingestor.state import StateStore
 
 
 @dataclass(frozen=True)
@@ -29,13 +36,47 @@ class RawMessage:
         return f"RawMessage({self.source!r}, {state})"
 
 
-def mailbox_source(config: Any, state_store: Any, instance_name: str = "localhost") -> Any:
-    """The source for one configured mailbox: a GraphMailbox for ``kind = "graph"``, else an ImapMailbox.
+class MailboxSource(Protocol):
+    """What the daemon and ``check`` use of a mailbox, whichever kind serves it (ImapMailbox,
+    GraphMailbox). One instance is one session: ``with`` opens and closes it; after a dropped connection
+    the caller makes a new one (up to ``reconnect_attempts`` times a poll). What a source raises is a
+    ``sources.errors.MailboxError``."""
 
-    Both are context managers with ``fetch_new()``, ``dispose(message, actions)``, ``release(message)``,
-    ``release_all()`` and ``describe()``.
-    """
-    if getattr(config, "kind", "imap") == "graph":
+    @property
+    def reconnect_attempts(self) -> int:
+        """How often a poll re-opens a dropped connection (0: the source retries per request itself)."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def describe(self) -> str:
+        """One line for ``check``: where the session is connected and what it found."""
+        ...
+
+    def fetch_new(self) -> Iterator[RawMessage]:
+        """The emails to work on now, each to be disposed of or released."""
+        ...
+
+    def dispose(self, message: RawMessage, actions: Sequence[Action]) -> None:
+        """Apply a disposition to an email fetch_new yielded: it is done and not read again."""
+        ...
+
+    def release(self, message: RawMessage) -> None:
+        """Leave an email to be tried again by a later poll."""
+        ...
+
+    def release_all(self) -> int:
+        """Leave every email not disposed of to a later poll (stopping early); returns how many."""
+        ...
+
+
+def mailbox_source(
+    config: MailboxConfig | GraphMailboxConfig, state_store: StateStore, instance_name: str = "localhost"
+) -> MailboxSource:
+    """The source for one configured mailbox: a GraphMailbox for ``kind = "graph"``, else an ImapMailbox."""
+    if config.kind == "graph":
         from ingestor.sources.graph import GraphMailbox
 
         return GraphMailbox(config, state_store)

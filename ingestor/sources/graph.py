@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
@@ -25,10 +26,10 @@ import structlog
 
 from ingestor.disposition import Action, AddKeyword, MarkSeen, Move, done_keywords, format_action
 from ingestor.sources import RawMessage
+from ingestor.sources.errors import GraphError, GraphLoginError, MailboxConnectError, MailboxLoginError
 from ingestor.sources.http import HttpSession, json_object
-from ingestor.sources.imap import MailboxConnectError, MailboxError, MailboxLoginError
 from ingestor.sources.oauth import TokenCache, TokenError, token_cache_for
-from ingestor.state import DeltaState, StateStore
+from ingestor.state import StateFile, StateStore, typed
 
 if TYPE_CHECKING:
     from ingestor.config import GraphMailboxConfig
@@ -65,13 +66,27 @@ DOWNLOAD_CHUNK = 64 * 1024
 # one answer of the API (a delta page of 1,000 items, a folder listing); messages stream, bounded apart
 PAGE_MAX_BYTES = 16 * 1024 * 1024
 
+# the position of a Graph mailbox, owned by this module (lost: the next round reads the whole folder)
+DELTA_FILE = StateFile("graph")
 
-class GraphError(MailboxError):
-    """Graph answered with an error; ``status`` and Graph's ``code`` are kept for the caller."""
 
-    def __init__(self, message: str, status: int, code: str = ""):
-        super().__init__(message)
-        self.status, self.code = status, code
+@dataclass(frozen=True)
+class DeltaState:
+    folder_id: str | None = None
+    delta_link: str | None = None  # opaque URL from Graph; None: the next round reads the whole folder
+
+
+def load_delta(store: StateStore, mailbox: str) -> DeltaState:
+    """The saved Graph position of ``mailbox``; an empty one (read everything) if none is usable."""
+    return store.read(DELTA_FILE, mailbox, _decode_delta, DeltaState())
+
+
+def save_delta(store: StateStore, mailbox: str, state: DeltaState) -> None:
+    store.write(DELTA_FILE, mailbox, asdict(state))
+
+
+def _decode_delta(raw: dict) -> DeltaState:
+    return DeltaState(typed(raw["folder_id"], str), typed(raw["delta_link"], str))
 
 
 class GraphApi:
@@ -161,10 +176,6 @@ class GraphApi:
         self.sleep(wait)
 
 
-class GraphLoginError(GraphError, MailboxLoginError):
-    """Graph refused the app: wrong token audience, missing Mail.ReadWrite, or no access to the mailbox."""
-
-
 class GraphMailbox:
     """One session on one configured Graph mailbox folder (see the module docstring)."""
 
@@ -214,7 +225,7 @@ class GraphMailbox:
             self.close()
             raise
         self._folder_id, self._total_items = folder["id"], int(folder.get("totalItemCount") or 0)
-        saved = self._store.load_delta(cfg.name)
+        saved = load_delta(self._store, cfg.name)
         if saved.folder_id != self._folder_id:
             if saved.folder_id is not None:
                 self._log.warning("graph_folder_changed", folder=cfg.folder)
@@ -225,6 +236,11 @@ class GraphMailbox:
         if self._api is not None:
             api, self._api = self._api, None
             api.session.close()
+
+    @property
+    def reconnect_attempts(self) -> int:
+        """0: GraphApi retries each request itself (throttling, a stale token); no new session."""
+        return 0
 
     def describe(self) -> str:
         cfg = self.config
@@ -349,7 +365,7 @@ class GraphMailbox:
         if self._round_link is None:
             return
         self._state = DeltaState(folder_id=self._folder_id, delta_link=self._round_link)
-        self._store.save_delta(self.config.name, self._state)
+        save_delta(self._store, self.config.name, self._state)
         self._round_link = None
 
     # -- folders ------------------------------------------------------------------------------------------
@@ -357,6 +373,7 @@ class GraphMailbox:
     def _resolve_folder(self, path: str) -> dict:
         """The folder at ``path`` ("inbox", "Inbox/Providers"); its first part may be a well-known name."""
         first, *rest = [part for part in path.split("/") if part]
+        folder: dict | None
         if first.lower() in WELL_KNOWN_FOLDERS:
             folder = self._api_().json("GET", f"{self._user_path}/mailFolders/{first.lower()}")
         else:
@@ -387,7 +404,7 @@ class GraphMailbox:
         return f"{self._user_path}/mailFolders/{parent}/childFolders"
 
     def _child(self, parent: str | None, name: str) -> dict | None:
-        url = f"{self._children_path(parent)}?$top=100&$select=id,displayName,totalItemCount"
+        url: str | None = f"{self._children_path(parent)}?$top=100&$select=id,displayName,totalItemCount"
         while url:
             page = self._api_().json("GET", url)
             for folder in page.get("value", []):

@@ -47,7 +47,8 @@ class HttpSession(requests.Session):
             kwargs["verify"] = self._verify
         if kwargs.get("stream"):  # the caller reads the body itself, and bounds it
             return super().request(method, url, *args, **kwargs)
-        response = super().request(method, url, *args, stream=True, **kwargs)
+        kwargs["stream"] = True  # read here, bounded
+        response = super().request(method, url, *args, **kwargs)
         read_capped(response, self.max_bytes)
         return response
 

@@ -14,7 +14,8 @@ from structlog.testing import capture_logs
 
 from ingestor.cli import main
 from ingestor.config import MailboxConfig
-from ingestor.sources.imap import ImapMailbox, MailboxLoginError
+from ingestor.sources.errors import MailboxLoginError
+from ingestor.sources.imap import ImapMailbox
 from ingestor.state import StateStore
 from tests.oauth_standin import Client, TokenEndpoint, new_rsa_key, pem_private
 

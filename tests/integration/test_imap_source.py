@@ -11,7 +11,8 @@ from imapclient import SEEN
 from ingestor.config import MailboxConfig
 from ingestor.disposition import AddKeyword, MarkSeen, Move
 from ingestor.sources import imap as imap_module
-from ingestor.sources.imap import ImapMailbox, MailboxLoginError, MailboxTLSError
+from ingestor.sources.errors import MailboxError, MailboxLoginError, MailboxTLSError
+from ingestor.sources.imap import ImapMailbox
 from ingestor.state import StateStore
 
 pytestmark = pytest.mark.integration
@@ -155,7 +156,7 @@ def test_wrong_password_names_the_mailbox_not_the_password(make_config, store):
 
 
 def test_missing_folder_is_a_clear_error(make_config, store):
-    with pytest.raises(imap_module.MailboxError, match=r"mailbox noc .*SELECT 'NoSuchFolder\w*' failed"):
+    with pytest.raises(MailboxError, match=r"mailbox noc .*SELECT 'NoSuchFolder\w*' failed"):
         ImapMailbox(make_config(folder=f"NoSuchFolder{uuid.uuid4().hex[:6]}"), store).open()
 
 
@@ -242,11 +243,11 @@ def test_a_message_is_claimed_by_one_instance_only(make_config, store, append, i
     append(email("contended"))
     config = make_config()
     with ImapMailbox(config, store, "host-a") as a, ImapMailbox(config, store, "host-b") as b:
-        a._ensure_folder(a.claim_folder)
-        b._select(config.folder)
-        a._select(config.folder)
-        assert a._move_uids([1], a.claim_folder) is True
-        assert b._move_uids([1], b.claim_folder) is False  # EXPUNGEISSUED: the other one has it
+        a.session.ensure_folder(a.claim_folder)
+        b.session.select(config.folder)
+        a.session.select(config.folder)
+        assert a.session.move([1], a.claim_folder) is True
+        assert b.session.move([1], b.claim_folder) is False  # EXPUNGEISSUED: the other one has it
     assert len(flags_of(imap_client, claim_folder(folder, "host-a"))) == 1
     assert flags_of(imap_client, claim_folder(folder, "host-b")) == {}
 

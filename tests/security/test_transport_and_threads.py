@@ -10,9 +10,9 @@ import types
 import pytest
 import requests
 
-from ingestor import daemon as daemon_module
 from ingestor import logs, metrics
 from ingestor.config import Config, NetBoxConfig, transport_warnings
+from ingestor.sources import imap_idle
 from ingestor.sources.http import HttpSession, ResponseTooLarge
 from tests.security.standins import http_standin, huge_answer
 
@@ -96,11 +96,10 @@ def test_the_idle_watcher_survives_an_unexpected_error(monkeypatch, capsys) -> N
             stopping.set()
         raise KeyError("surprise")
 
-    monkeypatch.setattr(daemon_module.IdleWatcher, "_session", session)
-    monkeypatch.setattr(daemon_module, "RECONNECT_FIRST_SECONDS", 0.0)
-    owner = types.SimpleNamespace(stopping=stopping)
+    monkeypatch.setattr(imap_idle.IdleWatcher, "_session", session)
+    monkeypatch.setattr(imap_idle, "IDLE_BACKOFF_FIRST_SECONDS", 0.0)
     mailbox = types.SimpleNamespace(name="noc")
-    watcher = daemon_module.IdleWatcher(owner, mailbox)
+    watcher = imap_idle.IdleWatcher(mailbox, open_mailbox=None, stopping=stopping, on_news=None)
     watcher.run()
     assert len(sessions) == 3  # it went on after each error
     events = [
