@@ -25,7 +25,8 @@ from ingestor.config import (
     validate_config,
 )
 from ingestor.logs import configure_logging
-from parsers.models import Outcome, ParseStatus
+from ingestor.outcome import Outcome
+from parsers.models import ParseStatus
 from parsers.options import ParserOptions
 
 if TYPE_CHECKING:  # the commands import NetBox's client when they need it

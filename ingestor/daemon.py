@@ -35,11 +35,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from ingestor import metrics
 from ingestor.config import Config, MailboxConfig
+from ingestor.outcome import Outcome
 from ingestor.pipeline import EmailReport, Pipeline
 from ingestor.sources import RawMessage, mailbox_source
 from ingestor.sources.imap import ImapMailbox, MailboxError, MailboxLoginError, MailboxTLSError
 from ingestor.state import MailboxState, StateStore
-from parsers.models import Outcome
 
 log = structlog.get_logger(__name__)
 

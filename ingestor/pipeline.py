@@ -24,8 +24,9 @@ from ingestor.config import Config
 from ingestor.netbox.client import NetBoxGateway
 from ingestor.netbox.faults import Fault, NetBoxRejected, NetBoxUnavailable, classify, describe
 from ingestor.netbox.sink import NetBoxSink, SinkEmail, SinkResult
+from ingestor.outcome import Outcome
 from ingestor.sources import RawMessage
-from parsers.models import EmailMeta, Outcome, ParseResult, final_outcome
+from parsers.models import EmailMeta, ParseResult, ParseStatus
 from parsers.senders import sender_domain, unparsed_verdict
 from parsers.worker import ParserUnavailable, ParseWorkerPool
 
@@ -181,7 +182,7 @@ class Pipeline:
             status, reason, provider = unparsed_verdict(meta, [match.slug], reports[key].reason, rules)
             report = reports[key]
             report.outcome, report.reason, report.provider = (
-                final_outcome(status) or report.outcome,
+                parse_outcome(status) or report.outcome,
                 reason,
                 provider,
             )
@@ -223,10 +224,20 @@ def _parse_report(report: EmailReport, message: RawMessage, parsed: ParseResult 
     report.message_id = parsed.email.message_id
     report.subject = parsed.email.subject
     report.provider = parsed.provider
-    if parsed.final_outcome is not None:  # ignored or failed: NetBox has nothing to do with it
-        report.outcome, report.reason = parsed.final_outcome, parsed.reason
+    outcome = parse_outcome(parsed.status)
+    if outcome is not None:  # ignored or failed: NetBox has nothing to do with it
+        report.outcome, report.reason = outcome, parsed.reason
         return False
     return True
+
+
+_FINAL_PARSE_OUTCOMES = {ParseStatus.IGNORED: Outcome.IGNORED, ParseStatus.FAILED: Outcome.FAILED}
+
+
+def parse_outcome(status: ParseStatus) -> Outcome | None:
+    """The one place a parse status becomes an outcome: the Outcome it is by itself (IGNORED, FAILED:
+    the email never reaches NetBox), None for PARSED (NetBox decides)."""
+    return _FINAL_PARSE_OUTCOMES.get(status)
 
 
 def _batch_failure(exc: Exception) -> SinkResult:

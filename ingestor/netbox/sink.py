@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from parsers.models import EmailMeta, Notice, Outcome
+from ingestor.outcome import Outcome
+from parsers.models import EmailMeta, Notice
 from parsers.senders import domain_label, sender_domain
 
 from .client import NetBoxGateway

@@ -34,7 +34,7 @@ from typing import Any
 
 import structlog
 
-from parsers.models import Outcome
+from ingestor.outcome import Outcome
 
 from .client import NetBoxGateway, ref_id
 from .faults import NetBoxRejected, NetBoxUnavailable

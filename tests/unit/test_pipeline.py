@@ -11,9 +11,9 @@ import requests
 
 from ingestor.config import Config
 from ingestor.netbox.client import NetBoxUnavailable
+from ingestor.outcome import Outcome
 from ingestor.pipeline import Pipeline
 from ingestor.sources import RawMessage
-from parsers.models import Outcome
 
 from .memory_netbox import MemoryGateway, MemoryNetBox
 from .test_netbox_faults import request_error
