@@ -24,6 +24,7 @@ from enum import StrEnum
 import pynetbox
 import requests
 
+from ingestor.retry_after import parse_retry_after
 from ingestor.sources.http import ResponseTooLarge
 
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -77,13 +78,9 @@ def classify(exc: BaseException) -> Fault | None:
 
 
 def retry_after(exc: BaseException) -> float | None:
-    """Seconds a 429/503 answer asks us to wait (Retry-After in seconds), if it says."""
-    response = getattr(exc, "req", None)
-    value = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: fall back to our own backoff
+    """Seconds a 429/503 answer asks us to wait (its Retry-After, seconds or an HTTP date), if it says."""
+    headers = getattr(getattr(exc, "req", None), "headers", None) or {}
+    return parse_retry_after(headers.get("Retry-After"))
 
 
 def describe(exc: BaseException) -> str:
