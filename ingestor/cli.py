@@ -142,7 +142,7 @@ def cmd_run(args, config: Config) -> int:
 
 
 def cmd_replay(args, config: Config) -> int:
-    from ingestor.daemon import batches
+    from ingestor.pipeline import batches
     from ingestor.progress import progress
     from ingestor.sources.files import iter_file_messages
 

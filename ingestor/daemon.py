@@ -24,10 +24,8 @@ import hashlib
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
 
 import structlog
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -36,7 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from ingestor import metrics
 from ingestor.config import Config, MailboxConfig
 from ingestor.outcome import Outcome
-from ingestor.pipeline import EmailReport, Pipeline
+from ingestor.pipeline import EmailReport, Pipeline, batches
 from ingestor.sources import RawMessage, mailbox_source
 from ingestor.sources.imap import ImapMailbox, MailboxError, MailboxLoginError, MailboxTLSError
 from ingestor.state import MailboxState, StateStore
@@ -275,13 +273,6 @@ class Daemon:
             # Finish the email in hand (its disposition too), then stop; from a signal handler the
             # shutdown must not block the main thread that runs the scheduler loop.
             threading.Thread(target=self._scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
-
-
-def batches(messages: Iterable[RawMessage], size: int) -> Iterator[list[RawMessage]]:
-    """Consecutive lists of at most ``size`` messages (claimed lazily, as the batch fills)."""
-    iterator = iter(messages)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 def _poison(report: EmailReport, count: int, mailbox: str) -> None:

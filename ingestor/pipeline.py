@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 
 import structlog
 
@@ -214,6 +215,14 @@ class Pipeline:
         log.warning("netbox_batch_split", emails=len(ready), reason=failure.reason)
         half = len(ready) // 2
         return self._write(ready[:half]) | self._write(ready[half:])
+
+
+def batches(messages: Iterable[RawMessage], size: int) -> Iterator[list[RawMessage]]:
+    """Consecutive lists of at most ``size`` messages (claimed lazily, as the batch
+    fills): what the daemon and `replay` hand to ``Pipeline.process_batch(es)``."""
+    iterator = iter(messages)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def _parse_report(report: EmailReport, message: RawMessage, parsed: ParseResult | None) -> bool:

@@ -52,11 +52,10 @@ import generate_load as load  # noqa: E402  (scripts/ is on sys.path when this f
 import pynetbox  # noqa: E402
 
 from ingestor.config import Config  # noqa: E402
-from ingestor.daemon import batches  # noqa: E402
 from ingestor.logs import configure_logging  # noqa: E402
 from ingestor.netbox.client import NetBoxGateway  # noqa: E402
 from ingestor.netbox.setup import check_netbox  # noqa: E402
-from ingestor.pipeline import EmailReport, Pipeline  # noqa: E402
+from ingestor.pipeline import EmailReport, Pipeline, batches  # noqa: E402
 from ingestor.progress import progress  # noqa: E402
 from ingestor.sources import RawMessage  # noqa: E402
 from ingestor.sources.files import iter_file_messages  # noqa: E402
