@@ -152,13 +152,13 @@ def cmd_replay(args, config: Config) -> int:
     pipeline = _pipeline(config, dry_run=args.dry_run)
     counts: Counter[Outcome] = Counter()
     chunks = batches(iter_file_messages(args.paths), args.batch_size or config.batch_size)
-    reports = (report for batch in pipeline.process_batches(chunks) for report in batch)
+    reports = (report for batch in pipeline.process_batches(chunks) for report in batch.reports)
     for report in progress(reports, desc="replay"):  # a bar on stderr when it is a terminal
         counts[report.outcome] += 1
         _print_report(report, args.format)
     summary = {o.value: counts[o] for o in Outcome}
     summary["total"] = sum(counts.values())
-    summary["netbox_requests"] = pipeline.gateway.request_count
+    summary["netbox_requests"] = pipeline.netbox_requests
     summary["dry_run"] = args.dry_run
     if args.format == "json":
         print(json.dumps({"summary": summary}))

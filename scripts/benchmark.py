@@ -160,7 +160,7 @@ def reports(pipeline: Pipeline, messages: Iterable[RawMessage], batch_size: int)
     """The pipeline's reports, the way `replay` makes them: batches of ``batch_size``, the next one
     parsed while NetBox takes this one (Pipeline.process_batches)."""
     for batch in pipeline.process_batches(batches(messages, batch_size)):
-        yield from batch
+        yield from batch.reports
 
 
 def replay(pipeline: Pipeline, files: list[str], batch_size: int, label: str) -> Pass:

@@ -40,6 +40,13 @@ class NetBoxUnavailable(Exception):
     """NetBox could not be reached or kept failing transiently: try the email again later."""
 
 
+class NetBoxDown(NetBoxUnavailable):
+    """NetBox failed transiently and then did not answer its status probe either: not one request's or
+    one email's trouble. Raised once, by whoever probed (the writer, the sink), and never probed again
+    above it: the pipeline reports the batch's waiting emails with ``netbox_down``, and the daemon stops
+    the poll and backs off."""
+
+
 class NetBoxRejected(Exception):
     """NetBox refused a request (4xx): the email's effect cannot be stored as it is."""
 
@@ -88,6 +95,14 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, pynetbox.RequestError):
         return f"HTTP {status_of(exc)}: {exc.error}"[:MESSAGE_MAX]
     return f"{type(exc).__name__}: {exc}"[:MESSAGE_MAX]
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """What a transient failure says (a NetBoxUnavailable's own message, else ``describe``), wherever it
+    was raised; None when ``exc`` is not transient."""
+    if isinstance(exc, NetBoxUnavailable):
+        return str(exc)
+    return describe(exc) if classify(exc) is Fault.TRANSIENT else None
 
 
 def as_netbox_error(exc: BaseException) -> NetBoxUnavailable | NetBoxRejected | None:
