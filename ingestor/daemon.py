@@ -32,7 +32,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from ingestor import metrics
-from ingestor.config import Config, MailboxConfig
+from ingestor.config import AnyMailboxConfig, Config, MailboxConfig
 from ingestor.netbox.faults import NetBoxDown
 from ingestor.outcome import Outcome
 from ingestor.pipeline import BatchResult, EmailReport, Pipeline, batches
@@ -119,14 +119,14 @@ class Daemon:
         self._scheduler: BlockingScheduler | None = None
         self._gates = {mailbox.name: PollGate() for mailbox in config.mailboxes}
 
-    def request_poll(self, mailbox: MailboxConfig) -> None:
+    def request_poll(self, mailbox: AnyMailboxConfig) -> None:
         """Poll now, or right after the poll that is running (scheduler and IDLE watchers call this)."""
         if not self.stopping.is_set():
             self._gates[mailbox.name].run(lambda: self.poll(mailbox))
 
     # -- one poll ------------------------------------------------------------------------------------------
 
-    def poll(self, mailbox: MailboxConfig) -> PollResult:
+    def poll(self, mailbox: AnyMailboxConfig) -> PollResult:
         result = PollResult(mailbox.name)
         started = time.monotonic()  # metrics (issue 8)
         bound = log.bind(mailbox=mailbox.name)
@@ -150,7 +150,7 @@ class Daemon:
         metrics.poll_done(mailbox.name, time.monotonic() - started, ok=result.error is None)  # metrics
         return result
 
-    def _poll_with_reconnects(self, mailbox: MailboxConfig, result: PollResult, bound) -> None:
+    def _poll_with_reconnects(self, mailbox: AnyMailboxConfig, result: PollResult, bound) -> None:
         reconnects = getattr(mailbox, "reconnect_attempts", 0)  # IMAP only: Graph retries per request
         for attempt in range(reconnects + 1):
             try:
@@ -166,7 +166,7 @@ class Daemon:
                 bound.warning("imap_reconnecting", error=str(exc), attempt=attempt + 1, delay_seconds=delay)
                 self.stopping.wait(delay)
 
-    def _drain(self, imap: ImapMailbox, mailbox: MailboxConfig, result: PollResult) -> None:
+    def _drain(self, imap: ImapMailbox, mailbox: AnyMailboxConfig, result: PollResult) -> None:
         """Work through the claimed emails, a batch at a time; on an early stop put what is still
         claimed back."""
         try:
@@ -189,7 +189,7 @@ class Daemon:
     def _finish(
         self,
         imap: ImapMailbox,
-        mailbox: MailboxConfig,
+        mailbox: AnyMailboxConfig,
         batch: list[RawMessage],
         done: BatchResult,
         result: PollResult,
@@ -215,7 +215,7 @@ class Daemon:
     def _finish_one(
         self,
         imap: ImapMailbox,
-        mailbox: MailboxConfig,
+        mailbox: AnyMailboxConfig,
         message: RawMessage,
         report: EmailReport,
         state: MailboxState,
@@ -239,7 +239,9 @@ class Daemon:
         self._dispose(imap, mailbox, message, report)
         return report, state.forget(key)
 
-    def _dispose(self, imap: ImapMailbox, mailbox: MailboxConfig, message: RawMessage, report: EmailReport):
+    def _dispose(
+        self, imap: ImapMailbox, mailbox: AnyMailboxConfig, message: RawMessage, report: EmailReport
+    ):
         imap.dispose(message, mailbox.disposition(report.outcome))
         metrics.email_done(report.outcome, report.provider, mailbox.name)  # metrics (issue 8)
 
@@ -267,7 +269,7 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
         for mailbox in self.config.mailboxes:
-            if mailbox.idle and mailbox.kind == "imap":
+            if mailbox.kind == "imap" and mailbox.idle:
                 IdleWatcher(self, mailbox).start()
         log.info("daemon_started", mailboxes=[m.name for m in self.config.mailboxes])
         scheduler.start()

@@ -165,8 +165,8 @@ class Pipeline:
         batch = ParsedBatch([EmailReport(m.source, None, Outcome.FAILED) for m in messages])
         parsed = list(self._parse_threads.map(self._parse, messages))
         for key, (report, result) in enumerate(zip(batch.reports, parsed, strict=True)):
-            if _parse_report(report, messages[key], result):
-                batch.ready.append(SinkEmail(key, result.email, result.notices))
+            if (ready := _parse_report(report, messages[key], result)) is not None:
+                batch.ready.append(SinkEmail(key, ready.email, ready.notices))
             elif report.outcome is Outcome.IGNORED and result is not None and result.provider is None:
                 batch.strangers[key] = result.email
         return batch
@@ -288,19 +288,19 @@ def batches(messages: Iterable[RawMessage], size: int) -> Iterator[list[RawMessa
         yield batch
 
 
-def _parse_report(report: EmailReport, message: RawMessage, parsed: ParseResult | None) -> bool:
-    """Fill in what parsing tells; True when the email goes on to NetBox."""
+def _parse_report(report: EmailReport, message: RawMessage, parsed: ParseResult | None) -> ParseResult | None:
+    """Fill in what parsing tells; returns the result when the email goes on to NetBox."""
     if parsed is None:
         report.reason = message.error or "unreadable"
-        return False
+        return None
     report.message_id = parsed.email.message_id
     report.subject = parsed.email.subject
     report.provider = parsed.provider
     outcome = parse_outcome(parsed.status)
     if outcome is not None:  # ignored or failed: NetBox has nothing to do with it
         report.outcome, report.reason = outcome, parsed.reason
-        return False
-    return True
+        return None
+    return parsed
 
 
 _FINAL_PARSE_OUTCOMES = {ParseStatus.IGNORED: Outcome.IGNORED, ParseStatus.FAILED: Outcome.FAILED}
