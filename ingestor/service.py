@@ -66,13 +66,27 @@ class ServiceSignals:
             self._serve(self.config.metrics.listen)
         # Own threads: mailbox polls filling the default pool must not delay the probe or the pings.
         scheduler.add_executor(ThreadPoolExecutor(2), alias="service")
-        scheduler.add_job(self.probe_netbox, IntervalTrigger(seconds=probe), id="service:netbox-probe",
-                          executor="service", max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+        scheduler.add_job(
+            self.probe_netbox,
+            IntervalTrigger(seconds=probe),
+            id="service:netbox-probe",
+            executor="service",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
         ping = watchdog_interval()
         if ping is not None or os.environ.get("NOTIFY_SOCKET"):
             every = min(ping or STATUS_SECONDS, STATUS_SECONDS)
-            scheduler.add_job(self.heartbeat, IntervalTrigger(seconds=every), id="service:heartbeat",
-                              executor="service", args=[ping is not None], max_instances=1, coalesce=True)
+            scheduler.add_job(
+                self.heartbeat,
+                IntervalTrigger(seconds=every),
+                id="service:heartbeat",
+                executor="service",
+                args=[ping is not None],
+                max_instances=1,
+                coalesce=True,
+            )
         scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
         scheduler.add_listener(self._on_shutdown, EVENT_SCHEDULER_SHUTDOWN)
 

@@ -287,6 +287,8 @@ def _without_comments(html: str) -> str:
         position = end + 3
     kept.append(html[position:])
     return "".join(kept)
+
+
 _SKIPPED_TAGS = frozenset(("script", "style", "title"))
 
 
