@@ -5,8 +5,10 @@ the NetBox stage takes the whole batch (ingestor.netbox.sink). Disposition (what
 in its mailbox) is the caller's job, done only after this returns: a report means NetBox holds the
 email's effect (or the email is ignored/failed for good) — except a DEFERRED report: NetBox failed
 transiently (faults.py decides what is transient, wherever the failure was raised), and the email is
-left to be tried again later. `ParserUnavailable` (no parse worker could start) escapes: the poll stops
-and the emails stay for the next one.
+left to be tried again later. Whether NetBox is down is decided once, by one status probe in the
+NetBox stage (the writer's or the sink's: NetBoxDown), and handed on as ``BatchResult.netbox_down``:
+the caller never asks NetBox itself. `ParserUnavailable` (no parse worker could start) escapes: the
+poll stops and the emails stay for the next one.
 """
 
 from __future__ import annotations

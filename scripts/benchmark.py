@@ -164,16 +164,15 @@ def reports(pipeline: Pipeline, messages: Iterable[RawMessage], batch_size: int)
 
 
 def replay(pipeline: Pipeline, files: list[str], batch_size: int, label: str) -> Pass:
-    gateway = pipeline.gateway
-    gateway.refresh()
-    before = gateway.request_count
+    pipeline.new_cycle()
+    before = pipeline.netbox_requests
     outcomes: Counter[str] = Counter()
     started = time.perf_counter()
     messages = iter_file_messages(files)
     for report in progress(reports(pipeline, messages, batch_size), total=len(files), desc=label):
         outcomes[str(report.outcome)] += 1
     elapsed = time.perf_counter() - started
-    return Pass(len(files), elapsed, gateway.request_count - before, dict(outcomes))
+    return Pass(len(files), elapsed, pipeline.netbox_requests - before, dict(outcomes))
 
 
 def parse_only(config: Config, files: list[str]) -> Pass:
