@@ -25,7 +25,8 @@ from ingestor.config import (
     validate_config,
 )
 from ingestor.logs import configure_logging
-from parsers.models import Outcome, ParseStatus
+from ingestor.outcome import Outcome
+from parsers.models import ParseStatus
 from parsers.options import ParserOptions
 
 if TYPE_CHECKING:  # the commands import NetBox's client when they need it
@@ -141,7 +142,7 @@ def cmd_run(args, config: Config) -> int:
 
 
 def cmd_replay(args, config: Config) -> int:
-    from ingestor.daemon import batches
+    from ingestor.pipeline import batches
     from ingestor.progress import progress
     from ingestor.sources.files import iter_file_messages
 
@@ -151,13 +152,13 @@ def cmd_replay(args, config: Config) -> int:
     pipeline = _pipeline(config, dry_run=args.dry_run)
     counts: Counter[Outcome] = Counter()
     chunks = batches(iter_file_messages(args.paths), args.batch_size or config.batch_size)
-    reports = (report for batch in pipeline.process_batches(chunks) for report in batch)
+    reports = (report for batch in pipeline.process_batches(chunks) for report in batch.reports)
     for report in progress(reports, desc="replay"):  # a bar on stderr when it is a terminal
         counts[report.outcome] += 1
         _print_report(report, args.format)
     summary = {o.value: counts[o] for o in Outcome}
     summary["total"] = sum(counts.values())
-    summary["netbox_requests"] = pipeline.gateway.request_count
+    summary["netbox_requests"] = pipeline.netbox_requests
     summary["dry_run"] = args.dry_run
     if args.format == "json":
         print(json.dumps({"summary": summary}))
@@ -258,7 +259,7 @@ def _sender_lines(config: Config, gateway: NetBoxGateway) -> list[str]:
     from parsers.detect import known_providers
 
     options = config.parser_options()
-    senders = {s: d.provider for d in config.parsers for s in d.senders}
+    senders: dict[str, str | None] = {s: d.provider for d in config.parsers for s in d.senders}
     senders |= {s.lower(): name for name, p in config.providers.items() for s in p.senders}
     for sender in seen_senders(gateway):
         senders.setdefault(sender, next(iter(known_providers(sender, options)), None))

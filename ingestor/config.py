@@ -32,9 +32,9 @@ from pydantic import (
 
 from ingestor import redact
 from ingestor.disposition import Disposition, Move, format_disposition, parse_disposition
+from ingestor.outcome import FINAL_OUTCOMES, Outcome
 from parsers.declarative import ParserDefinition
 from parsers.definitions import DateOrder
-from parsers.models import FINAL_OUTCOMES, Outcome
 from parsers.options import ParserOptions
 from parsers.senders import IgnoreRule, clean_senders, compile_patterns
 from parsers.statuses import OutageStatusMap

@@ -25,24 +25,24 @@ import hashlib
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
 
 import structlog
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from ingestor import metrics
-from ingestor.config import Config, MailboxConfig
-from ingestor.pipeline import EmailReport, Pipeline
+from ingestor.config import AnyMailboxConfig, Config, MailboxConfig
+from ingestor.netbox.faults import NetBoxDown
+from ingestor.outcome import Outcome
+from ingestor.pipeline import BatchResult, EmailReport, Pipeline, batches
+from ingestor.poison import count_attempt
 from ingestor.sources import MailboxSource, RawMessage, mailbox_source
 from ingestor.sources.errors import MailboxError, MailboxSetupError
 from ingestor.sources.imap import ImapMailbox
 from ingestor.sources.imap_idle import IdleWatcher
 from ingestor.state import MailboxState, StateStore
-from parsers.models import Outcome
 
 log = structlog.get_logger(__name__)
 
@@ -63,10 +63,6 @@ class PollResult:
     @property
     def failed(self) -> int:
         return self.count(Outcome.FAILED)
-
-
-class NetBoxDown(Exception):
-    """NetBox does not answer at all: stop the poll, keep every email for later."""
 
 
 class Backoff:
@@ -126,14 +122,14 @@ class Daemon:
         self._scheduler: BlockingScheduler | None = None
         self._gates = {mailbox.name: PollGate() for mailbox in config.mailboxes}
 
-    def request_poll(self, mailbox: MailboxConfig) -> None:
+    def request_poll(self, mailbox: AnyMailboxConfig) -> None:
         """Poll now, or right after the poll that is running (scheduler and IDLE watchers call this)."""
         if not self.stopping.is_set():
             self._gates[mailbox.name].run(lambda: self.poll(mailbox))
 
     # -- one poll ------------------------------------------------------------------------------------------
 
-    def poll(self, mailbox: MailboxConfig) -> PollResult:
+    def poll(self, mailbox: AnyMailboxConfig) -> PollResult:
         result = PollResult(mailbox.name)
         started = time.monotonic()  # metrics (issue 8)
         bound = log.bind(mailbox=mailbox.name)
@@ -142,7 +138,7 @@ class Daemon:
             result.error = f"NetBox unavailable: backing off, next try in {wait:.0f}s"
             bound.info("poll_skipped", reason=result.error)
             return result
-        self.pipeline.gateway.refresh()  # new cache cycle: circuits added in NetBox are seen
+        self.pipeline.new_cycle()  # circuits added in NetBox are seen
         try:
             self._poll_with_reconnects(mailbox, result, bound)
         except NetBoxDown as exc:
@@ -157,7 +153,7 @@ class Daemon:
         metrics.poll_done(mailbox.name, time.monotonic() - started, ok=result.error is None)  # metrics
         return result
 
-    def _poll_with_reconnects(self, mailbox: MailboxConfig, result: PollResult, bound) -> None:
+    def _poll_with_reconnects(self, mailbox: AnyMailboxConfig, result: PollResult, bound) -> None:
         attempt = 0
         while True:
             source = mailbox_source(mailbox, self.state, self.config.instance_name)  # a new session
@@ -175,7 +171,7 @@ class Daemon:
                 self.stopping.wait(delay)
                 attempt += 1
 
-    def _drain(self, imap: MailboxSource, mailbox: MailboxConfig, result: PollResult) -> None:
+    def _drain(self, imap: MailboxSource, mailbox: AnyMailboxConfig, result: PollResult) -> None:
         """Work through the claimed emails, a batch at a time; on an early stop put what is still
         claimed back."""
         try:
@@ -183,9 +179,7 @@ class Daemon:
                 if self.stopping.is_set():
                     imap.release_all()
                     break
-                reports = self.pipeline.process_batch(batch)
-                result.reports += reports
-                self._finish(imap, mailbox, batch, reports)
+                self._finish(imap, mailbox, batch, self.pipeline.process_batch(batch), result)
         except NetBoxDown:
             imap.release_all()
             raise
@@ -199,46 +193,61 @@ class Daemon:
             self.netbox_backoff.succeeded()
 
     def _finish(
-        self, imap: MailboxSource, mailbox: MailboxConfig, batch: list[RawMessage], reports: list[EmailReport]
-    ):
-        """Dispose of what is done; put back what waits (or quarantine it as poison after max_attempts)."""
-        pairs = list(zip(batch, reports, strict=True))
-        deferred = [report for _message, report in pairs if report.outcome == Outcome.DEFERRED]
-        if deferred and not self.pipeline.gateway.answers():
+        self,
+        imap: MailboxSource,
+        mailbox: AnyMailboxConfig,
+        batch: list[RawMessage],
+        done: BatchResult,
+        result: PollResult,
+    ) -> None:
+        """Dispose of what is done; put back what waits (or quarantine it as poison after max_attempts).
+        NetBox down (the pipeline says, ``netbox_down``): what waits goes back uncounted and the poll
+        stops."""
+        pairs = list(zip(batch, done.reports, strict=True))
+        first = len(result.reports)
+        result.reports += done.reports
+        if done.netbox_down:
             for message, report in pairs:
                 if report.outcome != Outcome.DEFERRED:
                     self._dispose(imap, mailbox, message, report)
-            raise NetBoxDown(deferred[0].reason)  # _drain puts the deferred emails back
+            waiting = next(report for report in done.reports if report.outcome == Outcome.DEFERRED)
+            raise NetBoxDown(waiting.reason)  # _drain puts the deferred emails back
         state = before = self.state.load(mailbox.name)
-        for message, report in pairs:
-            state = self._finish_one(imap, mailbox, message, report, state)
+        for index, (message, report) in enumerate(pairs):  # a poison email's report is a new one
+            result.reports[first + index], state = self._finish_one(imap, mailbox, message, report, state)
         if state != before:
             self.state.save(mailbox.name, state)
 
     def _finish_one(
         self,
         imap: MailboxSource,
-        mailbox: MailboxConfig,
+        mailbox: AnyMailboxConfig,
         message: RawMessage,
         report: EmailReport,
         state: MailboxState,
-    ) -> MailboxState:
+    ) -> tuple[EmailReport, MailboxState]:
         """One email of the batch: put back when it waits (its attempt counted only when the failure was
-        its own, ``report.counted``), else disposed of; returns the mailbox's attempt counts after it."""
+        its own, ``report.counted``: poison.count_attempt), else disposed of; returns its report as
+        acted on and the mailbox's attempt counts after it."""
         key = hashlib.sha256(message.data).hexdigest()
         if report.outcome == Outcome.DEFERRED:
-            count = None
-            if report.counted:
-                state, count = state.failed_attempt(key, report.reason)
-            if count is None or count < mailbox.max_attempts:
-                log.warning("email_deferred", source=message.source, attempt=count, reason=report.reason)
+            before = state.attempt_count(key)
+            report, count = count_attempt(report, before, mailbox.max_attempts)
+            if report.outcome == Outcome.DEFERRED:
+                attempt = count if report.counted else None
+                log.warning("email_deferred", source=message.source, attempt=attempt, reason=report.reason)
                 imap.release(message)
-                return state
-            _poison(report, count, mailbox.name)
+                return report, state.with_attempts(key, count, report.reason) if count != before else state
+            log.error(
+                "email_poison", message_id=report.message_id, source=report.source, reason=report.reason
+            )
+            metrics.poison_email(mailbox.name)  # metrics (issue 8)
         self._dispose(imap, mailbox, message, report)
-        return state.forget(key)
+        return report, state.forget(key)
 
-    def _dispose(self, imap: MailboxSource, mailbox: MailboxConfig, message: RawMessage, report: EmailReport):
+    def _dispose(
+        self, imap: MailboxSource, mailbox: AnyMailboxConfig, message: RawMessage, report: EmailReport
+    ):
         imap.dispose(message, mailbox.disposition(report.outcome))
         metrics.email_done(report.outcome, report.provider, mailbox.name)  # metrics (issue 8)
 
@@ -262,7 +271,7 @@ class Daemon:
         self._scheduler = scheduler
         from ingestor.service import ServiceSignals  # metrics, health, systemd notify (issue 8)
 
-        ServiceSignals(self.config, self.pipeline.gateway).install(scheduler)
+        ServiceSignals(self.config, self.pipeline).install(scheduler)
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
         for mailbox in self.config.mailboxes:
@@ -287,24 +296,6 @@ class Daemon:
             # Finish the email in hand (its disposition too), then stop; from a signal handler the
             # shutdown must not block the main thread that runs the scheduler loop.
             threading.Thread(target=self._scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
-
-
-def batches(messages: Iterable[RawMessage], size: int) -> Iterator[list[RawMessage]]:
-    """Consecutive lists of at most ``size`` messages (claimed lazily, as the batch fills)."""
-    iterator = iter(messages)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
-def _poison(report: EmailReport, count: int, mailbox: str) -> None:
-    """Failed transiently ``count`` times while NetBox answered: set it aside with its last error."""
-    report.outcome = Outcome.FAILED
-    report.reason = (
-        f"poison email: failed {count} times while NetBox answered other requests; "
-        f"last error: {report.reason}"
-    )
-    log.error("email_poison", message_id=report.message_id, source=report.source, reason=report.reason)
-    metrics.poison_email(mailbox)  # metrics (issue 8)
 
 
 def _release_quietly(imap: MailboxSource, mailbox: str) -> None:

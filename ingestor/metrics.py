@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from prometheus_client.core import CounterMetricFamily
 
-from parsers.models import FINAL_OUTCOMES, Outcome
+from ingestor.outcome import FINAL_OUTCOMES, Outcome
 
 PREFIX = "notices_ingestor"
 REGISTRY = CollectorRegistry(auto_describe=True)

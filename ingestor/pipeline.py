@@ -5,27 +5,32 @@ the NetBox stage takes the whole batch (ingestor.netbox.sink). Disposition (what
 in its mailbox) is the caller's job, done only after this returns: a report means NetBox holds the
 email's effect (or the email is ignored/failed for good) — except a DEFERRED report: NetBox failed
 transiently (faults.py decides what is transient, wherever the failure was raised), and the email is
-left to be tried again later. `ParserUnavailable` (no parse worker could start) escapes: the poll stops
-and the emails stay for the next one.
+left to be tried again later. Whether NetBox is down is decided once, by one status probe in the
+NetBox stage (the writer's or the sink's: NetBoxDown), and handed on as ``BatchResult.netbox_down``:
+the caller never asks NetBox itself. `ParserUnavailable` (no parse worker could start) escapes: the
+poll stops and the emails stay for the next one.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 
 import structlog
 
 from ingestor import metrics
 from ingestor.config import Config
+from ingestor.halves import isolate
 from ingestor.netbox.client import NetBoxGateway
-from ingestor.netbox.faults import Fault, NetBoxRejected, NetBoxUnavailable, classify, describe
+from ingestor.netbox.faults import NetBoxDown, NetBoxRejected, unavailable
 from ingestor.netbox.sink import NetBoxSink, SinkEmail, SinkResult
+from ingestor.outcome import Outcome
 from ingestor.sources import RawMessage
-from parsers.models import EmailMeta, Outcome, ParseResult, final_outcome
+from parsers.models import EmailMeta, ParseResult, ParseStatus
 from parsers.senders import sender_domain, unparsed_verdict
 from parsers.worker import ParserUnavailable, ParseWorkerPool
 
@@ -70,6 +75,16 @@ class EmailReport:
 
 
 @dataclass
+class BatchResult:
+    """What became of a batch: a report per message, in order, and whether NetBox was found down while
+    the batch was at it (the sink's status probe, made once): then its DEFERRED emails wait for NetBox
+    as a whole, none counts towards ``max_attempts``, and the daemon stops the poll."""
+
+    reports: list[EmailReport]
+    netbox_down: bool = False
+
+
+@dataclass
 class ParsedBatch:
     """A batch after parsing: a report per email (final for those that go no further) and the emails
     that go on to NetBox, keyed by their position."""
@@ -104,14 +119,29 @@ class Pipeline:
         self._parse_threads.shutdown(wait=False, cancel_futures=True)
         self.parser.close()
 
-    def process(self, message: RawMessage) -> EmailReport:
-        return self.process_batch([message])[0]
+    def new_cycle(self) -> None:
+        """A poll (or a replay run) begins: what NetBox's reads cache is read afresh (circuits added in
+        NetBox meanwhile are seen)."""
+        self.gateway.refresh()
 
-    def process_batch(self, messages: list[RawMessage]) -> list[EmailReport]:
+    @property
+    def netbox_requests(self) -> int:
+        """Requests sent to NetBox so far (replay's summary)."""
+        return self.gateway.request_count
+
+    def healthy(self) -> bool:
+        """Does NetBox answer its status probe right now (one request, no retries)? The service's
+        readiness probe (service.py), not a decision about a batch."""
+        return self.gateway.healthy()
+
+    def process(self, message: RawMessage) -> EmailReport:
+        return self.process_batch([message]).reports[0]
+
+    def process_batch(self, messages: list[RawMessage]) -> BatchResult:
         """One report per message, in order (see the module docstring for what a report promises)."""
         return self.finish_batch(self.parse_batch(messages))
 
-    def process_batches(self, batches: Iterable[list[RawMessage]]) -> Iterator[list[EmailReport]]:
+    def process_batches(self, batches: Iterable[list[RawMessage]]) -> Iterator[BatchResult]:
         """``process_batch`` over many batches, parsing the next batch while NetBox takes this one: a
         backfill is bound by both, and they use different resources (cores, NetBox). A batch whose
         parse workers could not start is reported DEFERRED, and the next batches still go."""
@@ -125,35 +155,36 @@ class Pipeline:
             if pending is not None:
                 yield self._finish_or_defer(*pending)
 
-    def _finish_or_defer(self, batch: list[RawMessage], parsing: Future) -> list[EmailReport]:
+    def _finish_or_defer(self, batch: list[RawMessage], parsing: Future) -> BatchResult:
         try:
             return self.finish_batch(parsing.result())
         except ParserUnavailable as exc:
-            return [
-                EmailReport(m.source, None, Outcome.DEFERRED, f"parser unavailable: {exc}") for m in batch
-            ]
+            reason = f"parser unavailable: {exc}"
+            return BatchResult([EmailReport(m.source, None, Outcome.DEFERRED, reason) for m in batch])
 
     def parse_batch(self, messages: list[RawMessage]) -> ParsedBatch:
         """Parse every message (in the worker processes, several at once); no NetBox yet."""
         batch = ParsedBatch([EmailReport(m.source, None, Outcome.FAILED) for m in messages])
         parsed = list(self._parse_threads.map(self._parse, messages))
         for key, (report, result) in enumerate(zip(batch.reports, parsed, strict=True)):
-            if _parse_report(report, messages[key], result):
-                batch.ready.append(SinkEmail(key, result.email, result.notices))
+            if (ready := _parse_report(report, messages[key], result)) is not None:
+                batch.ready.append(SinkEmail(key, ready.email, ready.notices))
             elif report.outcome is Outcome.IGNORED and result is not None and result.provider is None:
                 batch.strangers[key] = result.email
         return batch
 
-    def finish_batch(self, batch: ParsedBatch) -> list[EmailReport]:
-        """The NetBox stage for what parsed, then one log event per email."""
+    def finish_batch(self, batch: ParsedBatch) -> BatchResult:
+        """The NetBox stage for what parsed, then one log event per email. Once NetBox is found down,
+        the batch asks it nothing more: what is left of it waits with the same reason."""
+        down: SinkResult | None = None
         if batch.strangers:
             with self._netbox_lock:
-                self._ask_netbox_about(batch.strangers, batch.reports)
+                down = self._ask_netbox_about(batch.strangers, batch.reports)
         if batch.ready:
-            self._to_netbox(batch.ready, batch.reports)
+            down = self._to_netbox(batch.ready, batch.reports, down)
         for report in batch.reports:
             report.log()
-        return batch.reports
+        return BatchResult(batch.reports, netbox_down=down is not None)
 
     def _parse(self, message: RawMessage) -> ParseResult | None:
         if message.error:
@@ -161,18 +192,20 @@ class Pipeline:
         with metrics.parse_timer():
             return self.parser.parse(message.data, message.received)
 
-    def _ask_netbox_about(self, strangers: dict[int, EmailMeta], reports: list[EmailReport]) -> None:
+    def _ask_netbox_about(
+        self, strangers: dict[int, EmailMeta], reports: list[EmailReport]
+    ) -> SinkResult | None:
         """Ignored emails whose sender's domain belongs to a NetBox provider (providers.py) are that
         provider's emails: decided by the same rule as the parse workers' (senders.unparsed_verdict), so
-        they fail unless the config ignores them. NetBox not answering defers them: whether a provider
-        sent them cannot be told."""
+        they fail unless the config ignores them. NetBox failing defers them: whether a provider sent
+        them cannot be told. Returns their failure when NetBox is down."""
         try:
-            found = self.gateway.providers_by_domain({sender_domain(m.sender) for m in strangers.values()})
+            found = self.sink.providers_by_domain({sender_domain(m.sender) for m in strangers.values()})
         except Exception as exc:  # noqa: BLE001 - classified as the sink's failures are (_batch_failure)
             failure = _batch_failure(exc)  # DEFERRED when NetBox failed transiently, FAILED for a bug
             for key in strangers:
                 reports[key].outcome, reports[key].reason = failure.outcome, failure.reason
-            return
+            return failure if isinstance(exc, NetBoxDown) else None
         rules = self.parser_options.ignore_rules
         for key, meta in strangers.items():
             match = found.get(sender_domain(meta.sender))
@@ -181,60 +214,111 @@ class Pipeline:
             status, reason, provider = unparsed_verdict(meta, [match.slug], reports[key].reason, rules)
             report = reports[key]
             report.outcome, report.reason, report.provider = (
-                final_outcome(status) or report.outcome,
+                parse_outcome(status) or report.outcome,
                 reason,
                 provider,
             )
+        return None
 
-    def _to_netbox(self, ready: list[SinkEmail], reports: list[EmailReport]) -> None:
-        with self._netbox_lock:
-            results = self._write(ready)
-        for key, result in results.items():
-            report = reports[key]
-            report.outcome, report.reason, report.counted = result.outcome, result.reason, result.counted
-            report.events = list(result.events.values())
+    def _to_netbox(
+        self, ready: list[SinkEmail], reports: list[EmailReport], down: SinkResult | None
+    ) -> SinkResult | None:
+        """Write what parsed; returns the emails' failure when NetBox is down (``down``: found down
+        before, by this batch: nothing is sent)."""
+        results = {email.key: dataclasses.replace(down) for email in ready} if down is not None else {}
+        if down is None:
+            with self._netbox_lock:
+                down = self._write(ready, results)
+        _apply(reports, results)
+        return down
 
-    def _write(self, ready: list[SinkEmail]) -> dict[int, SinkResult]:
-        """The sink's results. A batch that fails transiently as a whole while NetBox answers is written
-        again in halves, down to the emails at fault: a read NetBox cannot answer for one email (or a
-        request too large to answer in time) must neither hold the others back nor count against them.
-        One email failing so is a poison candidate (``counted``); when NetBox does not answer, every
-        email waits and none is counted."""
+    def _write(self, ready: list[SinkEmail], results: dict[int, SinkResult]) -> SinkResult | None:
+        """The sink's results, into ``results``. A batch that fails transiently as a whole while NetBox
+        answers is written again in halves (ingestor.halves), down to the emails at fault: a read NetBox
+        cannot answer for one email (or a request too large to answer in time) must neither hold the
+        others back nor count against them. One email failing so is a poison candidate (``counted``).
+        NetBox down (NetBoxDown: the sink probed) stops the writes: every email without a result waits,
+        none counted, and their failure is returned."""
+
+        def alone(email: SinkEmail, failure: SinkResult) -> None:
+            results[email.key] = dataclasses.replace(failure, counted=True)
+
         try:
-            return self.sink.write(ready)
-        except NetBoxRejected as exc:  # refused outside any one event's writes (e.g. a provider)
-            return {e.key: SinkResult(Outcome.FAILED, f"NetBox: {exc}") for e in ready}
+            failure = self._attempt(ready, results)
+            if failure is not None:
+                isolate(ready, failure, lambda part: self._attempt(part, results), alone)
+        except NetBoxDown as exc:
+            down = _batch_failure(exc)
+            results |= {e.key: dataclasses.replace(down) for e in ready if e.key not in results}
+            return down
+        return None
+
+    def _attempt(self, part: Sequence[SinkEmail], results: dict[int, SinkResult]) -> SinkResult | None:
+        """Write ``part`` as one batch: None when its results are in ``results``, else the transient
+        failure to split it by. Refused outside any one event's writes (e.g. a provider) or a bug: every
+        email of the part fails."""
+        try:
+            results |= self.sink.write(list(part))
+            return None
+        except NetBoxDown:
+            raise
+        except NetBoxRejected as exc:
+            failure = SinkResult(Outcome.FAILED, f"NetBox: {exc}")
         except Exception as exc:  # noqa: BLE001 - a bug met by one batch must not stop the daemon
             failure = _batch_failure(exc)
-        if failure.outcome is not Outcome.DEFERRED or not self.gateway.answers():
-            return {e.key: dataclasses.replace(failure) for e in ready}
-        if len(ready) == 1:
-            return {ready[0].key: dataclasses.replace(failure, counted=True)}
-        log.warning("netbox_batch_split", emails=len(ready), reason=failure.reason)
-        half = len(ready) // 2
-        return self._write(ready[:half]) | self._write(ready[half:])
+            if failure.outcome is Outcome.DEFERRED:  # NetBox answers (the sink probed): split it
+                if len(part) > 1:
+                    log.warning("netbox_batch_split", emails=len(part), reason=failure.reason)
+                return failure
+        results |= {e.key: dataclasses.replace(failure) for e in part}
+        return None
 
 
-def _parse_report(report: EmailReport, message: RawMessage, parsed: ParseResult | None) -> bool:
-    """Fill in what parsing tells; True when the email goes on to NetBox."""
+def _apply(reports: list[EmailReport], results: dict[int, SinkResult]) -> None:
+    """The sink's results into the reports of those emails."""
+    for key, result in results.items():
+        report = reports[key]
+        report.outcome, report.reason, report.counted = result.outcome, result.reason, result.counted
+        report.events = list(result.events.values())
+
+
+def batches(messages: Iterable[RawMessage], size: int) -> Iterator[list[RawMessage]]:
+    """Consecutive lists of at most ``size`` messages (claimed lazily, as the batch
+    fills): what the daemon and `replay` hand to ``Pipeline.process_batch(es)``."""
+    iterator = iter(messages)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _parse_report(report: EmailReport, message: RawMessage, parsed: ParseResult | None) -> ParseResult | None:
+    """Fill in what parsing tells; returns the result when the email goes on to NetBox."""
     if parsed is None:
         report.reason = message.error or "unreadable"
-        return False
+        return None
     report.message_id = parsed.email.message_id
     report.subject = parsed.email.subject
     report.provider = parsed.provider
-    if parsed.final_outcome is not None:  # ignored or failed: NetBox has nothing to do with it
-        report.outcome, report.reason = parsed.final_outcome, parsed.reason
-        return False
-    return True
+    outcome = parse_outcome(parsed.status)
+    if outcome is not None:  # ignored or failed: NetBox has nothing to do with it
+        report.outcome, report.reason = outcome, parsed.reason
+        return None
+    return parsed
+
+
+_FINAL_PARSE_OUTCOMES = {ParseStatus.IGNORED: Outcome.IGNORED, ParseStatus.FAILED: Outcome.FAILED}
+
+
+def parse_outcome(status: ParseStatus) -> Outcome | None:
+    """The one place a parse status becomes an outcome: the Outcome it is by itself (IGNORED, FAILED:
+    the email never reaches NetBox), None for PARSED (NetBox decides)."""
+    return _FINAL_PARSE_OUTCOMES.get(status)
 
 
 def _batch_failure(exc: Exception) -> SinkResult:
     """What a batch whose sink write raised ``exc`` reports: DEFERRED when NetBox failed transiently
     (faults.py decides, wherever it was raised), FAILED for a bug."""
-    if isinstance(exc, NetBoxUnavailable):
-        return SinkResult(Outcome.DEFERRED, f"NetBox unavailable: {exc}")
-    if classify(exc) is Fault.TRANSIENT:  # raised outside the gateway: still not the emails' fault
-        return SinkResult(Outcome.DEFERRED, f"NetBox unavailable: {describe(exc)}")
+    reason = unavailable(exc)
+    if reason is not None:  # also when raised outside the gateway: still not the emails' fault
+        return SinkResult(Outcome.DEFERRED, f"NetBox unavailable: {reason}")
     log.exception("batch_crashed")
     return SinkResult(Outcome.FAILED, f"internal error: {type(exc).__name__}: {exc}")

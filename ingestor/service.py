@@ -2,7 +2,7 @@
 watchdog and status, and a periodic NetBox probe so /readyz knows NetBox is there even when no email
 arrives.
 
-`ServiceSignals(config, gateway).install(scheduler)` is the one call the daemon makes, before it starts
+`ServiceSignals(config, netbox).install(scheduler)` is the one call the daemon makes, before it starts
 its scheduler. Everything periodic runs as APScheduler jobs: the watchdog ping is dispatched by the
 scheduler's own loop, so it stops — and systemd restarts the service — when that loop hangs.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, EVENT_SCHEDULER_STARTED
@@ -48,10 +48,16 @@ def readiness_windows(config: Config) -> tuple[float, dict[str, float], float]:
     return probe, mailboxes, MISSED_INTERVALS * probe + config.netbox.timeout_seconds
 
 
+class NetBoxProbe(Protocol):
+    """What the periodic probe asks: the pipeline (the daemon hands it in) or a NetBoxGateway."""
+
+    def healthy(self) -> bool: ...
+
+
 class ServiceSignals:
-    def __init__(self, config: Config, gateway):
+    def __init__(self, config: Config, netbox: NetBoxProbe):
         self.config = config
-        self.gateway = gateway
+        self.netbox = netbox
         self.server: HealthServer | None = None
 
     def install(self, scheduler) -> None:
@@ -105,7 +111,7 @@ class ServiceSignals:
 
     def probe_netbox(self) -> None:
         """GET /api/status/ with the token (the gateway's health check; the request hook records it)."""
-        if not self.gateway.healthy():
+        if not self.netbox.healthy():
             metrics.netbox_unreachable()  # it may have answered, but not 200 (e.g. a revoked token)
             log.warning("netbox_probe_failed", url=self.config.netbox.url)
 

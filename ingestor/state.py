@@ -69,13 +69,17 @@ class MailboxState:
 
     attempts: dict[str, Attempts] = field(default_factory=dict)
 
-    def failed_attempt(self, key: str, error: str, now: float | None = None) -> tuple[MailboxState, int]:
-        """The state with one more failed attempt of email ``key``, and the count now."""
-        previous = self.attempts.get(key)
-        count = (previous.count if previous else 0) + 1
+    def attempt_count(self, key: str) -> int:
+        """The counted failed attempts of email ``key`` (0 when none)."""
+        entry = self.attempts.get(key)
+        return entry.count if entry else 0
+
+    def with_attempts(self, key: str, count: int, error: str, now: float | None = None) -> MailboxState:
+        """The state with email ``key`` at ``count`` failed attempts, the last with ``error`` (the count
+        is poison.count_attempt's)."""
         attempts = dict(self.attempts)
         attempts[key] = Attempts(count, error, time.time() if now is None else now)
-        return replace(self, attempts=attempts), count
+        return replace(self, attempts=attempts)
 
     def forget(self, key: str) -> MailboxState:
         if key not in self.attempts:

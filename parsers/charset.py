@@ -16,14 +16,15 @@ parsers.maintenance calls it once at import.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import sys
+from collections.abc import Mapping
 
 import bs4.dammit
 import chardet
 import circuit_maintenance_parser.provider as cmp_provider
 
 
-def detect(data: bytes | bytearray) -> dict:
+def detect(data: bytes | bytearray) -> Mapping[str, object]:
     """chardet's ``detect`` contract: ``{"encoding", "confidence", "language"}``."""
     if isinstance(data, bytes | bytearray):
         try:
@@ -34,9 +35,8 @@ def detect(data: bytes | bytearray) -> dict:
     return chardet.detect(data)
 
 
-_DETECTOR = SimpleNamespace(detect=detect, __name__="parsers.charset")
-
-
 def install() -> None:
-    cmp_provider.chardet = _DETECTOR
-    bs4.dammit.chardet_module = _DETECTOR
+    """Both libraries call ``<module>.detect``: this module, whose ``detect`` is chardet's contract."""
+    detector = sys.modules[__name__]
+    cmp_provider.chardet = detector
+    bs4.dammit.chardet_module = detector

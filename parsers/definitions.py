@@ -157,9 +157,9 @@ class ParserDefinition(BaseModel):
         return resolve_timezone(self.timezone) if self.timezone else None
 
     def extraction_spec(self) -> ExtractionSpec:
-        return ExtractionSpec(
-            labels=self.labels,
-            patterns=self.patterns,
+        return ExtractionSpec(  # keyed by name: extract.py looks fields up by any str
+            labels={name: labels for name, labels in self.labels.items()},
+            patterns={name: pattern for name, pattern in self.patterns.items()},
             date_formats=self.date_formats,
             default_tz=self.tz,
             circuit_pattern=self.circuit_pattern,

@@ -287,6 +287,8 @@ def _without_comments(html: str) -> str:
         position = end + 3
     kept.append(html[position:])
     return "".join(kept)
+
+
 _SKIPPED_TAGS = frozenset(("script", "style", "title"))
 
 
@@ -443,7 +445,7 @@ def _part_text(part: Message) -> str:
         payload = part.get_payload(decode=True)
     except Exception:
         payload = None
-    if payload is None:  # not decodable as bytes (e.g. a broken multipart): take what is there as text
+    if not isinstance(payload, bytes):  # not decodable (e.g. a broken multipart): take what is there as text
         raw = part.get_payload()
         return raw if isinstance(raw, str) else ""
     try:

@@ -158,6 +158,7 @@ def _read_date(
     result: FieldResult, spec: ExtractionSpec, hint: FoundZone | None, context: DateContext
 ) -> None:
     # the zone of a value: its own, else its label's, else the definition's, else the email's statement
+    default_tz: tzinfo | None
     if hint is not None:
         default_tz, hint_name, source = hint.zone, hint.name, f"the label's zone ({result.source})"
     elif spec.default_tz is not None:
@@ -254,15 +255,15 @@ def _interpret(
     by_pattern: bool,
 ) -> None:
     """``result.value`` from ``result.raw``: a date read in its zone, an id, or text actually stated."""
-    name = result.field
+    name, raw = result.field, result.raw or ""
     if name in DATE_FIELDS:
         _read_date(result, spec, zone_hint, context or DateContext())
     elif name == "event_id":
-        if is_stated_text(result.raw):
-            result.value = result.raw.strip(_ID_PUNCTUATION) if by_pattern else _event_id(result.raw)
+        if is_stated_text(raw):
+            result.value = raw.strip(_ID_PUNCTUATION) if by_pattern else _event_id(raw)
         if not result.value:
             result.error = f"no id in {result.raw!r}"
-    elif name == "summary" or is_stated_text(result.raw):
+    elif name == "summary" or is_stated_text(raw):
         result.value = result.raw
 
 

@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
-from typing import Literal
+from typing import Literal, overload
 
 # The library adds an OpenAI-based processor when this variable is set, which would send email content to a
 # third party. Nothing in this daemon is configured for that, so make sure the library never sees the key,
@@ -346,9 +346,8 @@ def _event_zone(event) -> str | None:
     if tzid:
         return str(tzid)
     moment = getattr(start, "dt", None)
-    if isinstance(moment, datetime) and moment.tzinfo is not None and moment.utcoffset().total_seconds() == 0:
-        return "UTC"
-    return None
+    offset = moment.utcoffset() if isinstance(moment, datetime) else None  # None: a naive time
+    return "UTC" if offset is not None and offset.total_seconds() == 0 else None
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -397,6 +396,10 @@ def load_reference_data() -> None:
         _reference_data_loaded = True
 
 
+@overload
+def _from_epoch(value: int) -> datetime: ...
+@overload
+def _from_epoch(value: int | None) -> datetime | None: ...
 def _from_epoch(value: int | None) -> datetime | None:
     if value is None:
         return None

@@ -109,29 +109,10 @@ class Notice(BaseModel):
         )
 
 
-class Outcome(StrEnum):
-    """How one email ended: the one vocabulary of the pipeline's reports, the daemon, the CLI, the
-    dispositions and the metrics. It lives here, below both layers, so that parsers/ and ingestor/
-    (config and disposition included) share it without importing each other.
-
-    DEFERRED: NetBox failed transiently; the email stays to be tried again, so it gets no disposition.
-    The other four are final (FINAL_OUTCOMES): each has the mailbox disposition of that name.
-    """
-
-    INGESTED = "ingested"
-    DUPLICATE = "duplicate"
-    IGNORED = "ignored"
-    FAILED = "failed"
-    DEFERRED = "deferred"
-
-
-# The outcomes an email is done with: each has a disposition, and only these are counted as handled.
-FINAL_OUTCOMES: tuple[Outcome, ...] = (Outcome.INGESTED, Outcome.DUPLICATE, Outcome.IGNORED, Outcome.FAILED)
-
-
 class ParseStatus(StrEnum):
-    """How the parsing stage left an email. Not an Outcome: a PARSED email's outcome is still to be
-    decided by NetBox; IGNORED and FAILED already are the email's outcome (ParseResult.final_outcome)."""
+    """How the parsing stage left an email: PARSED (notices for NetBox), IGNORED (not a notice, or
+    a sender to ignore) or FAILED (a notice that could not be read). What that makes of the email is the
+    pipeline's to say (ingestor.pipeline.parse_outcome): parsers know nothing of NetBox's outcomes."""
 
     PARSED = "parsed"
     IGNORED = "ignored"
@@ -170,20 +151,3 @@ class ParseResult(BaseModel):
     status: ParseStatus
     reason: str = ""
     provider: str | None = None
-
-    @property
-    def final_outcome(self) -> Outcome | None:
-        """The email's Outcome when parsing alone decides it, None when NetBox still has to (PARSED).
-
-        The one place a parse status becomes an outcome: an email no parser recognised, or one that
-        could not be read, ends as IGNORED or FAILED without reaching NetBox.
-        """
-        return final_outcome(self.status)
-
-
-_FINAL_PARSE_OUTCOMES = {ParseStatus.IGNORED: Outcome.IGNORED, ParseStatus.FAILED: Outcome.FAILED}
-
-
-def final_outcome(status: ParseStatus) -> Outcome | None:
-    """The Outcome a parse status is by itself (IGNORED, FAILED), None for PARSED (NetBox decides)."""
-    return _FINAL_PARSE_OUTCOMES.get(status)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.message
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from parsers.dateorder import DateContext
@@ -101,7 +102,7 @@ def _status(fields: dict[str, FieldResult], subject: str, options: ParserOptions
 
 
 def date_context(
-    text: NoticeText, meta: EmailMeta, provider: str, date_orders: dict[str, str]
+    text: NoticeText, meta: EmailMeta, provider: str, date_orders: Mapping[str, str]
 ) -> DateContext:
     """The email's evidence for ambiguous dates, with the provider's configured date_order."""
     return email_context(text, meta, date_orders.get(provider), provider)

@@ -90,7 +90,7 @@ def bounded_result(
     )
     if len(verdict.notices) > options.max_notices:
         verdict = Verdict(
-            "failed",
+            ParseStatus.FAILED,
             reason=f"{len(verdict.notices)} notices in one email, more than the limit of "
             f"{options.max_notices} ([parsing] max_notices)",
             provider=verdict.provider,

@@ -154,7 +154,9 @@ _PLACEHOLDER = re.compile(
 def is_stated(value: str | None) -> bool:
     """False for "Not available at this time", "TBD", "N/A", "-": a date without a single digit, or a
     placeholder followed by something else ("TBD - next update at 16:00 UTC")."""
-    return bool(value) and any(ch.isdigit() for ch in value) and not _PLACEHOLDER.match(value)
+    if not value:
+        return False
+    return any(ch.isdigit() for ch in value) and not _PLACEHOLDER.match(value)
 
 
 def _parse_naive_or_aware(
@@ -339,7 +341,7 @@ def _by_country(zone: tzinfo, name: str | None, rule: str, country: str | None) 
     """``zone`` as named, unless the name means different zones in different countries ("IST"): then the
     sender's country domain decides, or the table's first country with a warning."""
     countries = ZONE_BY_COUNTRY.get((name or "").upper())
-    if not countries:
+    if not countries or not name:  # a table row has a name
         region = f" ({zone.key}, daylight saving for the date)" if isinstance(zone, ZoneInfo) else ""
         return ZoneChoice(zone, name, f"{rule}: {name}{region}")
     if country in countries:

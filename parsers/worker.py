@@ -146,18 +146,17 @@ class _Worker:
     def parse(
         self, raw: bytes, arrived: datetime | None, explain: bool = False
     ) -> tuple[ParseResult, list, Any]:
-        if not self.started:
-            self._start()
+        conn = self.conn if self.conn is not None else self._start()  # set and cleared with the process
         limit = self.options.timeout_seconds
         try:
-            self.conn.send((arrived, explain))
-            self.conn.send_bytes(raw)  # bytes as they are: no pickled copy of a 25 MB email
-            if not self.conn.poll(limit):
+            conn.send((arrived, explain))
+            conn.send_bytes(raw)  # bytes as they are: no pickled copy of a 25 MB email
+            if not conn.poll(limit):
                 raise WorkerLost(
                     f"parse took longer than {limit:g} s, the limit ([parsing] timeout_seconds); "
                     "its worker process was killed"
                 )
-            kind, result, records, explanation = self.conn.recv()
+            kind, result, records, explanation = conn.recv()
         except (EOFError, OSError) as exc:
             raise WorkerLost(self._death_reason()) from exc
         if kind == "memory":
@@ -175,7 +174,8 @@ class _Worker:
             self.process.join(10)
         self.process, self.conn, self.exhausted = None, None, False
 
-    def _start(self) -> None:
+    def _start(self) -> Connection:
+        """Start the worker process; returns our end of its pipe once it said it is ready."""
         context = _context()
         parent_end, child_end = context.Pipe()
         process = context.Process(
@@ -188,12 +188,11 @@ class _Worker:
             hello = parent_end.recv() if parent_end.poll(START_TIMEOUT_SECONDS) else None
         except (EOFError, OSError):
             hello = None
-        ready = isinstance(hello, tuple) and hello[0] == "ready"
-        if ready:
+        if isinstance(hello, tuple) and hello[0] == "ready":
             self.provider_names = frozenset(hello[1])
-        if not ready:
-            self.stop()
-            raise ParserUnavailable(f"parse worker did not start within {START_TIMEOUT_SECONDS:g} s")
+            return parent_end
+        self.stop()
+        raise ParserUnavailable(f"parse worker did not start within {START_TIMEOUT_SECONDS:g} s")
 
     def _death_reason(self) -> str:
         code = self.process.exitcode if self.process is not None else None

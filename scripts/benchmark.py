@@ -52,11 +52,10 @@ import generate_load as load  # noqa: E402  (scripts/ is on sys.path when this f
 import pynetbox  # noqa: E402
 
 from ingestor.config import Config  # noqa: E402
-from ingestor.daemon import batches  # noqa: E402
 from ingestor.logs import configure_logging  # noqa: E402
 from ingestor.netbox.client import NetBoxGateway  # noqa: E402
 from ingestor.netbox.setup import check_netbox  # noqa: E402
-from ingestor.pipeline import EmailReport, Pipeline  # noqa: E402
+from ingestor.pipeline import EmailReport, Pipeline, batches  # noqa: E402
 from ingestor.progress import progress  # noqa: E402
 from ingestor.sources import RawMessage  # noqa: E402
 from ingestor.sources.files import iter_file_messages  # noqa: E402
@@ -161,20 +160,19 @@ def reports(pipeline: Pipeline, messages: Iterable[RawMessage], batch_size: int)
     """The pipeline's reports, the way `replay` makes them: batches of ``batch_size``, the next one
     parsed while NetBox takes this one (Pipeline.process_batches)."""
     for batch in pipeline.process_batches(batches(messages, batch_size)):
-        yield from batch
+        yield from batch.reports
 
 
 def replay(pipeline: Pipeline, files: list[str], batch_size: int, label: str) -> Pass:
-    gateway = pipeline.gateway
-    gateway.refresh()
-    before = gateway.request_count
+    pipeline.new_cycle()
+    before = pipeline.netbox_requests
     outcomes: Counter[str] = Counter()
     started = time.perf_counter()
     messages = iter_file_messages(files)
     for report in progress(reports(pipeline, messages, batch_size), total=len(files), desc=label):
         outcomes[str(report.outcome)] += 1
     elapsed = time.perf_counter() - started
-    return Pass(len(files), elapsed, gateway.request_count - before, dict(outcomes))
+    return Pass(len(files), elapsed, pipeline.netbox_requests - before, dict(outcomes))
 
 
 def parse_only(config: Config, files: list[str]) -> Pass:

@@ -24,6 +24,7 @@ from enum import StrEnum
 import pynetbox
 import requests
 
+from ingestor.retry_after import parse_retry_after
 from ingestor.sources.http import ResponseTooLarge
 
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -37,6 +38,13 @@ class Fault(StrEnum):
 
 class NetBoxUnavailable(Exception):
     """NetBox could not be reached or kept failing transiently: try the email again later."""
+
+
+class NetBoxDown(NetBoxUnavailable):
+    """NetBox failed transiently and then did not answer its status probe either: not one request's or
+    one email's trouble. Raised once, by whoever probed (the writer, the sink), and never probed again
+    above it: the pipeline reports the batch's waiting emails with ``netbox_down``, and the daemon stops
+    the poll and backs off."""
 
 
 class NetBoxRejected(Exception):
@@ -77,13 +85,9 @@ def classify(exc: BaseException) -> Fault | None:
 
 
 def retry_after(exc: BaseException) -> float | None:
-    """Seconds a 429/503 answer asks us to wait (Retry-After in seconds), if it says."""
-    response = getattr(exc, "req", None)
-    value = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: fall back to our own backoff
+    """Seconds a 429/503 answer asks us to wait (its Retry-After, seconds or an HTTP date), if it says."""
+    headers = getattr(getattr(exc, "req", None), "headers", None) or {}
+    return parse_retry_after(headers.get("Retry-After"))
 
 
 def describe(exc: BaseException) -> str:
@@ -91,6 +95,14 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, pynetbox.RequestError):
         return f"HTTP {status_of(exc)}: {exc.error}"[:MESSAGE_MAX]
     return f"{type(exc).__name__}: {exc}"[:MESSAGE_MAX]
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """What a transient failure says (a NetBoxUnavailable's own message, else ``describe``), wherever it
+    was raised; None when ``exc`` is not transient."""
+    if isinstance(exc, NetBoxUnavailable):
+        return str(exc)
+    return describe(exc) if classify(exc) is Fault.TRANSIENT else None
 
 
 def as_netbox_error(exc: BaseException) -> NetBoxUnavailable | NetBoxRejected | None:

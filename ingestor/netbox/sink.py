@@ -22,16 +22,18 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import structlog
 
-from parsers.models import EmailMeta, Notice, Outcome
+from ingestor.outcome import Outcome
+from parsers.models import EmailMeta, Notice
 from parsers.senders import domain_label, sender_domain
 
 from .client import NetBoxGateway
-from .faults import NetBoxUnavailable
+from .faults import NetBoxDown, NetBoxUnavailable, unavailable
 from .plan import (
     CircuitIndex,
     EmailShare,
@@ -43,7 +45,7 @@ from .plan import (
     notification_fields,
     plan_batch,
 )
-from .providers import find_providers
+from .providers import ProviderMatch, find_providers
 from .records import Identity, content_key
 from .settle import Settler
 from .view import find_copies, read_snapshots, read_until
@@ -107,8 +109,34 @@ class NetBoxSink:
         self.sleep = sleep  # waits for another writer's records (settle.read_until)
 
     def write(self, emails: list[SinkEmail]) -> dict[int, SinkResult]:
-        """Each email's result, by key. Raises NetBoxUnavailable when NetBox stopped answering: then
-        nothing of the batch is known to be stored, and every email of it waits."""
+        """Each email's result, by key. Raises NetBoxDown when NetBox stopped answering (then nothing of
+        the batch is known to be stored, and every email of it waits); another transient failure
+        (NetBoxUnavailable, or one faults.py calls transient) when NetBox still answers."""
+        with self._down_when_silent():
+            return self._write(emails)
+
+    def providers_by_domain(self, domains: set[str]) -> dict[str, ProviderMatch | None]:
+        """The providers whose contacts' domains these are (providers.py), for emails no parser knew;
+        a failure is raised as ``write`` raises it."""
+        with self._down_when_silent():
+            return self.gateway.providers_by_domain(domains)
+
+    @contextmanager
+    def _down_when_silent(self) -> Iterator[None]:
+        """Where it is decided that NetBox is down: a transient failure that escapes is NetBoxDown when
+        NetBox does not answer its status probe right after (one probe), else raised as it is. A
+        NetBoxDown from below (the writer probed already) passes untouched."""
+        try:
+            yield
+        except NetBoxDown:
+            raise
+        except Exception as exc:
+            reason = unavailable(exc)
+            if reason is not None and not self.gateway.answers():
+                raise NetBoxDown(reason) from exc
+            raise
+
+    def _write(self, emails: list[SinkEmail]) -> dict[int, SinkResult]:
         results = {email.key: SinkResult() for email in emails}
         pending = list(emails)
         refused: set[EventKey] = set()  # events refused once: a second refusal fails their emails
@@ -245,4 +273,4 @@ def _no_provider(slug: str, provider: str, sender: str) -> str:
     )
 
 
-__all__ = ["NetBoxSink", "NetBoxUnavailable", "SinkEmail", "SinkResult"]
+__all__ = ["NetBoxDown", "NetBoxSink", "NetBoxUnavailable", "SinkEmail", "SinkResult"]

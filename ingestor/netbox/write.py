@@ -10,7 +10,7 @@
 NetBox runs a bulk write in one transaction: when it refuses one (4xx), nothing of it was stored, and the
 writer splits the request in halves, by event, until the events at fault are isolated: only their emails
 fail. A request that keeps failing transiently is split the same way while NetBox answers its status
-probe (one poison event must not hold the others back); when NetBox does not answer, the error escapes
+probe (one poison event must not hold the others back); when NetBox does not answer, NetBoxDown escapes
 and the whole batch waits.
 
 A refusal is final only for an event planned on a fresh read: another writer may have changed the event
@@ -26,18 +26,20 @@ creates go a few to a request to keep that window short.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Collection, Hashable
+from collections.abc import Callable, Collection, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 
-from parsers.models import Outcome
+from ingestor.halves import isolate
+from ingestor.outcome import Outcome
 
 from .client import NetBoxGateway, ref_id
-from .faults import NetBoxRejected, NetBoxUnavailable
+from .faults import NetBoxDown, NetBoxRejected, NetBoxUnavailable
 from .plan import EventKey, EventPlan, NotificationPlan
 from .records import JOURNAL_MODEL, NOTIFICATION_TYPE, content_key, journal_entry, read_journal, render
 from .view import EVENT_KINDS, Copies, event_type_ids, find_copies, find_events
@@ -64,6 +66,7 @@ class Item:
 
 Send = Callable[[list[dict], bool], list | None]  # (items, re-sent?) -> created rows, or None
 Done = Callable[[Item, dict], None]
+NetBoxError = NetBoxRejected | NetBoxUnavailable
 
 
 @dataclass
@@ -100,6 +103,8 @@ class BatchWriter:
     created: set[EventKey] = field(default_factory=set)
     deleted: set[EventKey] = field(default_factory=set)  # of created: lost to an older copy, deleted
     sleep: Callable[[float], None] = time.sleep  # waits for another writer's records (view.read_until)
+    down: NetBoxDown | None = None  # NetBox did not answer its status probe (_attempt)
+    _probing: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def live(self, plans: list[EventPlan]) -> list[EventPlan]:
         return [p for p in plans if p.key not in self.aborted and p.key not in self.race_lost]
@@ -136,7 +141,7 @@ class BatchWriter:
         ) as pool:
             futures = [pool.submit(self._send, part, job.send, job.done) for part, job in parts]
             for future in futures:
-                future.result()  # NetBoxUnavailable (NetBox down) escapes, as from one request
+                future.result()  # NetBoxDown escapes, as from one request
 
     def _parts(self, items: list[Item], most: int | None = None) -> list[list[Item]]:
         if not items:
@@ -147,33 +152,46 @@ class BatchWriter:
             return [items]
         return _by_event(items, self.gateway.config.write_concurrency, CONCURRENT_MIN)
 
-    def _send(self, items: list[Item], send: Send, done: Done | None = None, resent: bool = False) -> None:
+    def _send(self, items: list[Item], send: Send, done: Done | None = None) -> None:
+        """One request; when it fails, its events in halves (ingestor.halves), down to those at fault."""
         if not items:
             return
+        failure = self._attempt(items, send, done)
+        if failure is None:
+            return
+
+        def again(keys: Sequence[EventKey]) -> NetBoxError | None:
+            wanted = set(keys)
+            return self._attempt([i for i in items if i.plan.key in wanted], send, done, resent=True)
+
+        isolate(list(dict.fromkeys(item.plan.key for item in items)), failure, again, self._abort)
+
+    def _attempt(
+        self, items: list[Item], send: Send, done: Done | None, resent: bool = False
+    ) -> NetBoxError | None:
+        """Send ``items`` as one request: None when written, else why not (refused, or failing
+        transiently while NetBox answers its status probe). NetBox not answering raises NetBoxDown: not
+        one event's problem, the whole batch waits."""
         try:
             rows = send([item.data for item in items], resent)
-        except (NetBoxRejected, NetBoxUnavailable) as exc:
-            self._split(items, send, done, exc)
-            return
+        except NetBoxRejected as exc:
+            return exc
+        except NetBoxUnavailable as exc:
+            with self._probing:  # decided once: the parts sent beside this one probe no more
+                if self.down is None and not self.gateway.answers():
+                    self.down = NetBoxDown(str(exc))
+            if self.down is not None:
+                raise self.down from exc
+            return exc
         if done is not None and rows is not None:
             for item, row in zip(items, rows, strict=True):
                 done(item, row)
+        return None
 
-    def _split(self, items: list[Item], send: Send, done: Done | None, exc: Exception) -> None:
-        transient = isinstance(exc, NetBoxUnavailable)
-        if transient and not self.gateway.answers():
-            raise exc  # NetBox is down, not one event's problem: the whole batch waits
-        keys = list(dict.fromkeys(item.plan.key for item in items))
-        if len(keys) == 1:
-            self._abort(keys[0], exc, transient)
-            return
-        first = set(keys[: len(keys) // 2])
-        self._send([i for i in items if i.plan.key in first], send, done, resent=True)
-        self._send([i for i in items if i.plan.key not in first], send, done, resent=True)
-
-    def _abort(self, key: EventKey, exc: Exception, transient: bool) -> None:
+    def _abort(self, key: EventKey, exc: NetBoxError) -> None:
         """Stop writing one event: plan it again when refused for the first time, else its emails fail
         (refused) or wait (still failing transiently while NetBox answers)."""
+        transient = isinstance(exc, NetBoxUnavailable)
         if not transient and self.replannable(key):
             log.info("event_refused_planning_again", event_key=list(key), error=str(exc))
             self.refused.add(key)

@@ -25,6 +25,7 @@ import requests
 import structlog
 
 from ingestor.disposition import Action, AddKeyword, MarkSeen, Move, done_keywords, format_action
+from ingestor.retry_after import parse_retry_after
 from ingestor.sources import RawMessage
 from ingestor.sources.errors import GraphError, GraphLoginError, MailboxConnectError, MailboxLoginError
 from ingestor.sources.http import HttpSession, json_object
@@ -157,7 +158,7 @@ class GraphApi:
             raise MailboxConnectError(f"{self.where}: {method} failed: {type(exc).__name__}") from None
 
     def _wait(self, response: requests.Response, attempt: int) -> None:
-        wait = _retry_after(response.headers.get("Retry-After"))
+        wait = parse_retry_after(response.headers.get("Retry-After"))
         if wait is None:
             wait = min(2.0**attempt, self.config.max_retry_after_seconds)
         if wait > self.config.max_retry_after_seconds:
@@ -452,18 +453,3 @@ def _patch_for(item: dict, actions: Sequence[Action]) -> dict:
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme, parts.netloc.lower()
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds (Graph sends delta-seconds; an HTTP date is honoured too)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None

@@ -6,8 +6,8 @@ import pytest
 
 from ingestor.config import ConfigError, GraphMailboxConfig, MailboxConfig, load_config
 from ingestor.disposition import Move
+from ingestor.outcome import Outcome
 from ingestor.sources.imap_oauth import choose_mechanism
-from parsers.models import Outcome
 
 BASE = '[netbox]\nurl = "https://nb"\ntoken = "t"\n'
 IMAP_OAUTH = """

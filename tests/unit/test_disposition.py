@@ -11,7 +11,7 @@ from ingestor.disposition import (
     format_disposition,
     parse_disposition,
 )
-from parsers.models import FINAL_OUTCOMES, Outcome
+from ingestor.outcome import FINAL_OUTCOMES, Outcome
 
 
 def mailbox(**overrides) -> MailboxConfig:

@@ -75,9 +75,12 @@ def test_our_own_bugs_are_not_netbox_faults(exc):
     assert as_netbox_error(exc) is None
 
 
-def test_retry_after_in_seconds_is_honoured_and_a_date_is_ignored():
+def test_retry_after_in_seconds_or_as_a_date_is_honoured():
+    """One parser for NetBox and Graph (ingestor.retry_after): a date counts from now, a past one is 0."""
     assert retry_after(request_error(429, "", {"Retry-After": "7"})) == 7.0
-    assert retry_after(request_error(429, "", {"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"})) is None
+    assert retry_after(request_error(429, "", {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0.0
+    assert retry_after(request_error(429, "", {"Retry-After": "Thu, 01 Jan 2099 00:00:00 GMT"})) > 3600
+    assert retry_after(request_error(429, "", {"Retry-After": "soon"})) is None
     assert retry_after(request_error(503)) is None
     assert retry_after(requests.ConnectionError()) is None
 

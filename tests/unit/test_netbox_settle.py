@@ -12,7 +12,7 @@ import itertools
 from ingestor.netbox.records import EmailRecord, journal_entry
 from ingestor.netbox.settle import Claim, first_claims, verdict
 from ingestor.netbox.sink import NetBoxSink
-from parsers.models import Outcome
+from ingestor.outcome import Outcome
 
 from .memory_netbox import MemoryGateway, lost_answer
 from .test_netbox_sink import (

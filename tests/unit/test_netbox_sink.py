@@ -23,7 +23,8 @@ from ingestor.netbox.fold import fold
 from ingestor.netbox.records import EmailRecord, journal_entry
 from ingestor.netbox.sink import NetBoxSink, SinkEmail
 from ingestor.netbox.write import EVENTS_PER_CREATE
-from parsers.models import CircuitImpact, EmailMeta, Notice, Outcome
+from ingestor.outcome import Outcome
+from parsers.models import CircuitImpact, EmailMeta, Notice
 
 from .memory_netbox import OBJECT_TYPES, MemoryGateway, MemoryNetBox, lost_answer
 from .test_netbox_faults import request_error

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ingestor.netbox.faults import NetBoxRejected
 from ingestor.netbox.plan import EventPlan
 from ingestor.netbox.write import BatchWriter, Item
-from parsers.models import Outcome
+from ingestor.outcome import Outcome
 
 
 def test_a_refusal_is_split_down_to_the_event_at_fault():

@@ -11,9 +11,9 @@ import requests
 
 from ingestor.config import Config
 from ingestor.netbox.client import NetBoxUnavailable
+from ingestor.outcome import Outcome
 from ingestor.pipeline import Pipeline
 from ingestor.sources import RawMessage
-from parsers.models import Outcome
 
 from .memory_netbox import MemoryGateway, MemoryNetBox
 from .test_netbox_faults import request_error
@@ -98,7 +98,7 @@ def newsletter(sender: str = "news@acme-transit.example") -> RawMessage:
 def processed(config: Config, gateway, *messages: RawMessage) -> list:
     pipeline = Pipeline(config, gateway)
     try:
-        return pipeline.process_batch(list(messages))
+        return pipeline.process_batch(list(messages)).reports
     finally:
         pipeline.close()
 
@@ -149,7 +149,7 @@ def test_a_batch_gets_one_report_per_message_in_order_and_reaches_netbox_once():
     ]
     pipeline = Pipeline(ACME_NEWS_IGNORED, MemoryGateway(db))
     try:
-        reports = pipeline.process_batch(batch)
+        reports = pipeline.process_batch(batch).reports
     finally:
         pipeline.close()
     assert [r.source for r in reports] == [m.source for m in batch]
@@ -200,7 +200,7 @@ def test_a_read_netbox_cannot_answer_for_one_event_holds_back_only_its_emails():
     ]
     pipeline = Pipeline(CONFIG, MemoryGateway(db, retries=1))
     try:
-        reports = pipeline.process_batch(batch)
+        reports = pipeline.process_batch(batch).reports
     finally:
         pipeline.close()
     assert [(r.outcome, r.counted) for r in reports] == [
@@ -220,7 +220,7 @@ def test_a_batch_waiting_for_netbox_as_a_whole_counts_against_no_email():
     db.inject("circuits.providers", "GET", request_error(503), times=10)
     pipeline = Pipeline(CONFIG, MemoryGateway(db, retries=1))
     try:
-        reports = pipeline.process_batch(
+        done = pipeline.process_batch(
             [
                 message(DEMO / "01-acme-maintenance-tentative.eml"),
                 message(DEMO / "03-northwind-outage-investigating.eml"),
@@ -228,5 +228,6 @@ def test_a_batch_waiting_for_netbox_as_a_whole_counts_against_no_email():
         )
     finally:
         pipeline.close()
-    assert [(r.outcome, r.counted) for r in reports] == [(Outcome.DEFERRED, False)] * 2
+    assert done.netbox_down
+    assert [(r.outcome, r.counted) for r in done.reports] == [(Outcome.DEFERRED, False)] * 2
     assert db.count("circuits.providers", "GET") == 2  # one try (retries=1) and no split: NetBox is down

@@ -9,7 +9,7 @@ import pytest
 from ingestor.config import NetBoxConfig
 from ingestor.netbox.providers import by_label, same_organisation
 from ingestor.netbox.sink import NetBoxSink, SinkEmail
-from parsers.models import Outcome
+from ingestor.outcome import Outcome
 
 from .memory_netbox import MemoryGateway, MemoryNetBox
 from .test_netbox_faults import request_error

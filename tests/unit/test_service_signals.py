@@ -22,8 +22,8 @@ from ingestor.config import Config
 from ingestor.health import parse_listen, serve
 from ingestor.logs import configure_logging
 from ingestor.notify import notify, watchdog_interval
+from ingestor.outcome import Outcome
 from ingestor.service import ServiceSignals, readiness_windows
-from parsers.models import Outcome
 
 REPO = Path(__file__).resolve().parents[2]
 

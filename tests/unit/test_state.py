@@ -12,9 +12,9 @@ def test_missing_file_starts_fresh(tmp_path):
 
 def test_attempts_count_up_round_trip_and_are_forgotten(tmp_path):
     store = StateStore(tmp_path)
-    state, count = MailboxState().failed_attempt("abc", "NetBox unavailable: HTTP 500", now=time.time())
-    state, count = state.failed_attempt("abc", "NetBox unavailable: HTTP 502")
-    assert count == 2
+    state = MailboxState().with_attempts("abc", 1, "NetBox unavailable: HTTP 500", now=time.time())
+    state = state.with_attempts("abc", state.attempt_count("abc") + 1, "NetBox unavailable: HTTP 502")
+    assert state.attempt_count("abc") == 2 and MailboxState().attempt_count("abc") == 0
     store.save("noc", state)
     loaded = store.load("noc")
     assert loaded.attempts["abc"].count == 2
