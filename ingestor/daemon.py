@@ -139,7 +139,7 @@ class Daemon:
             result.error = f"NetBox unavailable: backing off, next try in {wait:.0f}s"
             bound.info("poll_skipped", reason=result.error)
             return result
-        self.pipeline.gateway.refresh()  # new cache cycle: circuits added in NetBox are seen
+        self.pipeline.catalog.refresh()  # new cache cycle: circuits added in NetBox are seen
         try:
             self._poll_with_reconnects(mailbox, result, bound)
         except NetBoxDown as exc:

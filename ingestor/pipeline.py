@@ -1,7 +1,7 @@
 """The stages, in order, for a batch of emails: source messages → parse → NetBox sink → EmailReports.
 
 Parsing is CPU-bound and runs in the parse worker processes (parsers.worker), several emails at once;
-the NetBox stage takes the whole batch (ingestor.netbox.sink). Disposition (what happens to each email
+the NetBox stage takes the whole batch (ingestor.netbox's NetBoxSink). Disposition (what happens to each email
 in its mailbox) is the caller's job, done only after this returns: a report means NetBox holds the
 email's effect (or the email is ignored/failed for good) — except a DEFERRED report: NetBox failed
 transiently (faults.py decides what is transient, wherever the failure was raised), and the email is
@@ -21,9 +21,19 @@ import structlog
 
 from ingestor import metrics
 from ingestor.config import Config
-from ingestor.netbox.client import NetBoxGateway
-from ingestor.netbox.faults import Fault, NetBoxRejected, NetBoxUnavailable, classify, describe
-from ingestor.netbox.sink import NetBoxSink, SinkEmail, SinkResult
+from ingestor.netbox import (
+    Catalog,
+    EventResult,
+    Fault,
+    NetBoxGateway,
+    NetBoxRejected,
+    NetBoxSink,
+    NetBoxUnavailable,
+    SinkEmail,
+    SinkResult,
+    classify,
+    describe,
+)
 from ingestor.sources import RawMessage
 from parsers.models import EmailMeta, Outcome, ParseResult, final_outcome
 from parsers.senders import sender_domain, unparsed_verdict
@@ -42,7 +52,7 @@ class EmailReport:
     reason: str = ""
     subject: str = ""
     provider: str | None = None
-    events: list[dict] = field(default_factory=list)
+    events: list[EventResult] = field(default_factory=list)
     counted: bool = False  # a DEFERRED that counts towards max_attempts (SinkResult.counted)
 
     def as_dict(self) -> dict:
@@ -53,7 +63,7 @@ class EmailReport:
             "reason": self.reason,
             "subject": self.subject,
             "provider": self.provider,
-            "events": self.events,
+            "events": [event.as_dict() for event in self.events],
         }
 
     def log(self) -> None:
@@ -65,7 +75,7 @@ class EmailReport:
             subject=self.subject,
             provider=self.provider,
             reason=self.reason or None,
-            events=[f"{e['kind']}:{e['name']}#{e['id']}" for e in self.events] or None,
+            events=[f"{e.kind}:{e.name}#{e.id}" for e in self.events] or None,
         )
 
 
@@ -94,7 +104,9 @@ class Pipeline:
         metrics.set_worker_restarts_source(lambda: self.parser.restarts)  # metrics (issue 8)
         configured = frozenset(config.providers) | {definition.provider for definition in config.parsers}
         metrics.set_known_providers_source(lambda: configured | self.parser.library_providers)
-        self.sink = NetBoxSink(gateway, config.netbox_provider_slug, dry_run=dry_run)
+        # What does not change per email (providers, circuits), read once per poll (daemon: refresh)
+        self.catalog = Catalog(gateway)
+        self.sink = NetBoxSink(self.catalog, config.netbox_provider_slug, dry_run=dry_run)
         # One batch at a time reaches NetBox, whichever mailbox it came from: two batches naming the same
         # event must not both decide to create it.
         self._netbox_lock = threading.Lock()
@@ -167,7 +179,7 @@ class Pipeline:
         they fail unless the config ignores them. NetBox not answering defers them: whether a provider
         sent them cannot be told."""
         try:
-            found = self.gateway.providers_by_domain({sender_domain(m.sender) for m in strangers.values()})
+            found = self.catalog.providers_by_domain({sender_domain(m.sender) for m in strangers.values()})
         except Exception as exc:  # noqa: BLE001 - classified as the sink's failures are (_batch_failure)
             failure = _batch_failure(exc)  # DEFERRED when NetBox failed transiently, FAILED for a bug
             for key in strangers:

@@ -54,8 +54,7 @@ import pynetbox  # noqa: E402
 from ingestor.config import Config  # noqa: E402
 from ingestor.daemon import batches  # noqa: E402
 from ingestor.logs import configure_logging  # noqa: E402
-from ingestor.netbox.client import NetBoxGateway  # noqa: E402
-from ingestor.netbox.setup import check_netbox  # noqa: E402
+from ingestor.netbox import NetBoxGateway, check_netbox  # noqa: E402
 from ingestor.pipeline import EmailReport, Pipeline  # noqa: E402
 from ingestor.progress import progress  # noqa: E402
 from ingestor.sources import RawMessage  # noqa: E402
@@ -166,7 +165,7 @@ def reports(pipeline: Pipeline, messages: Iterable[RawMessage], batch_size: int)
 
 def replay(pipeline: Pipeline, files: list[str], batch_size: int, label: str) -> Pass:
     gateway = pipeline.gateway
-    gateway.refresh()
+    pipeline.catalog.refresh()
     before = gateway.request_count
     outcomes: Counter[str] = Counter()
     started = time.perf_counter()
