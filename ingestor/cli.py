@@ -257,7 +257,7 @@ def _sender_lines(config: Config, gateway: NetBoxGateway) -> list[str]:
     from parsers.detect import known_providers
 
     options = config.parser_options()
-    senders = {s: d.provider for d in config.parsers for s in d.senders}
+    senders: dict[str, str | None] = {s: d.provider for d in config.parsers for s in d.senders}
     senders |= {s.lower(): name for name, p in config.providers.items() for s in p.senders}
     for sender in seen_senders(gateway):
         senders.setdefault(sender, next(iter(known_providers(sender, options)), None))

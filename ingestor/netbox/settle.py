@@ -189,7 +189,7 @@ class Settler:
         refold = BatchWriter(self.catalog)
         refold.write_event_changes(again)
         for key, (outcome, reason) in refold.aborted.items():
-            log.warning("event_refold_failed", event_key=key, outcome=str(outcome), error=reason)
+            log.warning("event_refold_failed", event_key=list(key), outcome=str(outcome), error=reason)
 
 
 def _written(plan: EventPlan) -> list[NotificationPlan]:

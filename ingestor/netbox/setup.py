@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import pynetbox
@@ -128,7 +128,7 @@ def seen_senders(gateway: NetBoxGateway, limit: int = SEEN_SENDERS) -> list[str]
 
 
 def sender_lines(
-    gateway: NetBoxGateway, senders: dict[str, str | None], slug_for: Callable[[str], str]
+    gateway: NetBoxGateway, senders: Mapping[str, str | None], slug_for: Callable[[str], str]
 ) -> list[str]:
     """How each sender (address or domain -> the parser provider it is known as, if any) resolves to a
     NetBox provider, by the sink's own rules (Catalog.find_providers; none is created), for `check`."""
