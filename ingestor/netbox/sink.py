@@ -140,12 +140,7 @@ class NetBoxSink:
     ) -> list[SinkEmail]:
         """Returns the emails to plan again: another writer created one of their events first, or NetBox
         refused a write of one for the first time (``refused`` grows by those events)."""
-        wanted: list[tuple[str, str | None]] = [
-            (e.email.sender, n.provider) for e in emails for n in e.notices
-        ]
-        providers = self.catalog.find_providers(wanted, self.slug_for)
-        self.catalog.create_providers(providers)  # a write of its own, before the batch's reads
-        batch = self._read(emails, providers, results)
+        batch = self._read(emails, self._providers(emails), results)
         inputs = [
             (key, shares, batch.snapshots.get(key), batch.circuits[key.provider_id])
             for key, shares in batch.shares.items()
@@ -160,6 +155,17 @@ class NetBoxSink:
             self._report(plan, writer, batch, results)
         again = {s.key for plan in plans if plan.key in writer.race_lost for s in batch.shares[plan.key]}
         return [email for email in emails if email.key in again]
+
+    def _providers(self, emails: list[SinkEmail]) -> Providers:
+        """The providers of the emails' notices, looked up (catalog.py, cached for the poll); then, with
+        ``create_missing_providers``, those found neither by slug nor by sender domain are created — a
+        write of its own, before the batch's reads."""
+        wanted: list[tuple[str, str | None]] = [
+            (e.email.sender, n.provider) for e in emails for n in e.notices
+        ]
+        providers = self.catalog.find_providers(wanted, self.slug_for)
+        self.catalog.create_providers(providers)
+        return providers
 
     def _read(self, emails: list[SinkEmail], providers: Providers, results: dict[int, SinkResult]) -> _Batch:
         shares: dict[EventKey, list[SinkEmail]] = defaultdict(list)
