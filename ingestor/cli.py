@@ -30,7 +30,7 @@ from parsers.models import ParseStatus
 from parsers.options import ParserOptions
 
 if TYPE_CHECKING:  # the commands import NetBox's client when they need it
-    from ingestor.netbox.client import NetBoxGateway
+    from ingestor.netbox import NetBoxGateway
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _gateway(config: Config):
-    from ingestor.netbox.client import NetBoxGateway
+    from ingestor.netbox import NetBoxGateway
 
     return NetBoxGateway(config.netbox)
 
@@ -172,7 +172,7 @@ def _print_report(report, output: str) -> None:
     if output == "json":
         print(json.dumps(report.as_dict()), flush=True)
         return
-    events = ", ".join(f"{e['kind']} {e['name']} (#{e['id']})" for e in report.events)
+    events = ", ".join(f"{e.kind} {e.name} (#{e.id})" for e in report.events)
     detail = report.reason or events
     print(f"{report.outcome:<9} {report.source}  {report.message_id or ''}  {detail}", flush=True)
 
@@ -215,8 +215,7 @@ def cmd_parse(args) -> int:
 
 
 def cmd_check(args, config: Config) -> int:
-    from ingestor.netbox.client import NetBoxRejected, NetBoxUnavailable
-    from ingestor.netbox.setup import check_netbox
+    from ingestor.netbox import NetBoxRejected, NetBoxUnavailable, check_netbox
     from ingestor.sources import mailbox_source
     from ingestor.state import StateStore
 
@@ -255,7 +254,7 @@ def cmd_check(args, config: Config) -> int:
 def _sender_lines(config: Config, gateway: NetBoxGateway) -> list[str]:
     """How each configured sender ([providers] and [[parsers]] senders) and each sender NetBox has
     notifications of resolves to a NetBox provider (README, "Providers")."""
-    from ingestor.netbox.setup import seen_senders, sender_lines
+    from ingestor.netbox import seen_senders, sender_lines
     from parsers.detect import known_providers
 
     options = config.parser_options()
@@ -267,8 +266,7 @@ def _sender_lines(config: Config, gateway: NetBoxGateway) -> list[str]:
 
 
 def cmd_migrate(args, config: Config) -> int:
-    from ingestor.netbox.client import NetBoxRejected, NetBoxUnavailable
-    from ingestor.netbox.migrate import migrate_legacy_records
+    from ingestor.netbox import NetBoxRejected, NetBoxUnavailable, migrate_legacy_records
 
     try:
         report = migrate_legacy_records(_gateway(config), delete_fields=args.delete_fields)

@@ -34,7 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from ingestor import metrics
 from ingestor.config import AnyMailboxConfig, Config, MailboxConfig
-from ingestor.netbox.faults import NetBoxDown
+from ingestor.netbox import NetBoxDown
 from ingestor.outcome import Outcome
 from ingestor.pipeline import BatchResult, EmailReport, Pipeline, batches
 from ingestor.poison import count_attempt

@@ -1,7 +1,7 @@
 """The stages, in order, for a batch of emails: source messages → parse → NetBox sink → EmailReports.
 
 Parsing is CPU-bound and runs in the parse worker processes (parsers.worker), several emails at once;
-the NetBox stage takes the whole batch (ingestor.netbox.sink). Disposition (what happens to each email
+the NetBox stage takes the whole batch (ingestor.netbox's NetBoxSink). Disposition (what happens to each email
 in its mailbox) is the caller's job, done only after this returns: a report means NetBox holds the
 email's effect (or the email is ignored/failed for good) — except a DEFERRED report: NetBox failed
 transiently (faults.py decides what is transient, wherever the failure was raised), and the email is
@@ -25,9 +25,17 @@ import structlog
 from ingestor import metrics
 from ingestor.config import Config
 from ingestor.halves import isolate
-from ingestor.netbox.client import NetBoxGateway
-from ingestor.netbox.faults import NetBoxDown, NetBoxRejected, unavailable
-from ingestor.netbox.sink import NetBoxSink, SinkEmail, SinkResult
+from ingestor.netbox import (
+    Catalog,
+    EventResult,
+    NetBoxDown,
+    NetBoxGateway,
+    NetBoxRejected,
+    NetBoxSink,
+    SinkEmail,
+    SinkResult,
+    unavailable,
+)
 from ingestor.outcome import Outcome
 from ingestor.sources import RawMessage
 from parsers.models import EmailMeta, ParseResult, ParseStatus
@@ -47,7 +55,7 @@ class EmailReport:
     reason: str = ""
     subject: str = ""
     provider: str | None = None
-    events: list[dict] = field(default_factory=list)
+    events: list[EventResult] = field(default_factory=list)
     counted: bool = False  # a DEFERRED that counts towards max_attempts (SinkResult.counted)
 
     def as_dict(self) -> dict:
@@ -58,7 +66,7 @@ class EmailReport:
             "reason": self.reason,
             "subject": self.subject,
             "provider": self.provider,
-            "events": self.events,
+            "events": [event.as_dict() for event in self.events],
         }
 
     def log(self) -> None:
@@ -70,7 +78,7 @@ class EmailReport:
             subject=self.subject,
             provider=self.provider,
             reason=self.reason or None,
-            events=[f"{e['kind']}:{e['name']}#{e['id']}" for e in self.events] or None,
+            events=[f"{e.kind}:{e.name}#{e.id}" for e in self.events] or None,
         )
 
 
@@ -109,7 +117,9 @@ class Pipeline:
         metrics.set_worker_restarts_source(lambda: self.parser.restarts)  # metrics (issue 8)
         configured = frozenset(config.providers) | {definition.provider for definition in config.parsers}
         metrics.set_known_providers_source(lambda: configured | self.parser.library_providers)
-        self.sink = NetBoxSink(gateway, config.netbox_provider_slug, dry_run=dry_run)
+        # What does not change per email (providers, circuits), read once per poll (daemon: refresh)
+        self.catalog = Catalog(gateway)
+        self.sink = NetBoxSink(self.catalog, config.netbox_provider_slug, dry_run=dry_run)
         # One batch at a time reaches NetBox, whichever mailbox it came from: two batches naming the same
         # event must not both decide to create it.
         self._netbox_lock = threading.Lock()
@@ -122,7 +132,7 @@ class Pipeline:
     def new_cycle(self) -> None:
         """A poll (or a replay run) begins: what NetBox's reads cache is read afresh (circuits added in
         NetBox meanwhile are seen)."""
-        self.gateway.refresh()
+        self.catalog.refresh()
 
     @property
     def netbox_requests(self) -> int:

@@ -17,7 +17,6 @@ NoticeKind = Literal["maintenance", "outage"]
 
 MAINTENANCE_STATUSES = ("TENTATIVE", "CONFIRMED", "CANCELLED", "IN-PROCESS", "COMPLETED", "RE-SCHEDULED")
 OUTAGE_STATUSES = ("REPORTED", "INVESTIGATING", "IDENTIFIED", "MONITORING", "RESOLVED")
-IMPACT_LEVELS = ("NO-IMPACT", "REDUCED-REDUNDANCY", "DEGRADED", "OUTAGE")
 
 # An exact (stamp, sequence) tie between two maintenance notices is broken by how far along the
 # lifecycle each one is, so the same emails in any order end in the same state.

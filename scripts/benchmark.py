@@ -53,8 +53,7 @@ import pynetbox  # noqa: E402
 
 from ingestor.config import Config  # noqa: E402
 from ingestor.logs import configure_logging  # noqa: E402
-from ingestor.netbox.client import NetBoxGateway  # noqa: E402
-from ingestor.netbox.setup import check_netbox  # noqa: E402
+from ingestor.netbox import NetBoxGateway, check_netbox  # noqa: E402
 from ingestor.pipeline import EmailReport, Pipeline, batches  # noqa: E402
 from ingestor.progress import progress  # noqa: E402
 from ingestor.sources import RawMessage  # noqa: E402

@@ -1,4 +1,4 @@
-"""NetBoxGateway: the one place that talks to NetBox (pynetbox), with retries, timeouts and caches.
+"""NetBoxGateway: the one place that talks to NetBox (pynetbox), with retries and timeouts: transport only.
 
 Every interaction goes through ``call`` (or ``create``), so one classifier (faults.py) decides what is
 retried and what fails the email — including pagination, which happens inside the retried call because
@@ -9,17 +9,18 @@ Creates survive a lost answer (a 500 after the write reached NetBox, a timeout a
 sending a create again, ``create`` looks the objects up by their identity and sends only what is still
 missing, so a retried create never duplicates.
 
-What does not change per email — object-type ids, the tag, providers, circuits per provider — is cached
-for one poll cycle (``refresh()`` starts a new one, so circuits added in NetBox are seen).
+What does not change per email — object-type ids, the tag, providers, circuits — is looked up and
+cached for a poll cycle by the catalog (catalog.py), which reads through this gateway.
 """
 
 from __future__ import annotations
 
+import builtins
 import threading
 import uuid
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Collection, Hashable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import pynetbox
@@ -32,11 +33,7 @@ from ingestor.config import NetBoxConfig
 from ingestor.sources.http import MIB, HttpSession
 
 from .faults import Fault, NetBoxRejected, NetBoxUnavailable, as_netbox_error, classify, describe, retry_after
-from .plan import CircuitIndex
 from .records import LEGACY_MESSAGE_ID_FIELD
-
-if TYPE_CHECKING:
-    from .providers import ProviderMatch
 
 log = structlog.get_logger(__name__)
 
@@ -142,17 +139,15 @@ class NetBoxGateway:
     def __init__(self, config: NetBoxConfig):
         self.config = config
         self.session = _TimeoutSession(config)
-        self.api = pynetbox.api(config.url, token=config.token.get_secret_value())
+        self.api = pynetbox.api(config.url, token=token_of(config))
         self.api.http_session = self.session
         self.session.write_omit = {
             _pynetbox_endpoint(self.api, model).url: ",".join(WRITE_OMIT[model]) for model in WRITE_OMIT
         }
-        self._object_types: dict[str, int] = {}
         self._legacy: bool | None = None
         # Marks this process's event creates in their changelog message: after a lost answer, the look-up
         # tells our copy from another writer's created at the same moment (write.py, _create_sender).
         self.writer_id = uuid.uuid4().hex[:12]
-        self.refresh()
 
     # -- plumbing -----------------------------------------------------------------------------------
     def _retrying(self) -> Retrying:
@@ -161,7 +156,7 @@ class NetBoxGateway:
         )
 
         def wait(state: RetryCallState) -> float:
-            asked = retry_after(state.outcome.exception())
+            asked = retry_after(_error(state))
             return min(asked, self.config.retry_backoff_max_seconds) if asked is not None else backoff(state)
 
         return Retrying(
@@ -190,7 +185,7 @@ class NetBoxGateway:
         *,
         key: Callable[[dict], Hashable] | None = None,
         lookup: Callable[[], list[dict]] | None = None,
-        tagged: bool = True,
+        tags: list[int] | None = None,
         lookup_first: bool = False,
     ) -> list[dict]:
         """Bulk-create ``items``; safe to retry when an answer was lost.
@@ -200,9 +195,9 @@ class NetBoxGateway:
         whose notifications read the same): each row then stands for one item only. Before each retry
         (and before the first try with ``lookup_first``: items sent before in a request whose answer was
         lost) the items NetBox already holds are taken from the lookup instead of being sent again. The
-        result is in the order of ``items``.
+        result is in the order of ``items``. ``tags``: the tag ids each item carries (Catalog.tag_ids).
         """
-        payload = [self._with_meta(item, message, tagged) for item in items]
+        payload = [_with_meta(item, message, tags) for item in items]
         found: dict[int, dict] = {}  # position in items -> the row NetBox holds for it
         try:
             for attempt in self._retrying():
@@ -219,13 +214,6 @@ class NetBoxGateway:
         # NetBox answers a bulk create in the order it was sent: the rows match what was sent by position.
         fresh = iter(created)
         return [found[i] if i in found else next(fresh) for i in range(len(items))]
-
-    def _with_meta(self, item: dict, message: str, tagged: bool) -> dict:
-        item = dict(jsonable(item))
-        item.setdefault("changelog_message", message)
-        if tagged:
-            item["tags"] = self._tags()
-        return item
 
     def delete(self, model: str, record_id: int) -> None:
         """Remove one object of ours; gone already (after a lost answer, or removed by another writer
@@ -274,7 +262,7 @@ class NetBoxGateway:
         """Ask legacy_records again (its custom fields were just deleted)."""
         self._legacy = None
 
-    def update_many(self, model: str, rows: list[dict]) -> None:
+    def update_many(self, model: str, rows: builtins.list[dict]) -> None:
         """PATCH several objects in one request (each row has its ``id`` and ``changelog_message``).
         The same data sent twice changes nothing, so plain retries are safe."""
         if rows:
@@ -285,7 +273,7 @@ class NetBoxGateway:
         try:
             response = self.session.get(
                 f"{self.config.url}/api/status/",
-                headers={"Authorization": auth_header(self.config.token.get_secret_value())},
+                headers={"Authorization": auth_header(token_of(self.config))},
                 timeout=min(HEALTH_TIMEOUT, self.config.timeout_seconds),
             )
         except requests.RequestException:
@@ -299,81 +287,17 @@ class NetBoxGateway:
     def endpoint(self, model: str):
         return _pynetbox_endpoint(self.api, model)
 
-    def refresh(self) -> None:
-        """Start a new cache cycle (once per poll / replay run)."""
-        self._providers: dict[str, int | None] = {}
-        self._domains: dict[str, ProviderMatch | None] = {}
-        self._circuits: dict[int, CircuitIndex] = {}
-        self._tag_ids: list[int] | None = None
-
     @property
     def request_count(self) -> int:
         return self.session.request_count
 
-    # -- cached lookups -------------------------------------------------------------------------------
-    def object_type_id(self, app_label: str, model: str) -> int:
-        key = f"{app_label}.{model}"
-        if not self._object_types:  # the types we use, in one request
-            rows = self.list("core.object_types", app_label=["notices", "circuits"])
-            self._object_types = {f"{row['app_label']}.{row['model']}": row["id"] for row in rows}
-        if key not in self._object_types:
-            raise NetBoxRejected(f"NetBox has no object type {key}: is the netbox-notices plugin installed?")
-        return self._object_types[key]
 
-    def provider_ids(self, slugs: set[str]) -> dict[str, int | None]:
-        """NetBox provider ids by slug (None: no such provider); unknown slugs read in one request."""
-        missing = sorted(slugs - self._providers.keys())
-        if missing:
-            found = {row["slug"]: row["id"] for row in self.list("circuits.providers", slug=missing)}
-            self._providers |= {slug: found.get(slug) for slug in missing}
-        return {slug: self._providers[slug] for slug in slugs}
-
-    def create_missing_providers(self, slugs: set[str]) -> dict[str, int]:
-        """With ``create_missing_providers``, create these providers (none found by slug or sender
-        domain) and return their ids; {} without it."""
-        if not slugs or not self.config.create_missing_providers:
-            return {}
-        wanted = sorted(slugs)
-        rows = self.create(
-            "circuits.providers",
-            [{"name": slug, "slug": slug} for slug in wanted],
-            "notices-ingestor: provider created for incoming notices",
-            key=lambda item: item["slug"],
-            lookup=lambda: self.list("circuits.providers", slug=wanted),
-        )
-        created = {row["slug"]: row["id"] for row in rows}
-        self._providers |= created
-        return created
-
-    def providers_by_domain(self, domains: set[str]) -> dict[str, ProviderMatch | None]:
-        """The NetBox provider each sender domain belongs to (providers.py: contacts, then slug/name),
-        None when none; domains not asked in this cache cycle are read together (at most 3 requests)."""
-        from .providers import resolve_domains  # providers.py reads through this gateway
-
-        missing = {domain for domain in domains if domain and domain not in self._domains}
-        if missing:
-            self._domains |= resolve_domains(self, missing)
-        return {domain: self._domains.get(domain) for domain in domains}
-
-    def provider_id(self, slug: str) -> int | None:
-        return self.provider_ids({slug})[slug]
-
-    def circuit_indexes(self, provider_ids: set[int]) -> dict[int, CircuitIndex]:
-        """Each provider's circuits; providers not read in this cache cycle are read in one request."""
-        missing = sorted(provider_ids - self._circuits.keys())
-        if missing:
-            by_provider: dict[int, dict[str, int]] = {pid: {} for pid in missing}
-            for row in self.list("circuits.circuits", provider_id=missing):
-                by_provider[ref_id(row["provider"])][row["cid"]] = row["id"]
-            self._circuits |= {pid: CircuitIndex(cids) for pid, cids in by_provider.items()}
-        return {pid: self._circuits[pid] for pid in provider_ids}
-
-    def _tags(self) -> list[int]:
-        """The tag every object we create carries ([] until `check --setup` has created it)."""
-        if self._tag_ids is None:
-            rows = self.list("extras.tags", slug=self.config.tag)
-            self._tag_ids = [rows[0]["id"]] if rows else []
-        return self._tag_ids
+def _with_meta(item: dict, message: str, tags: list[int] | None) -> dict:
+    item = dict(jsonable(item))
+    item.setdefault("changelog_message", message)
+    if tags is not None:
+        item["tags"] = list(tags)
+    return item
 
 
 def _match(items: list[dict], key: Callable[[dict], Hashable], held: list[dict]) -> dict[int, dict]:
@@ -395,13 +319,13 @@ def _pynetbox_endpoint(api: pynetbox.api, model: str):
     return getattr(getattr(api, app), name)
 
 
-def _url_chunks(many: dict[str, list]) -> list[dict[str, list]]:
+def _url_chunks(many: Mapping[str, Collection]) -> list[dict[str, Collection]]:
     """Split the longest multi-value filter so that each request's query stays within URL_BUDGET."""
     if not many:
         return [{}]
     name = max(many, key=lambda key: len(many[key]))
     fixed = sum(len(quote(str(v))) + len(k) + 2 for k, vs in many.items() if k != name for v in vs)
-    chunks: list[dict[str, list]] = []
+    chunks: list[dict[str, Collection]] = []
     current: list = []
     size = fixed
     for value in sorted(many[name], key=str):
@@ -416,12 +340,35 @@ def _url_chunks(many: dict[str, list]) -> list[dict[str, list]]:
 
 
 def _log_retry(state: RetryCallState) -> None:
-    log.warning("netbox_retry", attempt=state.attempt_number, error=describe(state.outcome.exception()))
+    log.warning("netbox_retry", attempt=state.attempt_number, error=describe(_error(state)))
 
 
-def ref_id(ref) -> int | None:
+def _error(state: RetryCallState) -> BaseException:
+    """The error of a failed attempt (tenacity asks ``wait`` and ``before_sleep`` only after one)."""
+    error = state.outcome.exception() if state.outcome is not None else None
+    if error is None:
+        raise AssertionError("unreachable: a retry follows a failed attempt")
+    return error
+
+
+def ref_id(ref: Any) -> int | None:
     """A related object or object type as the API gives it: a nested dict with its id, or the id."""
     return ref.get("id") if isinstance(ref, dict) else ref
+
+
+def required_id(ref: Any) -> int:
+    """``ref_id`` of a reference NetBox always fills (an event's provider, a circuit's)."""
+    found = ref_id(ref)
+    if found is None:
+        raise KeyError(f"no id in the reference {ref!r}")
+    return found
+
+
+def token_of(config: NetBoxConfig) -> str:
+    """The API token (the config does not load without one)."""
+    if config.token is None:
+        raise ValueError("[netbox] has no token")
+    return config.token.get_secret_value()
 
 
 def auth_header(token: str) -> str:

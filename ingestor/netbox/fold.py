@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from parsers.models import CLOSED_STATUSES, Notice
 
@@ -47,7 +48,7 @@ def fold(notices: list[Notice]) -> EventTarget:
         raise ValueError("fold needs at least one notice")
     ordered = sorted(notices, key=Notice.order_key)
     first = ordered[0]
-    values: dict[str, object] = dict.fromkeys(FOLDED_FIELDS)
+    values: dict[str, Any] = dict.fromkeys(FOLDED_FIELDS)  # each as the newest notice stating it says
     circuits: dict[str, str] = {}
     newest_open = None
     for notice in ordered:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from .client import NetBoxGateway, ref_id
+from .client import NetBoxGateway, required_id
 from .records import EmailRecord, journal_entry, read_legacy
 from .setup import LEGACY_FIELDS
 from .view import read_records
@@ -71,7 +71,7 @@ def _legacy_notifications(gateway: NetBoxGateway) -> dict[int, tuple[tuple[int, 
     for row in gateway.list("eventnotification", fields=wanted):
         record = read_legacy(row)
         if record is not None:
-            found[row["id"]] = ((ref_id(row["event_content_type"]), row["event_object_id"]), record)
+            found[row["id"]] = ((required_id(row["event_content_type"]), row["event_object_id"]), record)
     return found
 
 

@@ -2,7 +2,7 @@
 
 Input: the notices this email states for the event, the email itself, what NetBox holds now
 (`EventSnapshot`, None for a new event) and the provider's circuits (`CircuitIndex`).
-Output: an `EventPlan`, a short ordered list of writes that `apply.py` sends. The order matters because
+Output: an `EventPlan`, a short ordered list of writes that `write.py` sends. The order matters because
 the plugin refuses impact writes on COMPLETED/CANCELLED/RESOLVED events: impacts are written while the
 event is open, and a closing status is set last.
 """
@@ -17,6 +17,7 @@ from parsers.models import CLOSED_STATUSES, EmailMeta, Notice
 
 from .fold import PROVISIONAL_STATUS, EventTarget, fold
 from .records import ContentKey, EmailRecord, Identity, content_key
+from .rows import EventKey, EventRef, SinkEmail
 
 NAME_MAX = 100
 SUMMARY_MAX = 200
@@ -64,7 +65,7 @@ class EventSnapshot:
     """One event as NetBox holds it now."""
 
     id: int
-    status: str
+    status: str | None
     start: datetime | None
     end: datetime | None
     estimated_time_to_repair: datetime | None
@@ -81,18 +82,6 @@ class EventSnapshot:
     # Notifications whose record is missing, by content, oldest first. Two different emails can read the
     # same (one notice sent twice with other HTML): each orphan is adopted by one email at most.
     orphans: dict[ContentKey, list[int]] = field(default_factory=dict)
-
-
-EventKey = tuple[str, int, str]  # (kind, NetBox provider id, event name)
-
-
-@dataclass
-class EmailShare:
-    """What one email of the batch says about one event."""
-
-    key: int  # the email's position in its batch
-    email: EmailMeta
-    notices: list[Notice]
 
 
 @dataclass
@@ -130,17 +119,18 @@ class EventPlan:
 
     @property
     def key(self) -> EventKey:
-        return (self.kind, self.provider_id, self.event_name)
+        return EventKey(self.kind, self.provider_id, self.event_name)
+
+    @property
+    def ref(self) -> EventRef | None:
+        """The event in NetBox (None until it exists)."""
+        return EventRef(self.kind, self.event_id) if self.event_id is not None else None
 
     @property
     def has_event_writes(self) -> bool:
         return bool(
             self.create or self.reopen_status or self.impacts_create or self.impacts_update or self.update
         )
-
-    @property
-    def has_writes(self) -> bool:
-        return self.has_event_writes or bool(self.notifications)
 
     @property
     def closes(self) -> bool:
@@ -202,7 +192,7 @@ def notification_fields(email: EmailMeta) -> dict:
 
 
 def plan_event(
-    key: EventKey, shares: list[EmailShare], snapshot: EventSnapshot | None, circuits: CircuitIndex
+    key: EventKey, shares: list[SinkEmail], snapshot: EventSnapshot | None, circuits: CircuitIndex
 ) -> EventPlan:
     """The writes that bring the event to the fold of what NetBox holds plus these emails' notices.
 
@@ -211,8 +201,7 @@ def plan_event(
     taken in batch order and each is kept only if the fold with it is still valid — what processing
     them one by one would have done.
     """
-    kind, provider_id, name = key
-    plan = EventPlan(kind=kind, event_name=name, provider_id=provider_id)
+    plan = EventPlan(kind=key.kind, event_name=key.name, provider_id=key.provider_id)
     plan.known_emails = set(snapshot.notified_emails) if snapshot else set()
     if snapshot is not None:
         plan.event_id = snapshot.id
@@ -221,7 +210,7 @@ def plan_event(
     if not fresh:
         return plan
     fresh = [
-        EmailShare(s.key, s.email, _with_circuits_found_in_text(s.notices, s.email, circuits)) for s in fresh
+        SinkEmail(s.key, s.email, _with_circuits_found_in_text(s.notices, s.email, circuits)) for s in fresh
     ]
     stored = snapshot.stored_notices if snapshot else []
     accepted = _acceptable(plan, stored, fresh)
@@ -249,7 +238,7 @@ def _adopt(orphans: dict[ContentKey, list[int]], key: ContentKey) -> int | None:
     return ids.pop(0) if ids else None
 
 
-def _fresh_shares(plan: EventPlan, shares: list[EmailShare]) -> list[EmailShare]:
+def _fresh_shares(plan: EventPlan, shares: list[SinkEmail]) -> list[SinkEmail]:
     """The shares that are news for this event; the others are recorded as duplicates."""
     seen = set(plan.known_emails)
     fresh = []
@@ -262,14 +251,14 @@ def _fresh_shares(plan: EventPlan, shares: list[EmailShare]) -> list[EmailShare]
     return fresh
 
 
-def _acceptable(plan: EventPlan, stored: list[Notice], fresh: list[EmailShare]) -> list[EmailShare]:
+def _acceptable(plan: EventPlan, stored: list[Notice], fresh: list[SinkEmail]) -> list[SinkEmail]:
     """All of ``fresh`` when their fold is valid; else each in turn, kept only if the fold stays valid."""
     try:
         _folded_target(stored + [n for s in fresh for n in s.notices])
         return fresh
     except PlanError:
         pass
-    accepted: list[EmailShare] = []
+    accepted: list[SinkEmail] = []
     for share in fresh:
         try:
             _folded_target(stored + [n for s in accepted for n in s.notices] + share.notices)
@@ -281,7 +270,7 @@ def _acceptable(plan: EventPlan, stored: list[Notice], fresh: list[EmailShare]) 
 
 
 def plan_batch(
-    inputs: list[tuple[EventKey, list[EmailShare], EventSnapshot | None, CircuitIndex]],
+    inputs: list[tuple[EventKey, list[SinkEmail], EventSnapshot | None, CircuitIndex]],
 ) -> list[EventPlan]:
     """Plan every event of a batch. An email that fails for one event is taken out of all of them (its
     effect is all or nothing), so the events it touched are planned again without it."""

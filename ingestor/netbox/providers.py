@@ -1,7 +1,8 @@
 """Which NetBox provider an email's notices go to: the one of the parser's provider name (its slug, or
 ``[providers.<name>] netbox_provider``), else the one the sender's domain belongs to, else — with
-``create_missing_providers`` — a new one under that name. ``find_providers`` is that decision, for the
-sink and for ``check``.
+``create_missing_providers`` — a new one under that name. ``Catalog.find_providers`` (catalog.py, which
+caches the answers for a poll) is that decision, for the sink and for ``check``; this module holds its
+rules and the reads they take.
 
 The provider a sender's domain belongs to, when the parser's provider name has none:
 
@@ -17,7 +18,7 @@ former owner); the NetBox admin knows the provider under another slug. Two rules
 Several providers matching one rule is no answer (a wrong provider is worse than a failed email): the next
 rule is asked, and the log names them. Requests, only for domains not answered in this poll: the contacts
 at those domains (1), their assignments to providers (1, only when there are such contacts), and the
-providers (1, only when a domain is still unanswered then) — see NetBoxGateway.providers_by_domain.
+providers (1, only when a domain is still unanswered then) — see Catalog.providers_by_domain.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Providers:
     slug_for: Callable[[str], str]
     by_slug: dict[str, int | None]
     by_domain: dict[str, ProviderMatch | None]
+    unfound: set[str] = field(default_factory=set)  # slugs of names found neither by slug nor by domain
     slugs: dict[int, str] = field(default_factory=dict)  # provider id -> slug, of those answered
 
     def of(self, sender: str, provider: str | None) -> ProviderMatch | None:
@@ -68,20 +70,6 @@ class Providers:
         if match is not None:
             self.slugs[match.id] = match.slug
         return match
-
-
-def find_providers(
-    gateway: NetBoxGateway, wanted: list[tuple[str, str | None]], slug_for: Callable[[str], str], create: bool
-) -> Providers:
-    """Providers for these (sender, parser provider name) pairs: by slug (one request), by the domain of
-    the senders whose name has none (only then, resolve_domains), and with ``create`` and the config's
-    create_missing_providers, created for the names neither finds."""
-    by_slug = gateway.provider_ids({slug_for(name) for _, name in wanted if name})
-    lost = [(sender, name) for sender, name in wanted if not name or by_slug[slug_for(name)] is None]
-    by_domain = gateway.providers_by_domain({sender_domain(sender) for sender, _ in lost})
-    orphans = {slug_for(n) for s, n in lost if n and by_domain.get(sender_domain(s)) is None}
-    created = gateway.create_missing_providers(orphans) if create else {}
-    return Providers(slug_for, {**by_slug, **created}, by_domain)
 
 
 def resolve_domains(gateway: NetBoxGateway, domains: set[str]) -> dict[str, ProviderMatch | None]:
@@ -169,4 +157,4 @@ def _plain(value: object) -> str:
     return re.sub(r"[^a-z0-9]", "", str(value or "").lower())
 
 
-__all__ = ["ProviderMatch", "Providers", "by_contact", "by_label", "find_providers", "resolve_domains"]
+__all__ = ["ProviderMatch", "Providers", "by_contact", "by_label", "resolve_domains"]

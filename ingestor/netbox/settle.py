@@ -27,9 +27,10 @@ from dataclasses import dataclass
 
 import structlog
 
-from .client import NetBoxGateway
-from .plan import CircuitIndex, EventKey, EventPlan, NotificationPlan, plan_reconcile
-from .records import Identity, content_key
+from .catalog import Catalog
+from .plan import CircuitIndex, EventPlan, NotificationPlan, plan_reconcile
+from .records import ContentKey, Identity, content_key
+from .rows import EventKey, EventRef, NotificationRow
 from .view import find_copies, read_notifications, read_snapshots, read_until
 from .write import BatchWriter
 
@@ -81,51 +82,59 @@ def verdict(ours: list[Claim], theirs: list[Claim]) -> Verdict:
 class Settler:
     """Step 4 of the sink for one round's plans (see the module docstring)."""
 
-    gateway: NetBoxGateway
+    catalog: Catalog
     writer: BatchWriter
     known: dict[int, Identity]  # notification -> email, as our read and our writes know them
     circuits: dict[int, CircuitIndex]
 
     def settle(self, plans: list[EventPlan]) -> None:
         self.writer.check_races(plans, late=True)  # a copy whose create committed after our first check
-        written = [p for p in self.writer.live(plans) if p.notifications and p.event_id is not None]
+        live = self.writer.live(plans)
+        events = {p.key: ref for p in live if p.notifications and (ref := p.ref) is not None}
+        written = [p for p in live if p.key in events]
         if not written:
             return
-        rows = self._await_records({p.key: p.event_id for p in written}, written)
+        rows = self._await_records(events, written)
         stale = [p for p in written if self._settle_event(p, rows.get(p.key, []))]
         if stale:
             self._reconcile(stale)
 
     # -- reading, and waiting for records that are on their way --------------------------------------------
-    def _read(self, events: dict[EventKey, int]) -> dict[EventKey, list[dict]]:
+    def _read(self, events: dict[EventKey, EventRef]) -> dict[EventKey, list[NotificationRow]]:
         """The events' notifications, each with its ``record``; records are read only for events with a
         notification we do not know (usually none: no request). A notification our read saw without
         its record is not known: another writer may have written it since."""
-        return read_notifications(self.gateway, events, known=self.known.keys())
+        return read_notifications(self.catalog, events, known=self.known.keys())
 
-    def _await_records(self, events: dict[EventKey, int], plans: list[EventPlan]) -> dict[EventKey, list]:
+    def _await_records(
+        self, events: dict[EventKey, EventRef], plans: list[EventPlan]
+    ) -> dict[EventKey, list[NotificationRow]]:
         """Read the notifications; while one that reads as ours has no record yet, read again."""
         ours = {p.key: {content_key(n.fields) for n in _written(p)} for p in plans}
         return read_until(
             lambda: self._read(events),
             lambda rows: self._pending(rows, ours),
-            self.gateway.config.record_wait_seconds,
+            self.catalog.gateway.config.record_wait_seconds,
             self.writer.sleep,
         )
 
-    def _pending(self, rows: dict[EventKey, list[dict]], ours: dict[EventKey, set]) -> set[int]:
+    def _pending(
+        self, rows: dict[EventKey, list[NotificationRow]], ours: dict[EventKey, set[ContentKey]]
+    ) -> set[int]:
         return {
-            row["id"]
+            row.id
             for key, rows_ in rows.items()
             for row in rows_
-            if row["id"] not in self.known and row["record"] is None and content_key(row) in ours[key]
+            if row.id not in self.known and row.record is None and row.content in ours[key]
         }
 
     # -- deciding, per event -------------------------------------------------------------------------------
-    def _settle_event(self, plan: EventPlan, rows: list[dict]) -> bool:
+    def _settle_event(self, plan: EventPlan, rows: list[NotificationRow]) -> bool:
         """Give up what another writer recorded first; True when others stored notices we did not fold."""
         entry = plan.journal[0] if plan.journal else 0
-        ours = {n.id: Claim(n.id, n.record.identity, entry) for n in _written(plan)}
+        ours = {
+            nid: Claim(nid, n.record.identity, entry) for n in _written(plan) if (nid := n.id) is not None
+        }
         theirs = [claim for row in rows if (claim := self._claim(row, ours)) is not None]
         lost = verdict(list(ours.values()), theirs)
         if lost.lost:
@@ -133,20 +142,20 @@ class Settler:
         stored = {claim.identity for claim in theirs}
         return bool(stored - plan.known_emails - {claim.identity for claim in ours.values()})
 
-    def _claim(self, row: dict, ours: dict[int, Claim]) -> Claim | None:
+    def _claim(self, row: NotificationRow, ours: dict[int, Claim]) -> Claim | None:
         """Another writer's claim in ``row``: the record read now, else the one our read knew (older than
         anything of ours). On a notification of ours, only a record in another journal entry counts (a
         writer that adopted ours, or whose orphan we adopted)."""
-        record = row["record"]
-        mine = ours.get(row["id"])
+        record = row.record
+        mine = ours.get(row.id)
         if mine is not None:
             if record is None or not record.entry or record.entry == mine.entry:
                 return None
-            return Claim(row["id"], record.identity, record.entry)
+            return Claim(row.id, record.identity, record.entry)
         if record is not None:
-            return Claim(row["id"], record.identity, record.entry or 0)
-        identity = self.known.get(row["id"])
-        return None if identity is None else Claim(row["id"], identity, 0)
+            return Claim(row.id, record.identity, record.entry or 0)
+        identity = self.known.get(row.id)
+        return None if identity is None else Claim(row.id, identity, 0)
 
     def _give_up(self, plan: EventPlan, lost: Verdict, first: dict[Identity, Claim]) -> None:
         """Our journal entry first holds only what stays, then our losing notifications are deleted."""
@@ -167,8 +176,8 @@ class Settler:
 
         The emails' own writes are stored by now: a re-fold NetBox refuses is logged and does not fail
         them (the next email about the event is planned from every stored notice again)."""
-        events = find_copies(self.gateway, [p.key for p in stale], self.writer.sleep).winners()
-        snapshots = read_snapshots(self.gateway, events)
+        events = find_copies(self.catalog, [p.key for p in stale], self.writer.sleep).winners()
+        snapshots = read_snapshots(self.catalog, events)
         again = []
         for plan in stale:
             snapshot = snapshots.get(plan.key)
@@ -177,10 +186,10 @@ class Settler:
                 log.info("event_reconciled", event_id=plan.event_id, changes=fixed.changes)
                 fixed.changes.insert(0, "re-folded with notices stored meanwhile by another writer")
                 again.append(fixed)
-        refold = BatchWriter(self.gateway)
+        refold = BatchWriter(self.catalog)
         refold.write_event_changes(again)
         for key, (outcome, reason) in refold.aborted.items():
-            log.warning("event_refold_failed", event_key=key, outcome=str(outcome), error=reason)
+            log.warning("event_refold_failed", event_key=list(key), outcome=str(outcome), error=reason)
 
 
 def _written(plan: EventPlan) -> list[NotificationPlan]:

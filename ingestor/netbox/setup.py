@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import pynetbox
 
 from ingestor.sources.http import json_object
 
-from .client import NetBoxGateway, auth_header
-from .providers import find_providers
+from .catalog import Catalog
+from .client import NetBoxGateway, auth_header, token_of
 from .records import LEGACY_DIGEST_FIELD, LEGACY_MESSAGE_ID_FIELD, LEGACY_NOTICES_FIELD
 
 # Identity lives in NetBox, not in local state: each EventNotification has a journal entry naming its
@@ -42,7 +42,7 @@ class SetupReport:
 def _api_headers(gateway: NetBoxGateway) -> dict[str, str]:
     """Headers of a request made beside pynetbox (OPTIONS, a listing with its own parameters)."""
     return {
-        "Authorization": auth_header(gateway.config.token.get_secret_value()),
+        "Authorization": auth_header(token_of(gateway.config)),
         "Accept": "application/json",
     }
 
@@ -115,7 +115,7 @@ def seen_senders(gateway: NetBoxGateway, limit: int = SEEN_SENDERS) -> list[str]
     """The senders of the newest notifications in NetBox: the providers' addresses this NetBox has seen
     (one request; a NetBox with thousands of notifications has seen its senders in the newest ones)."""
     url = f"{gateway.config.url}/api/plugins/notices/eventnotification/"
-    params = {"ordering": "-id", "limit": limit, "fields": "email_from"}
+    params: dict[str, str | int] = {"ordering": "-id", "limit": limit, "fields": "email_from"}
     headers = _api_headers(gateway)
 
     def get() -> list[dict]:
@@ -128,11 +128,11 @@ def seen_senders(gateway: NetBoxGateway, limit: int = SEEN_SENDERS) -> list[str]
 
 
 def sender_lines(
-    gateway: NetBoxGateway, senders: dict[str, str | None], slug_for: Callable[[str], str]
+    gateway: NetBoxGateway, senders: Mapping[str, str | None], slug_for: Callable[[str], str]
 ) -> list[str]:
     """How each sender (address or domain -> the parser provider it is known as, if any) resolves to a
-    NetBox provider, by the sink's own rules (providers.find_providers), for `check`."""
-    providers = find_providers(gateway, list(senders.items()), slug_for, create=False)
+    NetBox provider, by the sink's own rules (Catalog.find_providers; none is created), for `check`."""
+    providers = Catalog(gateway).find_providers(list(senders.items()), slug_for)
     lines = []
     for sender, name in sorted(senders.items()):
         match = providers.of(sender, name)

@@ -2,8 +2,9 @@
 
 ``NetBoxSink.write(emails)`` takes a batch (a poll's claimed emails, a replay chunk) and:
 
-1. reads what the batch needs in bulk (view.py): providers, circuits, the events it names, their
-   impacts, notifications and records — a handful of requests for the whole batch;
+1. reads what the batch needs in bulk: providers and circuits (catalog.py, which creates the providers
+   it does not find, with ``create_missing_providers``, before the rest is read), the events it names,
+   their impacts, notifications and records (view.py) — a handful of requests for the whole batch;
 2. plans every event purely (plan.py): the fold of what NetBox holds plus every email of the batch about
    that event, so one event gets one set of writes however many of its emails came together;
 3. writes in phases, one bulk request per endpoint and phase (write.py);
@@ -20,6 +21,7 @@ entry on its notification (records.py), so losing the daemon's state directory i
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -29,15 +31,12 @@ from dataclasses import dataclass, field
 import structlog
 
 from ingestor.outcome import Outcome
-from parsers.models import EmailMeta, Notice
 from parsers.senders import domain_label, sender_domain
 
-from .client import NetBoxGateway
+from .catalog import Catalog
 from .faults import NetBoxDown, NetBoxUnavailable, unavailable
 from .plan import (
     CircuitIndex,
-    EmailShare,
-    EventKey,
     EventPlan,
     EventSnapshot,
     event_name,
@@ -45,8 +44,9 @@ from .plan import (
     notification_fields,
     plan_batch,
 )
-from .providers import ProviderMatch, find_providers
+from .providers import ProviderMatch, Providers
 from .records import Identity, content_key
+from .rows import EventKey, EventRow, SinkEmail
 from .settle import Settler
 from .view import find_copies, read_snapshots, read_until
 from .write import BatchWriter
@@ -61,19 +61,30 @@ _SEVERITY = (Outcome.DEFERRED, Outcome.FAILED, Outcome.INGESTED, Outcome.DUPLICA
 
 
 @dataclass
-class SinkEmail:
-    """A parsed email, as the sink takes it; ``key`` is unique within the batch."""
+class EventResult:
+    """What an email's report tells of one event it named (and the replay prints, ``as_dict``)."""
 
-    key: int
-    email: EmailMeta
-    notices: list[Notice]
+    kind: str
+    id: int | None
+    name: str
+    provider: str | None  # the NetBox provider's slug
+    changes: list[str]
+    unmatched_circuits: list[str]
+    duplicate: bool = False  # NetBox held this email for the event already
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def held(self) -> EventResult:
+        """The event as a duplicate email's report tells it: nothing changed."""
+        return dataclasses.replace(self, duplicate=True, changes=[])
 
 
 @dataclass
 class SinkResult:
     outcome: Outcome = Outcome.DUPLICATE
     reason: str = ""
-    events: dict[EventKey, dict] = field(default_factory=dict)
+    events: dict[EventKey, EventResult] = field(default_factory=dict)
     # A DEFERRED that counts towards max_attempts (a poison email): this email's own writes kept failing
     # while NetBox answered. A batch that waited for NetBox as a whole is no email's fault.
     counted: bool = False
@@ -89,7 +100,7 @@ class SinkResult:
 class _Batch:
     """The batch's events, each with the emails' shares of it and what NetBox holds of it."""
 
-    shares: dict[EventKey, list[EmailShare]]
+    shares: dict[EventKey, list[SinkEmail]]  # each email's share of the event: its notices about it
     snapshots: dict[EventKey, EventSnapshot]
     circuits: dict[int, CircuitIndex]
     slugs: dict[int, str]
@@ -98,12 +109,13 @@ class _Batch:
 class NetBoxSink:
     def __init__(
         self,
-        gateway: NetBoxGateway,
+        catalog: Catalog,
         slug_for: Callable[[str], str],
         dry_run: bool = False,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        self.gateway = gateway
+        self.catalog = catalog
+        self.gateway = catalog.gateway
         self.slug_for = slug_for
         self.dry_run = dry_run
         self.sleep = sleep  # waits for another writer's records (settle.read_until)
@@ -119,7 +131,7 @@ class NetBoxSink:
         """The providers whose contacts' domains these are (providers.py), for emails no parser knew;
         a failure is raised as ``write`` raises it."""
         with self._down_when_silent():
-            return self.gateway.providers_by_domain(domains)
+            return self.catalog.providers_by_domain(domains)
 
     @contextmanager
     def _down_when_silent(self) -> Iterator[None]:
@@ -155,13 +167,13 @@ class NetBoxSink:
     ) -> list[SinkEmail]:
         """Returns the emails to plan again: another writer created one of their events first, or NetBox
         refused a write of one for the first time (``refused`` grows by those events)."""
-        batch = self._read(emails, results)
+        batch = self._read(emails, self._providers(emails), results)
         inputs = [
-            (key, shares, batch.snapshots.get(key), batch.circuits[key[1]])
+            (key, shares, batch.snapshots.get(key), batch.circuits[key.provider_id])
             for key, shares in batch.shares.items()
         ]
         plans = plan_batch(inputs)
-        writer = BatchWriter(self.gateway, replannable=lambda key: key not in refused, sleep=self.sleep)
+        writer = BatchWriter(self.catalog, replannable=lambda key: key not in refused, sleep=self.sleep)
         if not self.dry_run:
             writer.write(plans)
             self._settle(writer, plans, batch)
@@ -171,10 +183,19 @@ class NetBoxSink:
         again = {s.key for plan in plans if plan.key in writer.race_lost for s in batch.shares[plan.key]}
         return [email for email in emails if email.key in again]
 
-    def _read(self, emails: list[SinkEmail], results: dict[int, SinkResult]) -> _Batch:
-        wanted = [(email.email.sender, notice.provider) for email in emails for notice in email.notices]
-        providers = find_providers(self.gateway, wanted, self.slug_for, create=True)
-        shares: dict[EventKey, list[EmailShare]] = defaultdict(list)
+    def _providers(self, emails: list[SinkEmail]) -> Providers:
+        """The providers of the emails' notices, looked up (catalog.py, cached for the poll); then, with
+        ``create_missing_providers``, those found neither by slug nor by sender domain are created — a
+        write of its own, before the batch's reads."""
+        wanted: list[tuple[str, str | None]] = [
+            (e.email.sender, n.provider) for e in emails for n in e.notices
+        ]
+        providers = self.catalog.find_providers(wanted, self.slug_for)
+        self.catalog.create_providers(providers)
+        return providers
+
+    def _read(self, emails: list[SinkEmail], providers: Providers, results: dict[int, SinkResult]) -> _Batch:
+        shares: dict[EventKey, list[SinkEmail]] = defaultdict(list)
         for email in emails:
             for (kind, provider, event_id), notices in group_by_event(email.notices).items():
                 found = providers.of(email.email.sender, provider)
@@ -182,17 +203,17 @@ class NetBoxSink:
                     reason = _no_provider(self.slug_for(provider), provider, email.email.sender)
                     results[email.key].worsen(Outcome.FAILED, reason)
                     continue
-                key = (kind, found.id, event_name(event_id))
-                shares[key].append(EmailShare(email.key, email.email, notices))
+                key = EventKey(kind, found.id, event_name(event_id))
+                shares[key].append(SinkEmail(email.key, email.email, notices))
         failed = {key for key, result in results.items() if result.outcome is Outcome.FAILED}
         shares = {k: [s for s in v if s.key not in failed] for k, v in shares.items()}
         shares = {k: v for k, v in shares.items() if v}
-        circuits = self.gateway.circuit_indexes({key[1] for key in shares})
-        events = find_copies(self.gateway, shares, self.sleep).winners()
+        circuits = self.catalog.circuit_indexes({key.provider_id for key in shares})
+        events = find_copies(self.catalog, shares, self.sleep).winners()
         return _Batch(shares, self._snapshots(events, shares), circuits, providers.slugs)
 
     def _snapshots(
-        self, events: dict[EventKey, dict], shares: dict[EventKey, list[EmailShare]]
+        self, events: dict[EventKey, EventRow], shares: dict[EventKey, list[SinkEmail]]
     ) -> dict[EventKey, EventSnapshot]:
         """The events as NetBox holds them. A notification without its record that reads as one of our
         emails is read again until its record shows (settle.read_until): its writer may be between the
@@ -211,7 +232,7 @@ class NetBoxSink:
             }
 
         return read_until(
-            lambda: read_snapshots(self.gateway, events),
+            lambda: read_snapshots(self.catalog, events),
             pending,
             self.gateway.config.record_wait_seconds,
             self.sleep,
@@ -225,7 +246,7 @@ class NetBoxSink:
             known |= {nid: ident for nid, ident in snapshot.notifications.items() if ident is not None}
         for plan in plans:
             known |= {n.id: n.record.identity for n in plan.notifications if n.id is not None}
-        Settler(self.gateway, writer, known, batch.circuits).settle(plans)
+        Settler(self.catalog, writer, known, batch.circuits).settle(plans)
 
     # -- results ------------------------------------------------------------------------------------------
     def _report(
@@ -237,25 +258,25 @@ class NetBoxSink:
             log.warning(
                 "circuits_not_in_netbox", event_name=plan.event_name, circuits=plan.unmatched_circuits
             )
-        event = {
-            "kind": plan.kind,
-            "id": plan.event_id,
-            "name": plan.event_name,
-            "provider": batch.slugs.get(plan.provider_id),
-            "changes": plan.changes,
-            "unmatched_circuits": plan.unmatched_circuits,
-        }
+        event = EventResult(
+            plan.kind,
+            plan.event_id,
+            plan.event_name,
+            batch.slugs.get(plan.provider_id),
+            plan.changes,
+            plan.unmatched_circuits,
+        )
         for key in plan.duplicates:
-            results[key].events.setdefault(plan.key, dict(event, duplicate=True, changes=[]))
+            results[key].events.setdefault(plan.key, event.held())
         for key, reason in plan.failed.items():
             results[key].worsen(Outcome.FAILED, f"NetBox: {reason}")
         aborted = writer.aborted.get(plan.key)
         for notification in plan.notifications:
             result = results[notification.email_key]
             if notification.superseded:  # another writer stored this email first (settle.py)
-                result.events.setdefault(plan.key, dict(event, duplicate=True, changes=[]))
+                result.events.setdefault(plan.key, event.held())
                 continue
-            result.events[plan.key] = dict(event, duplicate=False)
+            result.events[plan.key] = dataclasses.replace(event)
             if aborted:
                 result.worsen(*aborted)
                 result.counted = result.counted or aborted[0] is Outcome.DEFERRED
@@ -273,4 +294,4 @@ def _no_provider(slug: str, provider: str, sender: str) -> str:
     )
 
 
-__all__ = ["NetBoxDown", "NetBoxSink", "NetBoxUnavailable", "SinkEmail", "SinkResult"]
+__all__ = ["EventResult", "NetBoxDown", "NetBoxSink", "NetBoxUnavailable", "SinkEmail", "SinkResult"]

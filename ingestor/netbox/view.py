@@ -4,6 +4,8 @@ For the events a batch names: the events by name (one request per kind), then th
 notifications (one request each, both kinds at once) and the journal records of those notifications
 (one request) — each paginated and split into several only when a URL would get too long. The result
 is one `EventSnapshot` per event that exists, which the pure planner (plan.py) works from.
+
+NetBox's JSON is parsed here, into the rows of rows.py: nothing past this module reads its keys.
 """
 
 from __future__ import annotations
@@ -11,20 +13,22 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 
-from .client import NetBoxGateway, ref_id
-from .plan import EventKey, EventSnapshot
+from .catalog import Catalog
+from .client import NetBoxGateway, ref_id, required_id
+from .plan import EventSnapshot
 from .records import JOURNAL_MODEL, NOTIFICATION_TYPE, EmailRecord, content_key, read_journal, read_legacy
+from .rows import EVENT_KINDS, EventKey, EventRef, EventRow, ImpactRow, NotificationRow
 
-EVENT_KINDS = ("maintenance", "outage")
 _FIRST_WAIT, _LONGEST_WAIT = 0.25, 2.0
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 log = structlog.get_logger(__name__)
 
 
@@ -32,42 +36,56 @@ def parse_datetime(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
-def choice_value(choice) -> str | None:
+def choice_value(choice: Any) -> str | None:
     """Choice fields come back as {'value': ..., 'label': ...}."""
     return choice.get("value") if isinstance(choice, dict) else choice
 
 
-def find_events(gateway: NetBoxGateway, keys: Iterable[EventKey]) -> dict[EventKey, list[dict]]:
+def event_row(kind: str, row: dict) -> EventRow:
+    """An event of a listing (the fields client.READ_FIELDS asks for)."""
+    return EventRow(
+        id=row["id"],
+        key=EventKey(kind, required_id(row["provider"]), row["name"]),
+        status=choice_value(row.get("status")),
+        start=parse_datetime(row.get("start")),
+        end=parse_datetime(row.get("end")),
+        estimated_time_to_repair=parse_datetime(row.get("estimated_time_to_repair")),
+        summary=row.get("summary") or "",
+        original_timezone=row.get("original_timezone") or "",
+        impact_text=row.get("impact") or "",
+        acknowledged=row.get("acknowledged"),
+    )
+
+
+def find_events(gateway: NetBoxGateway, keys: Iterable[EventKey]) -> dict[EventKey, list[EventRow]]:
     """The events named by ``keys`` (one request per kind), each key's rows oldest first."""
     wanted = set(keys)
-    found: dict[EventKey, list[dict]] = defaultdict(list)
+    found: dict[EventKey, list[EventRow]] = defaultdict(list)
     for kind in EVENT_KINDS:
-        names = sorted({name for k, _pid, name in wanted if k == kind})
+        names = sorted({key.name for key in wanted if key.kind == kind})
         for row in gateway.list(kind, name=names) if names else []:
-            key = (kind, ref_id(row["provider"]), row["name"])
-            if key in wanted:
-                found[key].append(row)
-    return {key: sorted(rows, key=lambda row: row["id"]) for key, rows in found.items()}
-
-
-def event_type_ids(gateway: NetBoxGateway) -> dict[str, int]:
-    return {kind: gateway.object_type_id("notices", kind) for kind in EVENT_KINDS}
+            event = event_row(kind, row)
+            if event.key in wanted:
+                found[event.key].append(event)
+    return {key: sorted(rows, key=lambda row: row.id) for key, rows in found.items()}
 
 
 def read_notifications(
-    gateway: NetBoxGateway, events: dict[EventKey, int], known: Collection[int] = ()
-) -> dict[EventKey, list[dict]]:
+    catalog: Catalog, events: Mapping[K, EventRef], known: Collection[int] = ()
+) -> dict[K, list[NotificationRow]]:
     """The notifications of these events (one request), each with its ``record`` (None when it has
     none); records are read (one more request) only for events with a notification not in ``known``."""
-    rows = read_related(gateway, "eventnotification", events)
+    rows = read_related(catalog, "eventnotification", events)
     # An event's records may sit in a journal entry of another of its notifications (records.py): read
     # for every notification of an event that has one not known.
     unknown = [rows_ for rows_ in rows.values() if any(row["id"] not in known for row in rows_)]
-    records = read_records(gateway, [row for rows_ in unknown for row in rows_])
-    for rows_ in rows.values():
-        for row in rows_:
-            row["record"] = records.get(row["id"])
-    return rows
+    records = read_records(catalog.gateway, [row for rows_ in unknown for row in rows_])
+    return {
+        key: [
+            NotificationRow(row["id"], events[key], content_key(row), records.get(row["id"])) for row in rows_
+        ]
+        for key, rows_ in rows.items()
+    }
 
 
 def read_records(gateway: NetBoxGateway, notifications: list[dict]) -> dict[int, EmailRecord]:
@@ -87,61 +105,72 @@ def read_records(gateway: NetBoxGateway, notifications: list[dict]) -> dict[int,
     return records
 
 
-def read_related(
-    gateway: NetBoxGateway, model: str, events: dict[EventKey, int]
-) -> dict[EventKey, list[dict]]:
+def read_related(catalog: Catalog, model: str, events: Mapping[K, EventRef]) -> dict[K, list[dict]]:
     """Impacts or notifications of several events of either kind, in one request."""
-    types = event_type_ids(gateway)
-    by_ref = {(types[key[0]], event_id): key for key, event_id in events.items()}
-    out: dict[EventKey, list[dict]] = {key: [] for key in events}
-    for row in gateway.list(model, event_object_id=sorted({event_id for event_id in events.values()})):
+    types = catalog.event_type_ids()
+    by_ref: dict[tuple[int | None, int], K] = {(types[ref.kind], ref.id): key for key, ref in events.items()}
+    out: dict[K, list[dict]] = {key: [] for key in events}
+    for row in catalog.gateway.list(model, event_object_id=sorted({ref.id for ref in events.values()})):
         key = by_ref.get((ref_id(row.get("event_content_type")), row["event_object_id"]))
         if key is not None:
             out[key].append(row)
     return out
 
 
-def read_snapshots(gateway: NetBoxGateway, records: dict[EventKey, dict]) -> dict[EventKey, EventSnapshot]:
+def read_impacts(catalog: Catalog, events: Mapping[K, EventRef]) -> dict[K, list[ImpactRow]]:
+    """The impacts of these events (one request)."""
+    return {
+        key: [
+            ImpactRow(
+                id=row["id"],
+                event=events[key],
+                target_type=ref_id(row.get("target_content_type")),
+                target_id=row["target_object_id"],
+                level=choice_value(row.get("impact")),
+            )
+            for row in rows
+        ]
+        for key, rows in read_related(catalog, "impact", events).items()
+    }
+
+
+def read_snapshots(catalog: Catalog, records: dict[EventKey, EventRow]) -> dict[EventKey, EventSnapshot]:
     """Snapshots of existing events: their impacts, notifications and records in three requests."""
     if not records:
         return {}
-    ids = {key: row["id"] for key, row in records.items()}
-    impacts = read_related(gateway, "impact", ids)
-    notifications = read_notifications(gateway, ids)
-    circuit_type = gateway.object_type_id("circuits", "circuit")
+    refs = {key: EventRef(key.kind, row.id) for key, row in records.items()}
+    impacts = read_impacts(catalog, refs)
+    notifications = read_notifications(catalog, refs)
+    circuit_type = catalog.object_type_id("circuits", "circuit")
     return {
         key: snapshot(row, impacts[key], notifications[key], circuit_type) for key, row in records.items()
     }
 
 
 def snapshot(
-    record: dict, impacts: list[dict], notifications: list[dict], circuit_type: int
+    record: EventRow, impacts: list[ImpactRow], notifications: list[NotificationRow], circuit_type: int
 ) -> EventSnapshot:
     """One event as NetBox holds it (``notifications`` carry their ``record``, see read_notifications)."""
     snap = EventSnapshot(
-        id=record["id"],
-        status=choice_value(record.get("status")),
-        start=parse_datetime(record.get("start")),
-        end=parse_datetime(record.get("end")),
-        estimated_time_to_repair=parse_datetime(record.get("estimated_time_to_repair")),
-        summary=record.get("summary") or "",
-        original_timezone=record.get("original_timezone") or "",
-        impact_text=record.get("impact") or "",
-        acknowledged=record.get("acknowledged"),
-        impacts={
-            imp["target_object_id"]: (imp["id"], choice_value(imp.get("impact")))
-            for imp in impacts
-            if ref_id(imp.get("target_content_type")) == circuit_type
-        },
+        id=record.id,
+        status=record.status,
+        start=record.start,
+        end=record.end,
+        estimated_time_to_repair=record.estimated_time_to_repair,
+        summary=record.summary,
+        original_timezone=record.original_timezone,
+        impact_text=record.impact_text,
+        acknowledged=record.acknowledged,
+        impacts={imp.target_id: (imp.id, imp.level) for imp in impacts if imp.target_type == circuit_type},
     )
-    for row in sorted(notifications, key=lambda row: row["id"]):
-        stored: EmailRecord | None = row.get("record")
-        snap.notifications[row["id"]] = stored.identity if stored else None
+    for row in sorted(notifications, key=lambda row: row.id):
+        stored = row.record
+        snap.notifications[row.id] = stored.identity if stored else None
         if stored is None:
-            snap.orphans.setdefault(content_key(row), []).append(row["id"])
+            snap.orphans.setdefault(row.content, []).append(row.id)
             continue
         snap.notified_emails.add(stored.identity)
-        snap.stored_notices += stored.parsed_notices(f"notification {row['id']}")
+        snap.stored_notices += stored.parsed_notices(f"notification {row.id}")
     return snap
 
 
@@ -168,19 +197,19 @@ class Copies:
     oldest copy. Every writer, in planning, in its check after the writes and in its re-fold, chooses
     by this one rule, so none writes onto a copy another will remove."""
 
-    found: dict[EventKey, list[dict]]
+    found: dict[EventKey, list[EventRow]]
     claims: dict[int, float] = field(default_factory=dict)  # copy id -> its oldest journal entry
     abandoned: set[int] = field(default_factory=set)  # copies that never got a notification
 
-    def winner(self, key: EventKey) -> dict:
-        return min(self.found[key], key=lambda row: (self.claims.get(row["id"], math.inf), row["id"]))
+    def winner(self, key: EventKey) -> EventRow:
+        return min(self.found[key], key=lambda row: (self.claims.get(row.id, math.inf), row.id))
 
-    def winners(self) -> dict[EventKey, dict]:
+    def winners(self) -> dict[EventKey, EventRow]:
         return {key: self.winner(key) for key in self.found}
 
 
 def find_copies(
-    gateway: NetBoxGateway, keys: Iterable[EventKey], sleep: Callable[[float], None] = time.sleep
+    catalog: Catalog, keys: Iterable[EventKey], sleep: Callable[[float], None] = time.sleep
 ) -> Copies:
     """The events named by ``keys``; where one has several copies, each copy's claim: the oldest journal
     entry holding a record of one of its notifications. A writer's entries are created after its event
@@ -190,27 +219,26 @@ def find_copies(
     last, and one that never gets a notification is returned as abandoned. One request when no event
     has a second copy."""
     keys = list(keys)
-    found = find_events(gateway, keys)
+    found = find_events(catalog.gateway, keys)
     if not any(len(rows) > 1 for rows in found.values()):
         return Copies(found)
 
-    def read() -> tuple[dict[EventKey, list[dict]], dict[EventKey, list[dict]]]:
-        found = find_events(gateway, keys)
-        copies = {(k[0], row["id"], k[2]): row["id"] for k, rows in found.items() if len(rows) > 1
-                  for row in rows}  # fmt: skip
-        return found, read_notifications(gateway, copies)
+    def read() -> tuple[dict[EventKey, list[EventRow]], dict[EventRef, list[NotificationRow]]]:
+        found = find_events(catalog.gateway, keys)
+        copies = [EventRef(key.kind, row.id) for key, rows in found.items() if len(rows) > 1 for row in rows]
+        return found, read_notifications(catalog, {ref: ref for ref in copies})
 
-    def pending(got: tuple[dict, dict[EventKey, list[dict]]]) -> set[int]:
+    def pending(got: tuple[object, dict[EventRef, list[NotificationRow]]]) -> set[int]:
         """Copies without notifications, and notifications without records."""
         waiting = set()
-        for key, rows in got[1].items():
-            waiting |= {row["id"] for row in rows if row["record"] is None} if rows else {key[1]}
+        for copy, rows in got[1].items():
+            waiting |= {row.id for row in rows if row.record is None} if rows else {copy.id}
         return waiting
 
-    found, notes = read_until(read, pending, gateway.config.record_wait_seconds, sleep)
+    found, notes = read_until(read, pending, catalog.gateway.config.record_wait_seconds, sleep)
     claims = {
-        key[1]: float(min(row["record"].entry or 0 for row in rows if row["record"] is not None))
-        for key, rows in notes.items()
-        if any(row["record"] is not None for row in rows)
+        copy.id: float(min(row.record.entry or 0 for row in rows if row.record is not None))
+        for copy, rows in notes.items()
+        if any(row.record is not None for row in rows)
     }
-    return Copies(found, claims, {key[1] for key, rows in notes.items() if not rows})
+    return Copies(found, claims, {copy.id for copy, rows in notes.items() if not rows})

@@ -38,11 +38,21 @@ import structlog
 from ingestor.halves import isolate
 from ingestor.outcome import Outcome
 
+from .catalog import Catalog
 from .client import NetBoxGateway, ref_id
 from .faults import NetBoxDown, NetBoxRejected, NetBoxUnavailable
-from .plan import EventKey, EventPlan, NotificationPlan
-from .records import JOURNAL_MODEL, NOTIFICATION_TYPE, content_key, journal_entry, read_journal, render
-from .view import EVENT_KINDS, Copies, event_type_ids, find_copies, find_events
+from .plan import EventPlan, NotificationPlan
+from .records import (
+    JOURNAL_MODEL,
+    NOTIFICATION_TYPE,
+    EmailRecord,
+    content_key,
+    journal_entry,
+    read_journal,
+    render,
+)
+from .rows import EVENT_KINDS, EventKey
+from .view import Copies, find_copies, find_events
 
 log = structlog.get_logger(__name__)
 
@@ -93,7 +103,7 @@ def changelog_message(plan: EventPlan, what: str, writer: str = "") -> str:
 
 @dataclass
 class BatchWriter:
-    gateway: NetBoxGateway
+    catalog: Catalog
     # Events whose refusal is planned again rather than failing their emails (not yet planned on a
     # fresh read after a refusal); by default every refusal is final.
     replannable: Callable[[EventKey], bool] = lambda _key: False
@@ -106,6 +116,10 @@ class BatchWriter:
     down: NetBoxDown | None = None  # NetBox did not answer its status probe (_attempt)
     _probing: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    @property
+    def gateway(self) -> NetBoxGateway:
+        return self.catalog.gateway
+
     def live(self, plans: list[EventPlan]) -> list[EventPlan]:
         return [p for p in plans if p.key not in self.aborted and p.key not in self.race_lost]
 
@@ -117,7 +131,9 @@ class BatchWriter:
     def write_event_changes(self, plans: list[EventPlan]) -> None:
         """Phases 1b-3: reopen, impacts, field changes (also what a reconcile needs)."""
         self._patch_events(
-            plans, lambda p: p.reopen_status and {"status": p.reopen_status}, "reopened to record impacts"
+            plans,
+            lambda p: {"status": p.reopen_status} if p.reopen_status else {},
+            "reopened to record impacts",
         )
         self.write_impacts(plans)
         self._patch_events(plans, lambda p: p.update, None)
@@ -229,11 +245,16 @@ class BatchWriter:
             (a writer creating it later sees ours older and removes its own; when another writer's is
             older, check_races makes us plan again); of several, the one whose create carries our mark
             (``writer_id``): two writers' looks-ups must not both take one copy."""
-            keys = [(kind, item["provider"], item["name"]) for item in items]
+            keys = [EventKey(kind, item["provider"], item["name"]) for item in items]
             found = find_events(self.gateway, keys)
-            several = [row["id"] for rows in found.values() if len(rows) > 1 for row in rows]
+            several = [row.id for rows in found.values() if len(rows) > 1 for row in rows]
             mine = self._created_by_us(kind, several)
-            return [row for rows in found.values() for row in rows if len(rows) == 1 or row["id"] in mine]
+            return [
+                {"id": row.id, "provider": row.key.provider_id, "name": row.key.name}
+                for rows in found.values()
+                for row in rows
+                if len(rows) == 1 or row.id in mine
+            ]
 
         def send(items: list[dict], resent: bool) -> list:
             return self.gateway.create(
@@ -242,6 +263,7 @@ class BatchWriter:
                 "",
                 key=lambda item: (ref_id(item["provider"]), item["name"]),
                 lookup=lambda: ours(items),
+                tags=self.catalog.tag_ids(),
                 lookup_first=resent,
             )
 
@@ -276,19 +298,20 @@ class BatchWriter:
             return
         keys = [p.key for p in created]
         if late:
-            copies = find_copies(self.gateway, keys, self.sleep)
+            copies = find_copies(self.catalog, keys, self.sleep)
         else:
             copies = Copies(find_events(self.gateway, keys))
         for plan in created:
-            copies.found.setdefault(plan.key, [{"id": plan.event_id}])
+            if plan.event_id is None or plan.key not in copies.found:
+                continue  # no copy found: ours is the only one
             rows, winner = copies.found[plan.key], copies.winner(plan.key)
-            if winner["id"] != plan.event_id:
-                self._lose_event(plan, winner["id"])
+            if winner.id != plan.event_id:
+                self._lose_event(plan, plan.event_id, winner.id)
                 continue
             if len(rows) > 1:  # theirs goes when its writer checks (now, or after its writes)
                 log.info("event_race_won", event_name=plan.event_name, ours=plan.event_id,
-                         others=[row["id"] for row in rows if row is not winner])  # fmt: skip
-            self._remove_abandoned(plan, [row["id"] for row in rows if row["id"] in copies.abandoned])
+                         others=[row.id for row in rows if row is not winner])  # fmt: skip
+            self._remove_abandoned(plan, [row.id for row in rows if row.id in copies.abandoned])
 
     def _remove_abandoned(self, plan: EventPlan, copies: list[int]) -> None:
         """Copies that still have no notification after the wait were abandoned: their writer died, or
@@ -299,18 +322,18 @@ class BatchWriter:
             log.info("event_copy_abandoned", event_name=plan.event_name, removed=copy, ours=plan.event_id)
             self.delete(plan.kind, copy)
 
-    def _lose_event(self, plan: EventPlan, winner: int) -> None:
+    def _lose_event(self, plan: EventPlan, ours: int, winner: int) -> None:
         written = [n.id for n in plan.notifications if n.id is not None]
         log.info(
             "event_race_lost",
             event_name=plan.event_name,
-            ours=plan.event_id,
+            ours=ours,
             winner=winner,
             notifications_removed=len(written),
         )
         for notification in written:
             self.delete("eventnotification", notification)
-        self.delete(plan.kind, plan.event_id)
+        self.delete(plan.kind, ours)
         self.deleted.add(plan.key)
         self.race_lost.add(plan.key)
 
@@ -332,13 +355,21 @@ class BatchWriter:
                 )
                 for p in chosen
             ]
-            jobs.append(Job(items, lambda data, _resent, kind=kind: self.gateway.update_many(kind, data)))
+            jobs.append(Job(items, self._updater(kind)))
         self.send_all(jobs)
+
+    def _updater(self, model: str) -> Send:
+        """PATCHes of objects that exist (the same data sent twice changes nothing: no look-up)."""
+
+        def send(items: list[dict], _resent: bool) -> None:
+            self.gateway.update_many(model, items)
+
+        return send
 
     # -- phase 2: impacts ---------------------------------------------------------------------------------
     def write_impacts(self, plans: list[EventPlan]) -> None:
-        types = event_type_ids(self.gateway)
-        circuit_type = self.gateway.object_type_id("circuits", "circuit")
+        types = self.catalog.event_type_ids()
+        circuit_type = self.catalog.object_type_id("circuits", "circuit")
         new = [
             Item(
                 p,
@@ -367,7 +398,7 @@ class BatchWriter:
             for p in self.live(plans)
             for impact_id, level in p.impacts_update
         ]
-        self.send(changed, lambda data, _resent: self.gateway.update_many("impact", data))
+        self.send(changed, self._updater("impact"))
 
     def _impact_sender(self) -> Send:
         return self._child_sender(
@@ -387,14 +418,14 @@ class BatchWriter:
         def send(items: list[dict], resent: bool) -> list:
             ids = sorted({item["event_object_id"] for item in items})
             return self.gateway.create(
-                model, items, "", key=key, lookup=lambda: lookup(ids), lookup_first=resent, tagged=False
+                model, items, "", key=key, lookup=lambda: lookup(ids), lookup_first=resent
             )
 
         return send
 
     # -- phase 4: notifications and their records ------------------------------------------------------
     def write_notifications(self, plans: list[EventPlan]) -> None:
-        types = event_type_ids(self.gateway)
+        types = self.catalog.event_type_ids()
         new = []
         for plan in self.live(plans):
             for notification in plan.notifications:
@@ -416,9 +447,9 @@ class BatchWriter:
     def write_records(self, groups: list[tuple[EventPlan, list[NotificationPlan]]]) -> None:
         """One journal entry per event for its written notifications' records (records.py)."""
         items = [
-            Item(plan, journal_entry([(n.id, n.record) for n in written]), written)
+            Item(plan, journal_entry(records))
             for plan, notifications in groups
-            if (written := [n for n in notifications if n.id is not None])
+            if (records := _written_records(notifications))
         ]
         self.send(items, self._record_sender(), _journal_written)
 
@@ -433,7 +464,7 @@ class BatchWriter:
             return
         entry, host = plan.journal
         if keep and host == keep[0].id:
-            comments = render([(n.id, n.record) for n in keep])
+            comments = render(_written_records(keep))
             self.gateway.update_many(JOURNAL_MODEL, [{"id": entry, "comments": comments}])
             return
         if keep:
@@ -476,7 +507,6 @@ def record_sender(gateway: NetBoxGateway, message: str = "notices-ingestor: emai
             key=lambda item: item["assigned_object_id"],
             lookup=lambda: lookup(items),
             lookup_first=resent,
-            tagged=False,
         )
 
     return send
@@ -497,6 +527,11 @@ def _by_event(items: list[Item], most: int, least: int) -> list[list[Item]]:
     for group in sorted(by_key.values(), key=len, reverse=True):
         min(out, key=len).extend(group)
     return [part for part in out if part]
+
+
+def _written_records(notifications: list[NotificationPlan]) -> list[tuple[int, EmailRecord]]:
+    """(notification id, record) of the notifications written."""
+    return [(n.id, n.record) for n in notifications if n.id is not None]
 
 
 def _journal_written(item: Item, row: dict) -> None:

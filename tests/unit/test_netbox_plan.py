@@ -13,7 +13,6 @@ from ingestor.netbox import plan as plan_module
 from ingestor.netbox.fold import fold
 from ingestor.netbox.plan import (
     CircuitIndex,
-    EmailShare,
     EventKey,
     EventPlan,
     EventSnapshot,
@@ -23,6 +22,7 @@ from ingestor.netbox.plan import (
     plan_batch,
     plan_event,
 )
+from ingestor.netbox.rows import SinkEmail
 from parsers.models import EmailMeta, Notice
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -67,14 +67,18 @@ def email(mid="<a@x>", body="text", subject="Subject", digest=""):
 PROVIDER = 5
 
 
+def writes_nothing(plan: EventPlan) -> bool:
+    return not plan.has_event_writes and not plan.notifications
+
+
 def key_of(notices: list[Notice]) -> EventKey:
-    return (notices[0].kind, PROVIDER, event_name(notices[0].event_id))
+    return EventKey(notices[0].kind, PROVIDER, event_name(notices[0].event_id))
 
 
 def plan1(notices, mail=None, snapshot=None, circuits=None, key=0) -> EventPlan:
     """The plan for one email (batch key ``key``) stating ``notices`` about one event."""
     notices = list(notices)
-    share = EmailShare(key, mail or email(), notices)
+    share = SinkEmail(key, mail or email(), notices)
     return plan_event(key_of(notices), [share], snapshot, circuits or CIRCUITS)
 
 
@@ -203,11 +207,11 @@ def test_closed_event_without_impact_changes_is_created_closed():
 def test_same_email_again_is_a_duplicate():
     first = plan1([maint("CONFIRMED")], email(), None, CIRCUITS)
     again = plan1([maint("CONFIRMED")], email(), snapshot_of(first), CIRCUITS, key=3)
-    assert again.duplicates == [3] and not again.has_writes
+    assert again.duplicates == [3] and writes_nothing(again)
 
 
 def test_the_same_email_twice_in_one_batch_is_written_once():
-    shares = [EmailShare(k, email(), [maint("CONFIRMED")]) for k in (0, 1)]
+    shares = [SinkEmail(k, email(), [maint("CONFIRMED")]) for k in (0, 1)]
     plan = plan_event(key_of([maint("CONFIRMED")]), shares, None, CIRCUITS)
     assert [n.email_key for n in plan.notifications] == [0]
     assert plan.duplicates == [1]
@@ -280,7 +284,7 @@ def test_maintenance_without_times_fails_the_email():
     notice = maint("CONFIRMED").model_copy(update={"start": None})
     plan = plan1([notice], email(), None, CIRCUITS, key=4)
     assert plan.failed == {4: "maintenance MAINT-1: no notice states a start time"}
-    assert not plan.has_writes
+    assert writes_nothing(plan)
 
 
 def test_notification_fields_respect_plugin_limits():
@@ -330,7 +334,7 @@ def one_by_one(order, snap=None) -> EventSnapshot:
 
 
 def in_one_batch(order, snap=None) -> tuple[EventPlan, EventSnapshot]:
-    shares = [EmailShare(i, email(f"<{i}@x>"), [LIFECYCLE[i]]) for i in order]
+    shares = [SinkEmail(i, email(f"<{i}@x>"), [LIFECYCLE[i]]) for i in order]
     plan = plan_event(key_of(LIFECYCLE), shares, snap, CIRCUITS)
     return plan, applied(plan, snap)
 
@@ -354,16 +358,16 @@ def test_a_batch_on_top_of_stored_emails_ends_as_applying_them_one_by_one(split)
 
 def test_emails_that_together_cannot_make_a_valid_event_all_fail():
     timeless = maint("CONFIRMED").model_copy(update={"start": None, "end": None})
-    shares = [EmailShare(k, email(f"<{k}@x>"), [timeless]) for k in (0, 1)]
+    shares = [SinkEmail(k, email(f"<{k}@x>"), [timeless]) for k in (0, 1)]
     plan = plan_event(key_of([timeless]), shares, None, CIRCUITS)
     assert plan.failed == dict.fromkeys((0, 1), "maintenance MAINT-1: no notice states a start time")
-    assert not plan.has_writes
+    assert writes_nothing(plan)
 
 
 def test_an_email_lacking_times_is_taken_when_another_of_the_batch_states_them():
     """The fold of the whole batch is valid: every email is kept, as in the order valid email first."""
     timeless = maint("COMPLETED", 2).model_copy(update={"start": None, "end": None})
-    shares = [EmailShare(0, email("<0@x>"), [timeless]), EmailShare(1, email("<1@x>"), [maint("CONFIRMED")])]
+    shares = [SinkEmail(0, email("<0@x>"), [timeless]), SinkEmail(1, email("<1@x>"), [maint("CONFIRMED")])]
     plan = plan_event(key_of([timeless]), shares, None, CIRCUITS)
     assert plan.failed == {} and [n.email_key for n in plan.notifications] == [0, 1]
     assert plan.update == {"status": "COMPLETED"} and plan.create["start"] == T0 + timedelta(hours=24)
@@ -384,9 +388,9 @@ def test_an_email_that_would_make_the_fold_invalid_fails_alone(monkeypatch):
     monkeypatch.setattr(plan_module, "_folded_target", folded_target)
     poisoned = maint("COMPLETED", 2, summary="poison")
     shares = [
-        EmailShare(0, email("<0@x>"), [maint("TENTATIVE", 0)]),
-        EmailShare(1, email("<1@x>"), [poisoned]),
-        EmailShare(2, email("<2@x>"), [maint("CONFIRMED", 1)]),
+        SinkEmail(0, email("<0@x>"), [maint("TENTATIVE", 0)]),
+        SinkEmail(1, email("<1@x>"), [poisoned]),
+        SinkEmail(2, email("<2@x>"), [maint("CONFIRMED", 1)]),
     ]
     plan = plan_event(key_of([poisoned]), shares, None, CIRCUITS)
     assert plan.failed == {1: "poisoned summary"}
@@ -404,22 +408,22 @@ def test_plan_batch_takes_an_email_failing_for_one_event_out_of_all_its_events()
         (
             key_of([completing]),
             [
-                EmailShare(0, email("<0@x>"), [maint("CONFIRMED")]),
-                EmailShare(1, email("<1@x>"), [completing]),
+                SinkEmail(0, email("<0@x>"), [maint("CONFIRMED")]),
+                SinkEmail(1, email("<1@x>"), [completing]),
             ],
             None,
             CIRCUITS,
         ),
         (
             key_of([m2]),
-            [EmailShare(1, email("<1@x>"), [m2]), EmailShare(2, email("<2@x>"), [m2])],
+            [SinkEmail(1, email("<1@x>"), [m2]), SinkEmail(2, email("<2@x>"), [m2])],
             None,
             CIRCUITS,
         ),
     ]
     first, second = plan_batch(inputs)
     reason = "maintenance MAINT-2: no notice states a start time"
-    assert second.failed == {1: reason, 2: reason} and not second.has_writes
+    assert second.failed == {1: reason, 2: reason} and writes_nothing(second)
     assert first.failed == {1: reason}
     assert [n.email_key for n in first.notifications] == [0]
     assert first.create["status"] == "CONFIRMED" and first.update == {}  # not email 1's COMPLETED

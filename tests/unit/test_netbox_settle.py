@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 
+from ingestor.netbox.catalog import Catalog
 from ingestor.netbox.records import EmailRecord, journal_entry
 from ingestor.netbox.settle import Claim, first_claims, verdict
 from ingestor.netbox.sink import NetBoxSink
@@ -89,7 +90,9 @@ def test_a_notification_seen_before_its_record_is_waited_for_and_the_older_recor
 
     db.before(NOTIFICATION, "POST", notification_first)
     gateway = MemoryGateway(db, record_wait=5)
-    results = NetBoxSink(gateway, lambda p: p, sleep=their_record).write([mail(2, notice("CONFIRMED", 2))])
+    results = NetBoxSink(Catalog(gateway), lambda p: p, sleep=their_record).write(
+        [mail(2, notice("CONFIRMED", 2))]
+    )
     assert outcomes(results) == {2: Outcome.DUPLICATE}
     assert [row["id"] for row in db.rows(NOTIFICATION)][1:] == [theirs["row"]["id"]]
     assert stored_emails(db) == ["<mail-1@acme.example>", "<mail-2@acme.example>"]
@@ -102,7 +105,7 @@ def test_a_notification_whose_record_never_comes_is_an_orphan_after_the_wait(db)
     event_id = db.rows("maintenance")[0]["id"]
     db.before(NOTIFICATION, "POST", lambda _items: their_notification(db, event_id, 2))
     waits: list[float] = []
-    results = NetBoxSink(MemoryGateway(db, record_wait=3), lambda p: p, sleep=waits.append).write(
+    results = NetBoxSink(Catalog(MemoryGateway(db, record_wait=3)), lambda p: p, sleep=waits.append).write(
         [mail(2, notice("CONFIRMED", 2))]
     )
     assert outcomes(results) == {2: Outcome.INGESTED}
@@ -148,7 +151,7 @@ def test_a_copy_that_never_gets_a_notification_is_removed_by_the_winner(db):
         db.insert("maintenance", {"name": "MW-1", "provider": provider_id(db), "status": "TENTATIVE"})
 
     db.before("maintenance", "GET", lambda _items: db.before("maintenance", "GET", abandoned))
-    results = NetBoxSink(MemoryGateway(db, record_wait=2), lambda p: p, sleep=waits.append).write(
+    results = NetBoxSink(Catalog(MemoryGateway(db, record_wait=2)), lambda p: p, sleep=waits.append).write(
         [mail(1, notice("CONFIRMED", 1))]
     )
     assert outcomes(results) == {1: Outcome.INGESTED}

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ingestor.netbox.catalog import Catalog
 from ingestor.netbox.client import NetBoxRejected, NetBoxUnavailable
 from ingestor.netbox.fold import fold
 from ingestor.netbox.records import EmailRecord, journal_entry
@@ -77,7 +78,7 @@ def provider_id(db: MemoryNetBox) -> int:
 
 
 def sink(db: MemoryNetBox, retries: int = 3) -> NetBoxSink:
-    return NetBoxSink(MemoryGateway(db, retries), slug_for=lambda provider: provider)
+    return NetBoxSink(Catalog(MemoryGateway(db, retries)), slug_for=lambda provider: provider)
 
 
 def outcomes(results) -> dict[int, Outcome]:
@@ -148,7 +149,7 @@ def another_writers_notification(db: MemoryNetBox, event_id: int, n: int, *notic
 def test_transient_faults_are_retried_until_they_pass(db):
     gateway = MemoryGateway(db, retries=3)
     db.inject("circuits.providers", "GET", request_error(502), times=2)
-    assert gateway.provider_id("acme") == provider_id(db)
+    assert gateway.list("circuits.providers", slug="acme")[0]["id"] == provider_id(db)
     assert db.count("circuits.providers", "GET") == 3
 
 
@@ -156,7 +157,7 @@ def test_transient_faults_past_the_retries_make_netbox_unavailable(db):
     gateway = MemoryGateway(db, retries=2)
     db.inject("circuits.providers", "GET", request_error(500), times=3)
     with pytest.raises(NetBoxUnavailable, match="HTTP 500"):
-        gateway.provider_id("acme")
+        gateway.list("circuits.providers", slug="acme")
     assert db.count("circuits.providers", "GET") == 3
 
 
@@ -303,7 +304,7 @@ def test_a_maintenance_and_an_outage_sharing_an_id_keep_their_own_notifications(
 
 
 def test_a_dry_run_reports_without_writing(db):
-    results = NetBoxSink(MemoryGateway(db), lambda p: p, dry_run=True).write(
+    results = NetBoxSink(Catalog(MemoryGateway(db)), lambda p: p, dry_run=True).write(
         [mail(1, notice("CONFIRMED", 1))]
     )
     assert outcomes(results) == {1: Outcome.INGESTED}
@@ -319,7 +320,7 @@ def test_a_create_whose_answer_was_lost_is_not_duplicated(db, model, fault):
     db.inject(model, "POST", fault(), after=True)
     results = sink(db).write([mail(1, notice("CONFIRMED", 1))])
     assert outcomes(results) == {1: Outcome.INGESTED}
-    assert [row["id"] for row in db.rows("maintenance")] == [e["id"] for e in results[1].events.values()]
+    assert [row["id"] for row in db.rows("maintenance")] == [e.id for e in results[1].events.values()]
     assert len(db.rows("impact")) == 1
     assert stored_emails(db) == ["<mail-1@acme.example>"]
     assert db.count(model, "POST") == 1  # the look-up found it: nothing was sent twice
@@ -450,7 +451,7 @@ def test_a_second_notification_of_one_email_is_removed_by_its_newer_writer(db):
     db.before(NOTIFICATION, "POST", other_writer)
     results = sink(db).write([mail(2, notice("CONFIRMED", 2))])
     assert outcomes(results) == {2: Outcome.DUPLICATE}
-    assert [event["duplicate"] for event in results[2].events.values()] == [True]
+    assert [event.duplicate for event in results[2].events.values()] == [True]
     rows = db.rows(NOTIFICATION)
     assert db.count(NOTIFICATION, "DELETE") == 1
     assert [r["id"] for r in rows] == [first["id"], first["id"] + 1]  # the other writer's (older) stays
@@ -556,8 +557,8 @@ def test_a_batch_costs_a_few_requests_and_its_rerun_only_reads(db):
             ((step, e) for step in lifecycle for e in range(5)),
         )
     ]
-    gateway = MemoryGateway(db)
-    results = NetBoxSink(gateway, lambda p: p).write(batch)
+    catalog = Catalog(MemoryGateway(db))
+    results = NetBoxSink(catalog, lambda p: p).write(batch)
     assert outcomes(results) == {key: Outcome.INGESTED for key in range(20)}
     assert sorted(row["name"] for row in db.rows("maintenance")) == [f"MW-{e}" for e in range(5)]
     assert {row["status"] for row in db.rows("maintenance")} == {"COMPLETED"}
@@ -568,8 +569,8 @@ def test_a_batch_costs_a_few_requests_and_its_rerun_only_reads(db):
         assert db.count(model, "POST") == 1
 
     db.requests.clear()
-    gateway.refresh()  # the next poll: providers and circuits are read again
-    again = NetBoxSink(gateway, lambda p: p).write(batch)
+    catalog.refresh()  # the next poll: providers and circuits are read again
+    again = NetBoxSink(catalog, lambda p: p).write(batch)
     assert outcomes(again) == {key: Outcome.DUPLICATE for key in range(20)}
     assert db.writes() == []
     assert len(db.requests) <= 7, db.requests

@@ -19,7 +19,7 @@ def test_a_refusal_is_split_down_to_the_event_at_fault():
         if "MW-3" in sent[-1]:
             raise NetBoxRejected('HTTP 400: {"end": ["must be after start"]}')
 
-    writer = BatchWriter(gateway=None)  # a refusal needs no status probe
+    writer = BatchWriter(catalog=None)  # a refusal needs no status probe
     writer.send(items, send)
     assert writer.aborted == {
         plans[2].key: (Outcome.FAILED, 'NetBox: HTTP 400: {"end": ["must be after start"]}')

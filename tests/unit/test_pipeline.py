@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from ingestor.config import Config
-from ingestor.netbox.client import NetBoxUnavailable
+from ingestor.netbox import NetBoxUnavailable
 from ingestor.outcome import Outcome
 from ingestor.pipeline import Pipeline
 from ingestor.sources import RawMessage
@@ -35,10 +35,7 @@ class RaisingGateway:
     def __init__(self, exc: Exception, answering: bool = False):
         self.exc, self.answering = exc, answering
 
-    def provider_ids(self, slugs):
-        raise self.exc
-
-    def providers_by_domain(self, domains):
+    def list(self, model, **filters):
         raise self.exc
 
     def answers(self) -> bool:
@@ -163,7 +160,7 @@ def test_a_batch_gets_one_report_per_message_in_order_and_reaches_netbox_once():
         Outcome.DUPLICATE,
     ]
     assert reports[2].reason == "/x.eml: unreadable"
-    assert [(e["kind"], e["name"], e["provider"]) for e in reports[3].events] == [
+    assert [(e.kind, e.name, e.provider) for e in reports[3].events] == [
         ("outage", "NW-INC-88213", "northwind-fiber")
     ]
     assert [row["status"] for row in db.rows("maintenance")] == ["CONFIRMED"]  # newest of both, in any order

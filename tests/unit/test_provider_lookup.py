@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ingestor.config import NetBoxConfig
+from ingestor.netbox.catalog import Catalog
 from ingestor.netbox.providers import by_label, same_organisation
 from ingestor.netbox.sink import NetBoxSink, SinkEmail
 from ingestor.outcome import Outcome
@@ -34,11 +35,11 @@ def gtt_mail(n: int = 1, sender: str = "InfraCo.CM@exainfra.net", provider: str 
 
 def provider_of(db: MemoryNetBox, results, key: int = 1) -> str:
     [event] = results[key].events.values()
-    return event["provider"]
+    return event.provider
 
 
 def test_a_provider_whose_contact_has_an_address_at_the_senders_domain_takes_the_email(db):
-    results = NetBoxSink(MemoryGateway(db), lambda p: p).write([gtt_mail()])
+    results = NetBoxSink(Catalog(MemoryGateway(db)), lambda p: p).write([gtt_mail()])
     assert results[1].outcome is Outcome.INGESTED
     assert provider_of(db, results) == "exa-infrastructure"
     [row] = db.rows("maintenance")
@@ -53,18 +54,18 @@ def test_a_provider_whose_contact_has_an_address_at_the_senders_domain_takes_the
 
 
 def test_the_lookup_is_cached_for_the_poll_and_asked_again_after_refresh(db):
-    gateway = MemoryGateway(db)
-    sink = NetBoxSink(gateway, lambda p: p)
+    catalog = Catalog(MemoryGateway(db))
+    sink = NetBoxSink(catalog, lambda p: p)
     sink.write([gtt_mail(1)])
     sink.write([gtt_mail(2)])
     assert db.count("tenancy.contacts", "GET") == 1
-    gateway.refresh()
+    catalog.refresh()
     sink.write([gtt_mail(3)])
     assert db.count("tenancy.contacts", "GET") == 2
 
 
 def test_a_known_slug_needs_no_lookup(db):
-    NetBoxSink(MemoryGateway(db), lambda p: p).write([gtt_mail(provider="zayo")])
+    NetBoxSink(Catalog(MemoryGateway(db)), lambda p: p).write([gtt_mail(provider="zayo")])
     assert db.count("tenancy.contacts", "GET") == 0
 
 
@@ -77,7 +78,7 @@ def test_a_subdomain_on_either_side_is_the_same_organisation():
 
 def test_then_a_provider_whose_slug_or_name_is_the_domains_label(db):
     db.insert("circuits.providers", {"name": "Crown Castle", "slug": "cc-fiber"})
-    results = NetBoxSink(MemoryGateway(db), lambda p: p).write(
+    results = NetBoxSink(Catalog(MemoryGateway(db)), lambda p: p).write(
         [gtt_mail(1, "fiberChangemgmt@crowncastle.com", provider="crown-castle-fiber")]
     )
     assert provider_of(db, results) == "cc-fiber"  # by name: "Crown Castle" is crowncastle
@@ -89,7 +90,7 @@ def test_then_a_provider_whose_slug_or_name_is_the_domains_label(db):
 def test_two_providers_with_contacts_at_the_domain_are_no_answer(db):
     zayo = db.rows("circuits.providers")[1]
     db.assign_contact(zayo["id"], "noc@exainfra.net")
-    results = NetBoxSink(MemoryGateway(db), lambda p: p).write([gtt_mail()])
+    results = NetBoxSink(Catalog(MemoryGateway(db)), lambda p: p).write([gtt_mail()])
     assert results[1].outcome is Outcome.FAILED
     assert "nor one for the sender's domain exainfra.net" in results[1].reason
     assert "add its NOC contact to the provider in NetBox" in results[1].reason
@@ -98,7 +99,7 @@ def test_two_providers_with_contacts_at_the_domain_are_no_answer(db):
 def test_contacts_the_token_may_not_read_lose_that_rule_only(db):
     db.refuse("tenancy.contacts", "GET", lambda _filters: request_error(403, {"detail": "no permission"}))
     db.insert("circuits.providers", {"name": "ExaInfra", "slug": "exainfra"})
-    results = NetBoxSink(MemoryGateway(db), lambda p: p).write([gtt_mail()])
+    results = NetBoxSink(Catalog(MemoryGateway(db)), lambda p: p).write([gtt_mail()])
     assert provider_of(db, results) == "exainfra"  # by slug = the domain's label
 
 
@@ -107,7 +108,7 @@ def test_create_missing_providers_creates_none_that_netbox_knows_by_domain(db):
     gateway.config = NetBoxConfig(
         **{**gateway.config.model_dump(), "token": "t", "create_missing_providers": True}
     )
-    results = NetBoxSink(gateway, lambda p: p).write(
+    results = NetBoxSink(Catalog(gateway), lambda p: p).write(
         [gtt_mail(), gtt_mail(2, "noc@newcarrier.example", "newcarrier")]
     )
     assert provider_of(db, results, 1) == "exa-infrastructure"
