@@ -1,6 +1,6 @@
 # notices-ingestor developer and CI entry points. `make test` is what CI runs (.ci/run).
 #   make venv         .venv with python3 (>= 3.11) and the project + dev extras (skipped when up to date)
-#   make lint         ruff
+#   make lint         ruff (with mccabe <= 10), mypy, the import contracts (lint-imports; pyproject.toml)
 #   make unit         tests that need no stack (-m "not integration")
 #   make stack        bring up NetBox + notices, PostgreSQL, Redis, Dovecot (scripts/dev-stack up)
 #   make integration  tests against that stack (-m integration); the `stack` fixture brings it up too
@@ -25,6 +25,8 @@ $(STAMP): pyproject.toml
 
 lint: venv
 	$(VENV)/bin/ruff check . scripts/dev-stack
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 unit: venv
 	$(VENV)/bin/pytest -m "not integration"

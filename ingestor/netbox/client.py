@@ -30,7 +30,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from ingestor import metrics
 from ingestor.config import NetBoxConfig
-from ingestor.sources.http import MIB, HttpSession
+from ingestor.http import MIB, HttpSession
 
 from .faults import Fault, NetBoxRejected, NetBoxUnavailable, as_netbox_error, classify, describe, retry_after
 from .records import LEGACY_MESSAGE_ID_FIELD

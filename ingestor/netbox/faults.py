@@ -24,8 +24,8 @@ from enum import StrEnum
 import pynetbox
 import requests
 
+from ingestor.http import ResponseTooLarge
 from ingestor.retry_after import parse_retry_after
-from ingestor.sources.http import ResponseTooLarge
 
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MESSAGE_MAX = 500

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pynetbox
 
-from ingestor.sources.http import json_object
+from ingestor.http import json_object
 
 from .catalog import Catalog
 from .client import NetBoxGateway, auth_header, token_of

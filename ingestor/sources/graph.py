@@ -25,10 +25,10 @@ import requests
 import structlog
 
 from ingestor.disposition import Action, AddKeyword, MarkSeen, Move, done_keywords, format_action
+from ingestor.http import HttpSession, json_object
 from ingestor.retry_after import parse_retry_after
 from ingestor.sources import RawMessage
 from ingestor.sources.errors import GraphError, GraphLoginError, MailboxConnectError, MailboxLoginError
-from ingestor.sources.http import HttpSession, json_object
 from ingestor.sources.oauth import TokenCache, TokenError, token_cache_for
 from ingestor.state import StateFile, StateStore, typed
 

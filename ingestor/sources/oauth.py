@@ -23,7 +23,7 @@ import requests
 import structlog
 
 from ingestor import redact
-from ingestor.sources.http import HttpSession, ResponseTooLarge, json_object
+from ingestor.http import HttpSession, ResponseTooLarge, json_object
 
 if TYPE_CHECKING:  # config imports the parsers; only the types are needed here
     from ingestor.config import OAuth2Config

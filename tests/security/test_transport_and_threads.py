@@ -12,8 +12,8 @@ import requests
 
 from ingestor import logs, metrics
 from ingestor.config import Config, NetBoxConfig, transport_warnings
+from ingestor.http import HttpSession, ResponseTooLarge
 from ingestor.sources import imap_idle
-from ingestor.sources.http import HttpSession, ResponseTooLarge
 from tests.security.standins import http_standin, huge_answer
 
 

@@ -15,10 +15,10 @@ import requests
 
 from ingestor.config import GraphMailboxConfig
 from ingestor.disposition import AddKeyword, MarkSeen, Move
+from ingestor.http import HttpSession
 from ingestor.sources import mailbox_source
 from ingestor.sources.errors import MailboxLoginError
 from ingestor.sources.graph import GraphMailbox, load_delta
-from ingestor.sources.http import HttpSession
 from ingestor.state import StateStore
 from tests.graph_standin import GraphStandIn
 from tests.oauth_standin import Client, TokenEndpoint, new_rsa_key, pem_private
