@@ -116,7 +116,10 @@ def redact_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: redact_value(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(redact_value(item) for item in value)
+        items = [redact_value(item) for item in value]
+        if hasattr(value, "_fields"):  # a NamedTuple (an EventKey) takes its fields one by one
+            return type(value)(*items)
+        return type(value)(items)
     return value
 
 

@@ -72,3 +72,14 @@ def test_the_stream_redacts_and_never_fails_on_an_unencodable_name() -> None:
 
 def test_control_characters_are_escaped() -> None:
     assert redact.escape_controls("<a\x1b]0;x\x07@b>\n") == "<a\\x1b]0;x\\x07@b>\n"
+
+
+def test_a_named_tuple_in_a_log_value_is_redacted_field_by_field(registered):
+    """Log events carry typed keys (ingestor.netbox.rows.EventKey, a NamedTuple): rebuilding one from a
+    single iterable raised a TypeError inside the logger."""
+    from ingestor.netbox.rows import EventKey
+
+    key = EventKey("maintenance", 7, f"MW {SECRET}")
+    cleaned = redact.redact_value({"event_key": key, "pair": (1, SECRET)})
+    assert cleaned["event_key"] == EventKey("maintenance", 7, "MW " + redact.redact(SECRET))
+    assert SECRET not in str(cleaned) and cleaned["pair"][0] == 1
