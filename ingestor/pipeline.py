@@ -144,9 +144,6 @@ class Pipeline:
         readiness probe (service.py), not a decision about a batch."""
         return self.gateway.healthy()
 
-    def process(self, message: RawMessage) -> EmailReport:
-        return self.process_batch([message]).reports[0]
-
     def process_batch(self, messages: list[RawMessage]) -> BatchResult:
         """One report per message, in order (see the module docstring for what a report promises)."""
         return self.finish_batch(self.parse_batch(messages))

@@ -124,4 +124,4 @@ def test_a_worker_that_cannot_start_leaves_the_email_for_later(pool, monkeypatch
     pipeline.parser.close()
     pipeline.parser = workers
     with pytest.raises(ParserUnavailable):  # escapes, like NetBoxUnavailable: the email is not disposed of
-        pipeline.process(RawMessage(OUTAGE, "test.eml"))
+        pipeline.process_batch([RawMessage(OUTAGE, "test.eml")]).reports[0]

@@ -51,7 +51,7 @@ def message(path: Path = OUTAGE) -> RawMessage:
 
 
 def test_a_bug_met_by_one_email_fails_that_email_only():
-    report = Pipeline(CONFIG, RaisingGateway(KeyError("boom"))).process(message())
+    report = Pipeline(CONFIG, RaisingGateway(KeyError("boom"))).process_batch([message()]).reports[0]
     assert report.outcome == Outcome.FAILED
     assert report.reason == "internal error: KeyError: 'boom'"
     assert (
@@ -60,7 +60,9 @@ def test_a_bug_met_by_one_email_fails_that_email_only():
 
 
 def test_netbox_unavailable_defers_the_email_for_the_next_attempt():
-    report = Pipeline(CONFIG, RaisingGateway(NetBoxUnavailable("HTTP 503"))).process(message())
+    report = (
+        Pipeline(CONFIG, RaisingGateway(NetBoxUnavailable("HTTP 503"))).process_batch([message()]).reports[0]
+    )
     assert (report.outcome, report.reason) == (Outcome.DEFERRED, "NetBox unavailable: HTTP 503")
     assert report.message_id == "<demo-northwind-88213-1@northwind-fiber.example>"
 
@@ -75,14 +77,18 @@ def test_netbox_unavailable_defers_the_email_for_the_next_attempt():
 )
 def test_a_transient_fault_raised_outside_the_gateway_is_never_quarantined(exc):
     """E.g. a dropped connection while a lazy listing is iterated: the email is deferred, not failed."""
-    report = Pipeline(CONFIG, RaisingGateway(exc)).process(message())
+    report = Pipeline(CONFIG, RaisingGateway(exc)).process_batch([message()]).reports[0]
     assert report.outcome == Outcome.DEFERRED
     assert report.reason.startswith("NetBox unavailable: ")
 
 
 def test_unreadable_source_message_fails_with_the_sources_reason():
-    report = Pipeline(CONFIG, RaisingGateway(AssertionError())).process(
-        RawMessage(data=b"", source="/x.eml", error="/x.eml: 30 MiB exceeds max_message_bytes")
+    report = (
+        Pipeline(CONFIG, RaisingGateway(AssertionError()))
+        .process_batch(
+            [RawMessage(data=b"", source="/x.eml", error="/x.eml: 30 MiB exceeds max_message_bytes")]
+        )
+        .reports[0]
     )
     assert (report.outcome, report.reason) == (Outcome.FAILED, "/x.eml: 30 MiB exceeds max_message_bytes")
 

@@ -255,12 +255,12 @@ def test_worker_restarts_metric_follows_the_pipelines_parse_workers(tmp_path):
     # provider's, issue 17), and NetBox is unreachable here
     newsletter = newsletter.replace(b"From: Acme Transit Marketing <news@acme-transit.example>\n", b"")
     try:
-        assert pipeline.process(RawMessage(newsletter, "a.eml")).outcome == "ignored"
+        assert pipeline.process_batch([RawMessage(newsletter, "a.eml")]).reports[0].outcome == "ignored"
         assert sample("notices_ingestor_parse_worker_restarts_total") == 0
         worker = pipeline.parser._workers[0].process
         worker.kill()  # a worker lost between two emails is replaced before the next one
         worker.join()
-        assert pipeline.process(RawMessage(newsletter, "b.eml")).outcome == "ignored"
+        assert pipeline.process_batch([RawMessage(newsletter, "b.eml")]).reports[0].outcome == "ignored"
         assert sample("notices_ingestor_parse_worker_restarts_total") == 1
     finally:
         pipeline.close()
