@@ -130,13 +130,10 @@ def hostile(big: int) -> Iterator[tuple[str, bytes]]:
     yield "header-line-5MB", email(BASE + "\nX-Long: " + "y" * (5 * MIB), b"x")
     for charset in ("base64", "hex", "undefined", "rot13", "zlib", "x-no-such"):
         subject = f"=?{charset}?Q?abc?= Maintenance"
-        yield (
-            f"charset-{charset}",
-            email(
-                BASE.replace("Maintenance", subject).replace("NOC", f"=?{charset}?B?Tk9D?="),
-                b"body text",
-                f"text/plain; charset={charset}",
-            ),
+        yield f"charset-{charset}", email(
+            BASE.replace("Maintenance", subject).replace("NOC", f"=?{charset}?B?Tk9D?="),
+            b"body text",
+            f"text/plain; charset={charset}",
         )
     for date in ("Fri, 31 Dec 9999 23:59:59 -1200", "Mon, 1 Jan 99999999999999999999 00:00:00 +0000",
                  "Mon, 32 Foo 2026 99:99:99 +9999", "Sat, 1 Jan 2500 00:00:00 +0000", ""):  # fmt: skip

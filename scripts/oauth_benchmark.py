@@ -55,13 +55,8 @@ def main() -> None:
     stack = start_stack()
     domain = stack["NIS_IMAP_OAUTH2_DOMAIN"]
     signing = Path(stack["NIS_OAUTH2_SIGNING_KEY"]).read_bytes()
-    tokens = TokenEndpoint(
-        signing,
-        stack["NIS_OAUTH2_KID"],
-        stack["NIS_OAUTH2_ISSUER"],
-        stack["NIS_TLS_CERT"],
-        stack["NIS_TLS_KEY"],
-    ).start()
+    tokens = TokenEndpoint(signing, stack["NIS_OAUTH2_KID"], stack["NIS_OAUTH2_ISSUER"],
+                           stack["NIS_TLS_CERT"], stack["NIS_TLS_KEY"]).start()
     tokens.add_client(Client("bench", f"noc@{domain}", secret="bench-secret"))
     work = Path(tempfile.mkdtemp(prefix="nis-oauth-bench-"))
     try:
@@ -74,28 +69,15 @@ def main() -> None:
 
 def token_figures(tokens: TokenEndpoint, stack, work: Path) -> None:
     ca = stack.ca_file
-    generic = OAuth2Config(
-        provider="generic",
-        token_url=tokens.url + "/token",
-        client_id="bench",
-        client_secret="bench-secret",
-        scope="imap",
-        ca_file=ca,
-    )
+    generic = OAuth2Config(provider="generic", token_url=tokens.url + "/token", client_id="bench",
+                           client_secret="bench-secret", scope="imap", ca_file=ca)
     source = build_source(generic, kind="imap", subject="noc")
     report("token, generic client credentials (https)", timed(lambda: source.fetch(fresh=False)))
-    microsoft = OAuth2Config(
-        provider="microsoft",
-        tenant_id="t",
-        client_id="bench",
-        client_secret="bench-secret",
-        authority_host=tokens.url,
-        ca_file=ca,
-    )
+    microsoft = OAuth2Config(provider="microsoft", tenant_id="t", client_id="bench",
+                             client_secret="bench-secret", authority_host=tokens.url, ca_file=ca)
     msal_source = build_source(microsoft, kind="imap", subject="noc")
-    report(
-        "token, msal client credentials, fresh (cache bypassed)", timed(lambda: msal_source.fetch(fresh=True))
-    )
+    report("token, msal client credentials, fresh (cache bypassed)",
+           timed(lambda: msal_source.fetch(fresh=True)))
     key = tokens.add_service_account("bench@nis.iam.example", "example.net", tokens.url + "/google/token")
     (work / "sa.json").write_text(json.dumps(key))
     google = OAuth2Config(provider="google", service_account_file=str(work / "sa.json"), ca_file=ca)
@@ -104,27 +86,12 @@ def token_figures(tokens: TokenEndpoint, stack, work: Path) -> None:
 
 
 def imap_figures(tokens: TokenEndpoint, stack, work: Path, domain: str) -> None:
-    common = {
-        "host": stack.imap_host,
-        "port": stack.imaps_port,
-        "tls_ca_file": stack.ca_file,
-        "folder": "INBOX",
-    }
+    common = {"host": stack.imap_host, "port": stack.imaps_port, "tls_ca_file": stack.ca_file,
+              "folder": "INBOX"}
     password = MailboxConfig(name="bench-pw", username="noc", password=stack.imap_users["noc"], **common)
-    oauth = MailboxConfig(
-        name="bench-oauth",
-        username=f"noc@{domain}",
-        auth="oauth2",
-        **common,
-        oauth2={
-            "provider": "generic",
-            "token_url": tokens.url + "/token",
-            "client_id": "bench",
-            "client_secret": "bench-secret",
-            "scope": "imap",
-            "ca_file": stack.ca_file,
-        },
-    )
+    oauth = MailboxConfig(name="bench-oauth", username=f"noc@{domain}", auth="oauth2", **common, oauth2={
+        "provider": "generic", "token_url": tokens.url + "/token", "client_id": "bench",
+        "client_secret": "bench-secret", "scope": "imap", "ca_file": stack.ca_file})
     state = StateStore(work / "state")
 
     def session(config):
@@ -133,13 +100,8 @@ def imap_figures(tokens: TokenEndpoint, stack, work: Path, domain: str) -> None:
 
     report("IMAP session by password (connect+login+SELECT+logout)", timed(lambda: session(password)))
     report("IMAP session by XOAUTH2, cached token", timed(lambda: session(oauth)))
-    wrong = MailboxConfig(
-        name="bench-wrong",
-        username=f"ops@{domain}",
-        auth="oauth2",
-        **common,
-        oauth2=oauth.oauth2.model_dump() | {"client_secret": "bench-secret"},
-    )
+    wrong = MailboxConfig(name="bench-wrong", username=f"ops@{domain}", auth="oauth2", **common,
+                          oauth2=oauth.oauth2.model_dump() | {"client_secret": "bench-secret"})
 
     def refused():
         try:
@@ -160,36 +122,20 @@ def graph_figures(tokens: TokenEndpoint, stack, work: Path, signing: bytes) -> N
         store = graph.mailbox(user)
         count = 200
         for n in range(count):
-            store.deliver(
-                f"From: a@p.example\r\nSubject: {n}\r\nMessage-ID: <{uuid.uuid4().hex}@p>\r\n\r\n"
-                f"{'x' * 2000}\r\n".encode()
-            )
-        config = GraphMailboxConfig.model_validate(
-            {
-                "name": "graph-bench",
-                "kind": "graph",
-                "user": user,
-                "graph_url": graph.url,
-                "tls_ca_file": stack.ca_file,
-                "oauth2": {
-                    "provider": "microsoft",
-                    "tenant_id": "t",
-                    "client_id": "graph-bench",
-                    "client_secret": "graph-secret",
-                    "authority_host": tokens.url,
-                    "ca_file": stack.ca_file,
-                },
-            }
-        )
+            store.deliver(f"From: a@p.example\r\nSubject: {n}\r\nMessage-ID: <{uuid.uuid4().hex}@p>\r\n\r\n"
+                          f"{'x' * 2000}\r\n".encode())
+        config = GraphMailboxConfig.model_validate({
+            "name": "graph-bench", "kind": "graph", "user": user, "graph_url": graph.url,
+            "tls_ca_file": stack.ca_file, "oauth2": {
+                "provider": "microsoft", "tenant_id": "t", "client_id": "graph-bench",
+                "client_secret": "graph-secret", "authority_host": tokens.url, "ca_file": stack.ca_file}})
         start = time.perf_counter()
         with GraphMailbox(config, StateStore(work / "state")) as box:
             for message in box.fetch_new():
                 box.dispose(message, [Move("Processed")])
         elapsed = time.perf_counter() - start
-        print(
-            f"{'Graph stand-in: read + move ' + str(count) + ' messages (page size 50)':58} "
-            f"{elapsed:7.2f} s total, {count / elapsed:6.1f} messages/s, {len(graph.requests)} requests"
-        )
+        print(f"{'Graph stand-in: read + move ' + str(count) + ' messages (page size 50)':58} "
+              f"{elapsed:7.2f} s total, {count / elapsed:6.1f} messages/s, {len(graph.requests)} requests")
     finally:
         graph.stop()
 
