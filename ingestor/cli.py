@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import structlog
@@ -69,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate config, reach NetBox and each mailbox")
     check.add_argument("--setup", action="store_true", help="create the tag the daemon needs")
 
+    relink = commands.add_parser(
+        "relink",
+        help="link circuits added to NetBox since the emails that named them (each poll does it too)",
+    )
+    relink.add_argument("--format", choices=["text", "json"], default="text")
     migrate = commands.add_parser(
         "migrate-records",
         help="move email records of versions before 0.5 from custom fields into journal entries",
@@ -97,9 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(config.logging.level, config.logging.format)
     for problem in transport_warnings(config):  # loud, every start: nobody reads a config twice
         structlog.get_logger(__name__).warning("insecure_transport", problem=problem)
-    handler = {"run": cmd_run, "replay": cmd_replay, "check": cmd_check, "migrate-records": cmd_migrate}[
-        args.command
-    ]
+    handler = {
+        "run": cmd_run,
+        "replay": cmd_replay,
+        "check": cmd_check,
+        "relink": cmd_relink,
+        "migrate-records": cmd_migrate,
+    }[args.command]
     try:
         return handler(args, config)
     except Exception as exc:  # noqa: BLE001 - a bug: one line first, its traceback in the log's event
@@ -263,6 +273,34 @@ def _sender_lines(config: Config, gateway: NetBoxGateway) -> list[str]:
     for sender in seen_senders(gateway):
         senders.setdefault(sender, next(iter(known_providers(sender, options)), None))
     return sender_lines(gateway, senders, config.netbox_provider_slug)
+
+
+def cmd_relink(args, config: Config) -> int:
+    """What the daemon does at each poll, once: the open events that await circuits NetBox did not have
+    (tag notices-unmatched-circuits) matched again; prints what was linked."""
+    from ingestor.netbox import Catalog, NetBoxRejected, NetBoxUnavailable, relink
+
+    try:
+        result = relink(Catalog(_gateway(config)), datetime.now(UTC))
+    except (NetBoxUnavailable, NetBoxRejected) as exc:
+        print(f"netbox: PROBLEM: {config.netbox.url}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    lines = [
+        {"kind": key.kind, "event": key.name, "linked": cids} for key, cids in sorted(result.linked.items())
+    ]
+    lines += [
+        {"kind": key.kind, "event": key.name, "failed": why} for key, why in sorted(result.failed.items())
+    ]
+    for line in lines:
+        if args.format == "json":
+            print(json.dumps(line))
+        else:
+            what = f"linked {', '.join(line['linked'])}" if "linked" in line else f"FAILED: {line['failed']}"
+            print(f"{line['kind']} {line['event']}: {what}")
+    summary = {"awaiting": result.looked_at, "linked": sum(len(c) for c in result.linked.values()),
+               "over": len(result.over), "failed": len(result.failed)}  # fmt: skip
+    print(json.dumps({"summary": summary}) if args.format == "json" else f"summary: {summary}")
+    return EXIT_FAILED if result.failed else EXIT_OK
 
 
 def cmd_migrate(args, config: Config) -> int:

@@ -139,6 +139,7 @@ class Daemon:
             bound.info("poll_skipped", reason=result.error)
             return result
         self.pipeline.new_cycle()  # circuits added in NetBox are seen
+        self._relink(bound)
         try:
             self._poll_with_reconnects(mailbox, result, bound)
         except NetBoxDown as exc:
@@ -152,6 +153,17 @@ class Daemon:
         bound.info("poll_done", error=result.error, **counts)
         metrics.poll_done(mailbox.name, time.monotonic() - started, ok=result.error is None)  # metrics
         return result
+
+    def _relink(self, bound) -> None:
+        """Circuits added to NetBox since their emails get their impacts (netbox/relink.py). Its failure
+        is logged and the poll goes on: the next poll tries again, and the emails do not wait for it."""
+        try:
+            linked = self.pipeline.relink().linked
+        except Exception as exc:  # noqa: BLE001 - a late link must not stop the mailbox's poll
+            bound.warning("relink_failed", error=f"{type(exc).__name__}: {exc}")
+            return
+        if linked:
+            metrics.circuits_linked_late(sum(len(cids) for cids in linked.values()))
 
     def _poll_with_reconnects(self, mailbox: AnyMailboxConfig, result: PollResult, bound) -> None:
         attempt = 0

@@ -77,6 +77,11 @@ WAITING = Gauge(
     ["mailbox"],
     registry=REGISTRY,
 )
+LINKED_LATE = Counter(
+    f"{PREFIX}_circuits_linked_late",
+    "Impacts written for circuits added to NetBox after the email that named them (relink)",
+    registry=REGISTRY,
+)
 POISON = Counter(
     f"{PREFIX}_poison_emails",
     "Emails set aside after failing again and again",
@@ -170,6 +175,10 @@ def emails_waiting(mailbox: str, count: int) -> None:
     with HEALTH.lock:
         HEALTH.waiting[mailbox] = count
         WAITING.labels(mailbox).set(count)
+
+
+def circuits_linked_late(count: int) -> None:
+    LINKED_LATE.inc(count)
 
 
 def poison_email(mailbox: str) -> None:

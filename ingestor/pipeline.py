@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import islice
 
 import structlog
@@ -32,8 +33,10 @@ from ingestor.netbox import (
     NetBoxGateway,
     NetBoxRejected,
     NetBoxSink,
+    RelinkResult,
     SinkEmail,
     SinkResult,
+    relink,
     unavailable,
 )
 from ingestor.outcome import Outcome
@@ -133,6 +136,13 @@ class Pipeline:
         """A poll (or a replay run) begins: what NetBox's reads cache is read afresh (circuits added in
         NetBox meanwhile are seen)."""
         self.catalog.refresh()
+
+    def relink(self) -> RelinkResult:
+        """Circuits added to NetBox since the emails that named them: their impacts written now
+        (netbox/relink.py; one request when no open event awaits a circuit). Like a batch, it holds
+        NetBox to itself while it writes."""
+        with self._netbox_lock:
+            return relink(self.catalog, datetime.now(UTC))
 
     @property
     def netbox_requests(self) -> int:

@@ -9,6 +9,7 @@ behind it are the package's own:
   (``Catalog.refresh``);
 - ``NetBoxSink`` (sink.py): a batch of ``SinkEmail`` in, a ``SinkResult`` per email out (read in
   view.py, planned in plan.py, written in write.py, settled with other writers in settle.py);
+- ``relink`` (relink.py): circuits added to NetBox after the email that named them get their impacts;
 - ``check_netbox``, ``seen_senders``, ``sender_lines`` (setup.py) for ``check``, and
   ``migrate_legacy_records`` (migrate.py) for ``migrate-records``;
 - the fault classifier (faults.py): ``NetBoxUnavailable`` (try again later), ``NetBoxDown`` (NetBox
@@ -21,6 +22,7 @@ from .client import NetBoxGateway
 from .faults import Fault, NetBoxDown, NetBoxRejected, NetBoxUnavailable, classify, describe, unavailable
 from .migrate import MigrationReport, migrate_legacy_records
 from .providers import ProviderMatch
+from .relink import RelinkResult, relink
 from .setup import SetupReport, check_netbox, seen_senders, sender_lines
 from .sink import EventResult, NetBoxSink, SinkEmail, SinkResult
 
@@ -35,6 +37,7 @@ __all__ = [
     "NetBoxSink",
     "NetBoxUnavailable",
     "ProviderMatch",
+    "RelinkResult",
     "SetupReport",
     "SinkEmail",
     "SinkResult",
@@ -42,6 +45,7 @@ __all__ = [
     "classify",
     "describe",
     "migrate_legacy_records",
+    "relink",
     "seen_senders",
     "sender_lines",
     "unavailable",

@@ -18,6 +18,15 @@ from .plan import CircuitIndex
 from .providers import ProviderMatch, Providers, resolve_domains
 from .rows import EVENT_KINDS
 
+# Open events whose notices name circuits NetBox does not have: each poll matches them again (relink.py),
+# and a NOC finds them in NetBox by this tag.
+UNMATCHED_TAG = "notices-unmatched-circuits"
+UNMATCHED_TAG_FIELDS = {
+    "name": "Unmatched circuits",
+    "color": "ff9800",
+    "description": "notices-ingestor: an open event names circuits NetBox does not have yet",
+}
+
 
 class Catalog:
     def __init__(self, gateway: NetBoxGateway):
@@ -30,7 +39,7 @@ class Catalog:
         self._providers: dict[str, int | None] = {}
         self._domains: dict[str, ProviderMatch | None] = {}
         self._circuits: dict[int, CircuitIndex] = {}
-        self._tag_ids: list[int] | None = None
+        self._tag_by_slug: dict[str, int] | None = None
 
     def object_type_id(self, app_label: str, model: str) -> int:
         key = f"{app_label}.{model}"
@@ -46,10 +55,50 @@ class Catalog:
 
     def tag_ids(self) -> list[int]:
         """The tag every object we create carries ([] until `check --setup` has created it)."""
-        if self._tag_ids is None:
-            rows = self.gateway.list("extras.tags", slug=self.gateway.config.tag)
-            self._tag_ids = [rows[0]["id"]] if rows else []
-        return self._tag_ids
+        found = self._tags().get(self.gateway.config.tag)
+        return [found] if found is not None else []
+
+    def unmatched_tag_id(self) -> int | None:
+        """The tag of open events that name circuits NetBox does not have (None: not created yet)."""
+        return self._tags().get(UNMATCHED_TAG)
+
+    def ensure_unmatched_tag(self) -> int:
+        """The unmatched-circuits tag, created the first time an event needs it (by the writer: a write
+        phase, never inside a read)."""
+        found = self.unmatched_tag_id()
+        if found is not None:
+            return found
+        [row] = self.gateway.create(
+            "extras.tags",
+            [dict(UNMATCHED_TAG_FIELDS, slug=UNMATCHED_TAG)],
+            "notices-ingestor: tag for events whose circuits are not in NetBox yet",
+            key=lambda item: item["slug"],
+            lookup=lambda: self.gateway.list("extras.tags", slug=UNMATCHED_TAG),
+        )
+        self._tags()[UNMATCHED_TAG] = row["id"]
+        return row["id"]
+
+    def _tags(self) -> dict[str, int]:
+        """Our two tags by slug, read once per cycle (one request)."""
+        if self._tag_by_slug is None:
+            rows = self.gateway.list("extras.tags", slug=[self.gateway.config.tag, UNMATCHED_TAG])
+            self._tag_by_slug = {row["slug"]: row["id"] for row in rows}
+        return self._tag_by_slug
+
+    def unmatched_events(self) -> dict[str, list[int]]:
+        """The events carrying the unmatched-circuits tag, by kind: one request, whatever the tag's state
+        (a search, not a filter by slug: NetBox refuses a filter naming a tag that does not exist)."""
+        rows = self.gateway.list("extras.tagged_objects", q=UNMATCHED_TAG, fields="object_type,object_id,tag")
+        found: dict[str, list[int]] = {}
+        for row in rows:
+            app, _, model = str(row.get("object_type") or "").partition(".")
+            if (
+                (row.get("tag") or {}).get("slug") == UNMATCHED_TAG
+                and app == "notices"
+                and model in EVENT_KINDS
+            ):
+                found.setdefault(model, []).append(row["object_id"])
+        return found
 
     # -- providers ------------------------------------------------------------------------------------------
     def provider_ids(self, slugs: set[str]) -> dict[str, int | None]:
@@ -111,4 +160,4 @@ class Catalog:
         return {pid: self._circuits[pid] for pid in provider_ids}
 
 
-__all__ = ["Catalog"]
+__all__ = ["UNMATCHED_TAG", "Catalog"]

@@ -44,7 +44,7 @@ PAGE_SIZE = 1000  # NetBox's default MAX_PAGE_SIZE
 # What each listing asks NetBox for (?fields=): exactly what the sink reads.
 _EVENT_FIELDS = (
     "id", "name", "provider", "status", "start", "end", "estimated_time_to_repair", "summary",
-    "original_timezone", "impact", "acknowledged",
+    "original_timezone", "impact", "acknowledged", "tags",
 )  # fmt: skip
 READ_FIELDS: dict[str, tuple[str, ...]] = {
     "core.object_changes": ("id", "changed_object_id", "message"),
@@ -295,8 +295,8 @@ class NetBoxGateway:
 def _with_meta(item: dict, message: str, tags: list[int] | None) -> dict:
     item = dict(jsonable(item))
     item.setdefault("changelog_message", message)
-    if tags is not None:
-        item["tags"] = list(tags)
+    if tags is not None:  # ours, with those the item names (the unmatched-circuits tag)
+        item["tags"] = sorted(set(tags) | set(item.get("tags") or []))
     return item
 
 

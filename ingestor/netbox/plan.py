@@ -73,6 +73,7 @@ class EventSnapshot:
     original_timezone: str
     impact_text: str
     acknowledged: bool | None
+    tags: tuple[int, ...] = ()
     impacts: dict[int, tuple[int, str | None]] = field(
         default_factory=dict
     )  # circuit pk -> (impact pk, level)
@@ -111,6 +112,11 @@ class EventPlan:
     duplicates: list[int] = field(default_factory=list)  # keys of emails NetBox holds for this event
     failed: dict[int, str] = field(default_factory=dict)  # key of an email that cannot be applied -> why
     unmatched_circuits: list[str] = field(default_factory=list)
+    # Circuits the fold names that NetBox did not know when planned, while the event stays open: the
+    # event carries the unmatched-circuits tag, and each poll matches them again (relink.py).
+    awaits_circuits: bool = False
+    tags_now: tuple[int, ...] | None = None  # the event's tags when planned (None: a new event)
+    linked: list[str] = field(default_factory=list)  # cids of the impacts this plan creates
     changes: list[str] = field(default_factory=list)  # human summary for changelog and logs
     known_emails: set[Identity] = field(default_factory=set)  # emails NetBox held when planned
     seen_notifications: set[int] = field(default_factory=set)  # the event's notifications when planned
@@ -206,6 +212,7 @@ def plan_event(
     if snapshot is not None:
         plan.event_id = snapshot.id
         plan.seen_notifications = set(snapshot.notifications)
+        plan.tags_now = snapshot.tags
     fresh = _fresh_shares(plan, shares)
     if not fresh:
         return plan
@@ -301,8 +308,21 @@ def plan_reconcile(snapshot: EventSnapshot, circuits: CircuitIndex, plan: EventP
         return None
     again = EventPlan(plan.kind, plan.event_name, plan.provider_id, event_id=snapshot.id)
     again.message_ids = list(plan.message_ids)
+    again.tags_now = snapshot.tags
     _plan_writes(again, snapshot.stored_notices, snapshot, circuits)
     return again if again.has_event_writes else None
+
+
+def plan_relink(key: EventKey, snapshot: EventSnapshot, circuits: CircuitIndex) -> EventPlan:
+    """An open event whose notices named circuits NetBox did not know (relink.py): the writes that bring
+    it to the fold of its stored notices with the circuits NetBox knows now — the impacts of circuits
+    added since, the impact text, the unmatched-circuits tag. No notification is written."""
+    plan = EventPlan(key.kind, key.name, key.provider_id, event_id=snapshot.id, tags_now=snapshot.tags)
+    if snapshot.stored_notices:
+        _plan_writes(plan, snapshot.stored_notices, snapshot, circuits)
+    if plan.linked:
+        plan.changes.insert(0, f"circuits added to NetBox since the email linked: {', '.join(plan.linked)}")
+    return plan
 
 
 def _with_circuits_found_in_text(
@@ -341,9 +361,11 @@ def _plan_impacts(
             wanted_levels[pk] = level
     plan.unmatched_circuits = sorted(unmatched)
     existing = snapshot.impacts if snapshot else {}
+    cids = {pk: cid for cid in target.circuits if (pk := circuits.match(cid)) is not None}
     for pk, level in sorted(wanted_levels.items()):
         if pk not in existing:
             plan.impacts_create.append((pk, level))
+            plan.linked.append(cids[pk])
         elif existing[pk][1] != level:
             plan.impacts_update.append((existing[pk][0], level))
     if plan.impacts_create or plan.impacts_update:
@@ -394,6 +416,7 @@ def _plan_writes(
         _plan_update(plan, target, wanted, snapshot, open_status)
     if plan.unmatched_circuits:
         plan.changes.append(f"circuits not in NetBox: {', '.join(plan.unmatched_circuits)}")
+    plan.awaits_circuits = bool(plan.unmatched_circuits) and not target.closed
     plan.changes += target.notes
 
 

@@ -55,6 +55,7 @@ class EventRow:
     original_timezone: str = ""
     impact_text: str = ""
     acknowledged: bool | None = None
+    tags: tuple[int, ...] = ()  # tag ids (ours, the unmatched-circuits tag, an admin's)
 
 
 @dataclass

@@ -54,6 +54,7 @@ def event_row(kind: str, row: dict) -> EventRow:
         original_timezone=row.get("original_timezone") or "",
         impact_text=row.get("impact") or "",
         acknowledged=row.get("acknowledged"),
+        tags=tuple(sorted(required_id(tag) for tag in row.get("tags") or [])),
     )
 
 
@@ -161,6 +162,7 @@ def snapshot(
         original_timezone=record.original_timezone,
         impact_text=record.impact_text,
         acknowledged=record.acknowledged,
+        tags=record.tags,
         impacts={imp.target_id: (imp.id, imp.level) for imp in impacts if imp.target_type == circuit_type},
     )
     for row in sorted(notifications, key=lambda row: row.id):

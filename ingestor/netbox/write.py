@@ -92,11 +92,12 @@ class Job:
 def changelog_message(plan: EventPlan, what: str, writer: str = "") -> str:
     """``writer`` (an event's create) marks the copy as ours, ahead of what may be cut off."""
     ids = plan.message_ids
-    who = (
-        f"email {ids[0]}"
-        if len(ids) == 1
-        else f"emails {', '.join(ids[:2])}" + (f" (+{len(ids) - 2})" if len(ids) > 2 else "")
-    )
+    if not ids:  # no email: a late circuit link (relink.py)
+        who = "late circuit link"
+    elif len(ids) == 1:
+        who = f"email {ids[0]}"
+    else:
+        who = f"emails {', '.join(ids[:2])}" + (f" (+{len(ids) - 2})" if len(ids) > 2 else "")
     mark = f" ({WRITER_MARK}{writer})" if writer else ""
     return f"notices-ingestor{mark}: {who}: {what}"[:MESSAGE_MAX]
 
@@ -136,7 +137,26 @@ class BatchWriter:
             "reopened to record impacts",
         )
         self.write_impacts(plans)
-        self._patch_events(plans, lambda p: p.update, None)
+        self._patch_events(plans, self._final_update, None)
+
+    # -- the unmatched-circuits tag (catalog.UNMATCHED_TAG; relink.py) --------------------------------------
+    def _extra_tags(self, plan: EventPlan) -> list[int]:
+        """Tags of a new event besides ours: the unmatched-circuits tag while it awaits circuits."""
+        return [self.catalog.ensure_unmatched_tag()] if plan.awaits_circuits else []
+
+    def _final_update(self, plan: EventPlan) -> dict:
+        """The event's field changes, and its tags when it starts or stops awaiting circuits (an admin's
+        tags are kept: NetBox replaces the whole list)."""
+        if plan.tags_now is None:
+            return plan.update
+        tags = set(plan.tags_now)
+        if plan.awaits_circuits:
+            tags.add(self.catalog.ensure_unmatched_tag())
+        elif (tag := self.catalog.unmatched_tag_id()) is not None:
+            tags.discard(tag)
+        if tags == set(plan.tags_now):
+            return plan.update
+        return dict(plan.update, tags=sorted(tags))
 
     # -- sending, and splitting what NetBox refuses -----------------------------------------------------
     def send(self, items: list[Item], send: Send, done: Done | None = None) -> None:
@@ -223,7 +243,9 @@ class BatchWriter:
         jobs = [
             Job(
                 [
-                    Item(p, dict(p.create, changelog_message=self._create_message(p)))
+                    Item(
+                        p, dict(p.create, changelog_message=self._create_message(p), tags=self._extra_tags(p))
+                    )
                     for p in self.live(plans)
                     if p.create is not None and p.kind == kind
                 ],

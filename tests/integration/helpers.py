@@ -38,6 +38,14 @@ def corpus_manifest(folder: Path) -> list[dict]:
     return json.loads((folder / "manifest.json").read_text())
 
 
+def two_circuit_email() -> tuple[dict, dict]:
+    """A corpus email with one maintenance on at least two circuits (its entry and that maintenance)."""
+    for entry in corpus_manifest(MAINTENANCE_CORPUS):
+        if len(entry.get("maintenances") or []) == 1 and len(entry["maintenances"][0]["circuits"]) >= 2:
+            return entry, entry["maintenances"][0]
+    pytest.fail("no corpus email with one maintenance on two circuits")
+
+
 def provider_slug(entry: dict, maintenance: dict) -> str:
     """The NetBox provider an email's maintenance belongs to: the library's provider name; for plain
     BCOP iCalendar (genericprovider) the provider the invite names, as a slug."""

@@ -18,7 +18,7 @@ import pytest
 
 from tests.stack import reset_stack
 
-from .helpers import MAINTENANCE_CORPUS, corpus_manifest, prepare_netbox, provider_slug, run_cli
+from .helpers import MAINTENANCE_CORPUS, prepare_netbox, provider_slug, run_cli, two_circuit_email
 
 pytestmark = pytest.mark.integration
 
@@ -55,14 +55,6 @@ class Receiver:
                 return [body for body in self.bodies if matches(body)]
             time.sleep(0.2)
         return [body for body in self.bodies if matches(body)]
-
-
-def two_circuit_email() -> tuple[dict, dict]:
-    """A corpus email with one maintenance on at least two circuits: one is ours, one another team's."""
-    for entry in corpus_manifest(MAINTENANCE_CORPUS):
-        if len(entry.get("maintenances") or []) == 1 and len(entry["maintenances"][0]["circuits"]) >= 2:
-            return entry, entry["maintenances"][0]
-    pytest.fail("no corpus email with one maintenance on two circuits")
 
 
 @pytest.fixture

@@ -84,6 +84,8 @@ class MemoryEndpoint:
         filters.pop("limit", None)  # one page holds everything here
         filters.pop("fields", None)  # NetBox answers only these fields; all of them here
         filters.pop("ordering", None)  # rows are kept in id order here
+        if self.model == "extras.tagged_objects":
+            return self.db.tagged_objects(filters.pop("q", ""))
         rows = [row for row in self._rows() if all(_matches(row, k, v) for k, v in filters.items())]
         return [self.db.shaped(self.model, row) for row in rows]
 
@@ -93,11 +95,7 @@ class MemoryEndpoint:
         self.db.check_unique(self.model, items)
         self.db.check_open_event(self.model, items)
         created = [
-            dict(
-                self.db.insert(
-                    self.model, {k: v for k, v in item.items() if k not in ("changelog_message", "tags")}
-                )
-            )
+            dict(self.db.insert(self.model, {k: v for k, v in item.items() if k != "changelog_message"}))
             for item in items
         ]
         if self.model in EVENT_MODELS:  # NetBox's changelog, with each create's message
@@ -217,6 +215,18 @@ class MemoryNetBox:
             provider = next((p for p in self.rows("circuits.providers") if p["id"] == row["object_id"]), None)
             row["object"] = provider and {key: provider[key] for key in ("id", "name", "slug")}
         return row
+
+    def tagged_objects(self, search: str) -> list[dict]:
+        """NetBox's extras/tagged-objects: one row per (object, tag) of the event tables, searched by
+        the tag's slug (``q``)."""
+        tags = {row["id"]: row for row in self.rows("extras.tags") if search in row["slug"]}
+        return [
+            {"object_type": f"notices.{model}", "object_id": row["id"], "tag": {"slug": tags[tag]["slug"]}}
+            for model in EVENT_MODELS
+            for row in self.rows(model)
+            for tag in row.get("tags") or []
+            if tag in tags
+        ]
 
     def assign_contact(self, provider_id: int, email: str, name: str = "NOC") -> dict:
         """A contact with ``email``, assigned to the provider (as an admin does in NetBox's UI)."""
