@@ -116,6 +116,7 @@ class Settler:
             lambda rows: self._pending(rows, ours),
             self.catalog.gateway.config.record_wait_seconds,
             self.writer.sleep,
+            "settling",
         )
 
     def _pending(

@@ -236,6 +236,7 @@ class NetBoxSink:
             pending,
             self.gateway.config.record_wait_seconds,
             self.sleep,
+            "planning",
         )
 
     # -- settling with other writers ----------------------------------------------------------------------

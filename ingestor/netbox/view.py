@@ -176,7 +176,13 @@ def snapshot(
     return snap
 
 
-def read_until(read: Callable[[], T], pending: Callable[[T], set[int]], limit: float, sleep=time.sleep) -> T:
+def read_until(
+    read: Callable[[], T],
+    pending: Callable[[T], set[int]],
+    limit: float,
+    sleep: Callable[[float], None] = time.sleep,
+    what: str = "",
+) -> T:
     """``read()``, and again (0.25 s, doubling to 2 s) while ``pending`` names notifications whose
     record is on its way, for at most ``limit`` seconds (``[netbox] record_wait_seconds``): past that
     they are orphans (their writer died between its notification and its record), and the caller goes
@@ -184,7 +190,9 @@ def read_until(read: Callable[[], T], pending: Callable[[T], set[int]], limit: f
     got, waited, wait = read(), 0.0, _FIRST_WAIT
     while waiting := pending(got):
         if waited + wait > limit:
-            log.warning("notification_record_missing", notifications=sorted(waiting), waited=waited)
+            log.warning(
+                "notification_record_missing", notifications=sorted(waiting), waited=waited, what=what
+            )
             break
         sleep(wait)
         waited, wait = waited + wait, min(wait * 2, _LONGEST_WAIT)
@@ -237,7 +245,9 @@ def find_copies(
             waiting |= {row.id for row in rows if row.record is None} if rows else {copy.id}
         return waiting
 
-    found, notes = read_until(read, pending, catalog.gateway.config.record_wait_seconds, sleep)
+    found, notes = read_until(
+        read, pending, catalog.gateway.config.record_wait_seconds, sleep, "event copies"
+    )
     claims = {
         copy.id: float(min(row.record.entry or 0 for row in rows if row.record is not None))
         for copy, rows in notes.items()
