@@ -190,7 +190,7 @@ class FailedEmail:
             "from": self.headers.sender,
             "subject": self.headers.subject,
             "message_id": self.headers.message_id,
-            "failed_at": self.failed_at.isoformat() if self.failed_at else None,
+            "failed_at": self.failed_at.isoformat(timespec="seconds") if self.failed_at else None,
             "reason": self.reason,
         }
 
@@ -227,21 +227,31 @@ def list_failed(source: FailedFolder, mailbox: AnyMailboxConfig, store: StateSto
         yield FailedEmail.of(mailbox.name, item, records)
 
 
+class Retried(NamedTuple):
+    """What ``retry_failed`` did: the emails moved back, and those chosen but gone meanwhile."""
+
+    moved: list[FailedEmail]
+    missed: list[FailedEmail]
+
+
 def retry_failed(
     source: FailedFolder, mailbox: AnyMailboxConfig, store: StateStore, names: Sequence[str] | None
-) -> list[FailedEmail]:
+) -> Retried:
     """Move the emails ``names`` (None: all) of the failed folder back into the folder read, so the
-    next poll ingests them; drop their reason records once moved. Returns the emails moved (one gone
-    meanwhile is not). UnknownEmails, before anything moves, when a name is not in the folder."""
+    next poll ingests them; drop their reason records once moved. UnknownEmails, before anything
+    moves, when a name is not an email of the folder."""
     folder = failed_folder_of(mailbox)
     if folder is None:
-        return []
+        return Retried([], [])
     listed = list(list_failed(source, mailbox, store))
     chosen = listed if names is None else _chosen(listed, names, mailbox.name, folder)
     moved = set(source.move_back(folder, [email.handle for email in chosen]))
     done = [email for email in chosen if email.handle in moved]
-    FailureRecords(store, mailbox.name).drop(email.key for email in done if email.key)
-    return done
+    try:
+        FailureRecords(store, mailbox.name).drop(email.key for email in done if email.key)
+    except OSError as exc:  # a record left behind names an email that is no longer there: harmless
+        log.warning("failure_records_not_dropped", mailbox=mailbox.name, error=exc)
+    return Retried(done, [email for email in chosen if email.handle not in moved])
 
 
 def _chosen(listed: list[FailedEmail], names: Sequence[str], mailbox: str, folder: str) -> list[FailedEmail]:
