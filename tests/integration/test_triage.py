@@ -28,14 +28,10 @@ USER = "ops"
 MAILBOX = f"{USER}-box"  # as write_config names it
 
 
-@pytest.fixture(autouse=True)
-def _corpus():
-    corpus_manifest(OUTAGE_CORPUS)  # skips, saying where it looked, when ../shared/corpus is absent
-
-
 def test_a_failed_email_is_listed_with_its_reason_retried_after_the_fix_and_ingested(
     netbox_api, stack, tmp_path, imap_append, imap_client
 ):
+    corpus_manifest(OUTAGE_CORPUS)  # skips, saying where it looked, when ../shared/corpus is absent
     reset_stack()
     config = write_config(tmp_path / "config.toml", stack, mailbox_user=USER)
     setup_netbox(config)  # the tag; no provider "zayo" yet
