@@ -11,16 +11,9 @@ import pytest
 
 from tests.stack import reset_stack
 
-from .helpers import (
-    OUTAGE_CORPUS,
-    corpus_manifest,
-    netbox_event_state,
-    run_cli,
-    seed_providers,
-    setup_netbox,
-    write_config,
-)
+from .helpers import netbox_event_state, run_cli, seed_providers, setup_netbox, write_config
 from .test_daemon import ZAYO_1, ZAYO_CIRCUITS, folder_counts
+from .test_daemon import _corpus  # noqa: F401 - autouse: skips, saying where it looked, without the corpus
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +24,6 @@ MAILBOX = f"{USER}-box"  # as write_config names it
 def test_a_failed_email_is_listed_with_its_reason_retried_after_the_fix_and_ingested(
     netbox_api, stack, tmp_path, imap_append, imap_client
 ):
-    corpus_manifest(OUTAGE_CORPUS)  # skips, saying where it looked, when ../shared/corpus is absent
     reset_stack()
     config = write_config(tmp_path / "config.toml", stack, mailbox_user=USER)
     setup_netbox(config)  # the tag; no provider "zayo" yet
