@@ -12,8 +12,12 @@ import pytest
 from tests.stack import reset_stack
 
 from .helpers import netbox_event_state, run_cli, seed_providers, setup_netbox, write_config
-from .test_daemon import ZAYO_1, ZAYO_CIRCUITS, folder_counts
-from .test_daemon import _corpus  # noqa: F401 - autouse: skips, saying where it looked, without the corpus
+from .test_daemon import (
+    ZAYO_1,
+    ZAYO_CIRCUITS,
+    _corpus,  # noqa: F401 - autouse: skips, saying where it looked, without the corpus
+    folder_counts,
+)
 
 pytestmark = pytest.mark.integration
 
