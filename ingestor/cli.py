@@ -310,7 +310,7 @@ def _mailboxes(config: Config, name: str | None) -> list[AnyMailboxConfig]:
 
 
 def _no_failed_folder(mailbox: AnyMailboxConfig) -> str:
-    return f"mailbox {mailbox.name}: on_failed moves no email into a folder: no failed emails to list"
+    return f"mailbox {mailbox.name}: on_failed moves no email into a folder: nothing to list or retry"
 
 
 def cmd_failed(args, config: Config) -> int:
@@ -362,6 +362,8 @@ def cmd_retry(args, config: Config) -> int:
         raise UsageError("retry: handles name emails of one mailbox: say which with --mailbox NAME")
     ok = True
     for mailbox in mailboxes:
+        if failed_folder_of(mailbox) is None and args.handles:
+            raise UsageError(_no_failed_folder(mailbox))
         if failed_folder_of(mailbox) is None:
             print(_no_failed_folder(mailbox))
             continue

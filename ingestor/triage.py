@@ -148,7 +148,8 @@ def record_failure(
     try:
         FailureRecords(store, mailbox.name).add(key, record)
     except OSError as exc:
-        log.warning("failure_reason_not_recorded", mailbox=mailbox.name, source=message.source, error=exc)
+        error = str(exc)
+        log.warning("failure_reason_not_recorded", mailbox=mailbox.name, source=message.source, error=error)
 
 
 # -- listing and retrying -------------------------------------------------------------------------------
@@ -250,7 +251,7 @@ def retry_failed(
     try:
         FailureRecords(store, mailbox.name).drop(email.key for email in done if email.key)
     except OSError as exc:  # a record left behind names an email that is no longer there: harmless
-        log.warning("failure_records_not_dropped", mailbox=mailbox.name, error=exc)
+        log.warning("failure_records_not_dropped", mailbox=mailbox.name, error=str(exc))
     return Retried(done, [email for email in chosen if email.handle not in moved])
 
 

@@ -119,6 +119,7 @@ class ImapSession:
             self._require_client().remove_flags(uids, list(flags), silent=True)
 
     def folder_exists(self, folder: str) -> bool:
+        """Whether ``folder`` exists (reading a folder must not create it)."""
         if folder in self._known_folders:
             return True
         with self.errors(f"look for folder {folder!r}"):
