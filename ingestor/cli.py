@@ -1,4 +1,4 @@
-"""Command line: `notices-ingestor run|replay|parse|check`.
+"""Command line: `notices-ingestor run|replay|parse|check|failed|retry|migrate-records`.
 
 Exit codes: 0 all good; 1 some email failed (or a mailbox/NetBox could not be used); 2 usage or
 configuration error.
@@ -7,6 +7,7 @@ configuration error.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections import Counter
@@ -27,13 +28,19 @@ from ingestor.config import (
 )
 from ingestor.logs import configure_logging
 from ingestor.outcome import Outcome
+from ingestor.triage import failed_folder_of
 from parsers.models import ParseStatus
 from parsers.options import ParserOptions
 
 if TYPE_CHECKING:  # the commands import NetBox's client when they need it
+    from ingestor.config import AnyMailboxConfig
     from ingestor.netbox import NetBoxGateway
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """The command's arguments cannot be used (exit 2); the message says which and why."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +82,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="link circuits added to NetBox since the emails that named them (each poll does it too)",
     )
     relink.add_argument("--format", choices=["text", "json"], default="text")
+    failed = commands.add_parser(
+        "failed", help="list the emails in each mailbox's failed folder (on_failed), with why they failed"
+    )
+    failed.add_argument("--mailbox", metavar="NAME", help="only this mailbox")
+    failed.add_argument("--format", choices=("text", "json"), default="text")
+
+    retry = commands.add_parser(
+        "retry", help="move emails of the failed folder back into the mailbox's folder for the next poll"
+    )
+    retry.add_argument("--mailbox", metavar="NAME", help="only this mailbox (needed with handles)")
+    retry.add_argument("--all", action="store_true", help="every email of the failed folder")
+    retry.add_argument(
+        "handles",
+        nargs="*",
+        metavar="HANDLE",
+        help="an email as `failed` names it: UIDVALIDITY:UID or the UID (IMAP), the message id (Graph)",
+    )
+
     migrate = commands.add_parser(
         "migrate-records",
         help="move email records of versions before 0.5 from custom fields into journal entries",
@@ -108,10 +133,15 @@ def main(argv: list[str] | None = None) -> int:
         "replay": cmd_replay,
         "check": cmd_check,
         "relink": cmd_relink,
+        "failed": cmd_failed,
+        "retry": cmd_retry,
         "migrate-records": cmd_migrate,
     }[args.command]
     try:
         return handler(args, config)
+    except UsageError as exc:
+        print(f"notices-ingestor: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - a bug: one line first, its traceback in the log's event
         print(f"notices-ingestor: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         structlog.get_logger(__name__).error("command_crashed", command=args.command, exc_info=True)
@@ -301,6 +331,104 @@ def cmd_relink(args, config: Config) -> int:
                "over": len(result.over), "failed": len(result.failed)}  # fmt: skip
     print(json.dumps({"summary": summary}) if args.format == "json" else f"summary: {summary}")
     return EXIT_FAILED if result.failed else EXIT_OK
+
+
+def _mailboxes(config: Config, name: str | None) -> list[AnyMailboxConfig]:
+    """The mailboxes a command works on: all of them, or the one ``--mailbox`` names."""
+    if not config.mailboxes:
+        raise UsageError("no [[mailboxes]] in the configuration")
+    chosen = [mailbox for mailbox in config.mailboxes if name in (None, mailbox.name)]
+    if not chosen:
+        names = ", ".join(mailbox.name for mailbox in config.mailboxes)
+        raise UsageError(f"--mailbox {name}: no such mailbox (configured: {names})")
+    return chosen
+
+
+def _no_failed_folder(mailbox: AnyMailboxConfig) -> str:
+    return f"mailbox {mailbox.name}: on_failed moves no email into a folder: nothing to list or retry"
+
+
+def cmd_failed(args, config: Config) -> int:
+    """``failed``: each email of the failed folders, a block (text) or an object a line (json); what is
+    said of a mailbox as a whole goes to stderr with json, so stdout stays one object a line."""
+    from ingestor.sources.errors import MailboxError
+
+    say = print if args.format == "text" else functools.partial(print, file=sys.stderr)
+    ok = True
+    for mailbox in _mailboxes(config, args.mailbox):
+        try:
+            count = _print_failed(config, mailbox, args.format)
+        except MailboxError as exc:
+            say(f"mailbox {mailbox.name}: PROBLEM: {exc}")
+            ok = False
+            continue
+        if count is None:
+            say(_no_failed_folder(mailbox))
+        else:
+            say(f"mailbox {mailbox.name}: {count} emails in folder {failed_folder_of(mailbox)!r}")
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _print_failed(config: Config, mailbox: AnyMailboxConfig, output: str) -> int | None:
+    """Print the failed emails of ``mailbox``; how many (None: it has no failed folder)."""
+    from ingestor.sources import failed_folder
+    from ingestor.state import StateStore
+    from ingestor.triage import list_failed
+
+    if failed_folder_of(mailbox) is None:
+        return None
+    state = StateStore(config.state_dir)
+    count = 0
+    with failed_folder(mailbox, state, config.instance_name) as box:
+        for email in list_failed(box, mailbox, state):
+            count += 1
+            print(json.dumps(email.as_dict()) if output == "json" else email.as_text() + "\n", flush=True)
+    return count
+
+
+def cmd_retry(args, config: Config) -> int:
+    """``retry``: move the named emails (or ``--all``) of the failed folder back into the folder read."""
+    from ingestor.sources.errors import MailboxError
+
+    if args.all == bool(args.handles):
+        raise UsageError("retry: name the emails (HANDLE, as `failed` prints it) or give --all")
+    mailboxes = _mailboxes(config, args.mailbox)
+    if args.handles and len(mailboxes) > 1:
+        raise UsageError("retry: handles name emails of one mailbox: say which with --mailbox NAME")
+    ok = True
+    for mailbox in mailboxes:
+        if failed_folder_of(mailbox) is None and args.handles:
+            raise UsageError(_no_failed_folder(mailbox))
+        if failed_folder_of(mailbox) is None:
+            print(_no_failed_folder(mailbox))
+            continue
+        try:
+            ok &= _retry_mailbox(config, mailbox, args.handles or None)
+        except MailboxError as exc:
+            print(f"mailbox {mailbox.name}: PROBLEM: {exc}")
+            ok = False
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _retry_mailbox(config: Config, mailbox: AnyMailboxConfig, handles: list[str] | None) -> bool:
+    """Retry in one mailbox and print what moved; False when a chosen email was gone meanwhile."""
+    from ingestor.sources import failed_folder
+    from ingestor.state import StateStore
+    from ingestor.triage import UnknownEmails, retry_failed
+
+    state = StateStore(config.state_dir)
+    with failed_folder(mailbox, state, config.instance_name) as box:
+        try:
+            moved, missed = retry_failed(box, mailbox, state, handles)
+        except UnknownEmails as exc:
+            raise UsageError(str(exc)) from None
+    into = f"back into {mailbox.folder!r}"
+    for email in moved:
+        print(f"mailbox {mailbox.name}: moved {email.handle} {into}: {email.headers.subject}")
+    for email in missed:
+        print(f"mailbox {mailbox.name}: NOT moved {email.handle}: it left the failed folder meanwhile")
+    print(f"mailbox {mailbox.name}: {len(moved)} emails moved back; the next poll reads them")
+    return not missed
 
 
 def cmd_migrate(args, config: Config) -> int:

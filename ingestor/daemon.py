@@ -43,6 +43,7 @@ from ingestor.sources.errors import MailboxError, MailboxSetupError
 from ingestor.sources.imap import ImapMailbox
 from ingestor.sources.imap_idle import IdleWatcher
 from ingestor.state import MailboxState, StateStore
+from ingestor.triage import record_failure
 
 log = structlog.get_logger(__name__)
 
@@ -260,6 +261,10 @@ class Daemon:
     def _dispose(
         self, imap: MailboxSource, mailbox: AnyMailboxConfig, message: RawMessage, report: EmailReport
     ):
+        """Apply the outcome's disposition; a failed email's reason is recorded first (triage: it stays
+        with the email in the failed folder, and never holds it up)."""
+        if report.outcome == Outcome.FAILED:
+            record_failure(self.state, mailbox, message, report.reason)
         imap.dispose(message, mailbox.disposition(report.outcome))
         metrics.email_done(report.outcome, report.provider, mailbox.name)  # metrics (issue 8)
 

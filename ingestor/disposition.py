@@ -102,3 +102,20 @@ def done_keywords(dispositions: Iterable[Disposition]) -> list[str]:
             if isinstance(action, AddKeyword) and action.name not in keywords:
                 keywords.append(action.name)
     return keywords
+
+
+def retry_keywords(failed: Disposition, dispositions: Iterable[Disposition]) -> list[str]:
+    """Keywords an email moved back from the failed folder for another try must lose: those that mark
+    it handled (``done_keywords``: the sources would skip it) and those the failed disposition added
+    (a retried email that is then ingested must not read as failed)."""
+    keywords = done_keywords(dispositions)
+    for action in failed:
+        if isinstance(action, AddKeyword) and action.name not in keywords:
+            keywords.append(action.name)
+    return keywords
+
+
+def moved_to(actions: Iterable[Action]) -> str | None:
+    """The folder a disposition moves the email into; None when it leaves it in place."""
+    moves = [action.folder for action in actions if isinstance(action, Move)]
+    return moves[-1] if moves else None

@@ -8,7 +8,10 @@ mailboxes polled in parallel, and the parts of one poll, never rewrite each othe
 - ``leases-<name>.json`` (``sources.imap_claims``; IMAP): when this instance first saw each email in
   another instance's claim folder, for the claim lease;
 - ``graph-<name>.json`` (``sources.graph``; Microsoft Graph): the folder id and the delta link of the
-  last completed round.
+  last completed round;
+- ``failed-<name>.json`` (``triage``, written by the daemon and by ``retry``; every kind of mailbox):
+  why each email in the failed folder failed, and when. Two processes write it, so they do under
+  ``locked`` (an exclusive lock on ``.failed-<name>.lock`` beside it).
 Versions before kept attempts and lease timers together in ``imap-<name>.json`` (for Graph mailboxes
 too); that file is read while the new one is absent, so an upgrade keeps both, and may be deleted once
 the new files exist. Writes are atomic (temp file + os.replace). Nothing here is needed for
@@ -18,11 +21,13 @@ missing or corrupt file just means starting afresh.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -120,6 +125,18 @@ class StateStore:
                 log.warning("state_unreadable", mailbox=mailbox, path=str(path), error=str(exc))
                 return fresh
         return fresh
+
+    @contextmanager
+    def locked(self, file: StateFile, mailbox: str) -> Iterator[None]:
+        """Hold the exclusive lock of ``file`` of ``mailbox`` (for a read-modify-write by a file more
+        than one process writes); waits while another process holds it."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / f".{file.kind}-{mailbox}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def write(self, file: StateFile, mailbox: str, data: dict) -> None:
         """Replace ``file`` of ``mailbox`` atomically with ``data``."""

@@ -3,7 +3,7 @@
 127.0.0.1 only, https. It implements exactly these documented v1.0 endpoints, with the documented
 request and response shapes (learn.microsoft.com/graph: message-delta, delta-query-messages,
 outlook-get-mime-message, message-update, message-move, user-list-mailfolders, mailfolder-list-childfolders,
-user-post-mailfolders, mailfolder-post-childfolders, mailfolder-get, throttling):
+user-post-mailfolders, mailfolder-post-childfolders, mailfolder-get, mailfolder-list-messages, throttling):
 
     GET   /v1.0/users/{u}/mailFolders/{id | well-known name}
     GET   /v1.0/users/{u}/mailFolders                     ($top, @odata.nextLink)
@@ -13,6 +13,7 @@ user-post-mailfolders, mailfolder-post-childfolders, mailfolder-get, throttling)
     GET   /v1.0/users/{u}/mailFolders/{id}/messages/delta (changeType, $select, Prefer: odata.maxpagesize;
           @odata.nextLink with $skiptoken, @odata.deltaLink with $deltatoken; links use the documented
           mailFolders('{id}') form; an unknown token answers 410 syncStateNotFound)
+    GET   /v1.0/users/{u}/mailFolders/{id}/messages       ($select, $top, @odata.nextLink with $skip)
     GET   /v1.0/users/{u}/messages/{id}/$value            the MIME bytes
     PATCH /v1.0/users/{u}/messages/{id}                   {"isRead", "categories"} -> 200 message
     POST  /v1.0/users/{u}/messages/{id}/move              {"destinationId"} -> 201 message with a new id
@@ -277,6 +278,20 @@ def _list_folders(standin: GraphStandIn, store: Mailbox, parent: Folder, path: s
     return body
 
 
+def _list_messages(standin: GraphStandIn, store: Mailbox, folder: Folder, path: str, query: dict) -> dict:
+    """A folder's messages, newest first (Graph's default order), a page of $top at a time."""
+    messages = sorted(store.in_folder(folder.id), key=lambda m: m.receivedDateTime, reverse=True)
+    select = [s for s in query.get("$select", "").split(",") if s]
+    top, skip = int(query.get("$top", 10)), int(query.get("$skip", 0))
+    body: dict = {"value": [m.to_json(select) for m in messages[skip : skip + top]]}
+    if skip + top < len(messages):
+        body["@odata.nextLink"] = (
+            f"{standin.url}/users/{store_user(standin, store)}{path}"
+            f"?$select={','.join(select)}&$top={top}&$skip={skip + top}"
+        )
+    return body
+
+
 def _create_folder(store: Mailbox, parent: Folder, body: dict | None) -> tuple[int, dict]:
     name = str((body or {}).get("displayName", "")).strip()
     if not name:
@@ -333,6 +348,11 @@ def _route(
             "GET",
             r"/mailFolders(?:/([^/(]+)|\('([^']+)'\))/messages/delta",
             lambda m: (200, standin.delta(store, _folder_or_404(store, m[1] or m[2]), query, headers)),
+        ),
+        (
+            "GET",
+            r"/mailFolders/([^/]+)/messages",
+            lambda m: (200, _list_messages(standin, store, _folder_or_404(store, m[1]), rest, query)),
         ),
         ("GET", r"/mailFolders/([^/]+)", lambda m: (200, _folder_or_404(store, m[1]).to_json(store))),
         ("GET", r"/messages/([^/]+)/\$value", lambda m: (200, _message(store, m[1]).mime)),

@@ -1,16 +1,19 @@
-"""Where emails come from: the one type every source yields and the rest of the pipeline consumes, and
-the one contract every mailbox source keeps (``MailboxSource``)."""
+"""Where emails come from: the one type every source yields and the rest of the pipeline consumes, the
+one contract every mailbox source keeps (``MailboxSource``), and what the triage of failed emails uses
+of a mailbox (``FailedFolder``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import TYPE_CHECKING, NamedTuple, Protocol, Self
 
 if TYPE_CHECKING:  # config imports the parsers; only the types are needed here
     from ingestor.config import GraphMailboxConfig, MailboxConfig
     from ingestor.disposition import Action
+    from ingestor.sources.graph import GraphMailbox
+    from ingestor.sources.imap import ImapMailbox
     from ingestor.state import StateStore
 
 
@@ -72,10 +75,54 @@ class MailboxSource(Protocol):
         ...
 
 
+class FolderEmail(NamedTuple):
+    """One email of a folder the mailbox disposes into (its failed folder), as ``list_folder`` reads it."""
+
+    # how ``move_back`` addresses it, stable while it stays in that folder: "UIDVALIDITY:UID" (IMAP; a
+    # re-created folder has a new UIDVALIDITY, so an old handle names nothing), the message id (Graph)
+    handle: str
+    message: RawMessage  # its bytes (or ``error``: too large to read), ``source`` names that folder
+    aliases: tuple[str, ...] = ()  # shorter names a person may type for it (IMAP: the bare UID)
+
+
+class FailedFolder(Protocol):
+    """What the triage of failed emails (``ingestor.triage``) uses of a mailbox: read a folder the
+    mailbox disposes into, and move emails from it back into the folder the mailbox reads, so that the
+    next poll fetches them as new. ImapMailbox and GraphMailbox keep it; ``with`` opens a session."""
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def list_folder(self, folder: str) -> Iterator[FolderEmail]:
+        """The emails in ``folder``, oldest first, read without changing them (nothing when the folder
+        does not exist)."""
+        ...
+
+    def move_back(self, folder: str, handles: Sequence[str]) -> list[str]:
+        """Move the emails of ``folder`` that ``list_folder`` named ``handles`` (in this session) into
+        the mailbox's own folder, without the marks that would make the next poll skip them; returns
+        the handles moved (one gone meanwhile is not)."""
+        ...
+
+
 def mailbox_source(
     config: MailboxConfig | GraphMailboxConfig, state_store: StateStore, instance_name: str = "localhost"
 ) -> MailboxSource:
     """The source for one configured mailbox: a GraphMailbox for ``kind = "graph"``, else an ImapMailbox."""
+    return _mailbox(config, state_store, instance_name)
+
+
+def failed_folder(
+    config: MailboxConfig | GraphMailboxConfig, state_store: StateStore, instance_name: str = "localhost"
+) -> FailedFolder:
+    """The same mailbox, as the triage of its failed emails uses it."""
+    return _mailbox(config, state_store, instance_name)
+
+
+def _mailbox(
+    config: MailboxConfig | GraphMailboxConfig, state_store: StateStore, instance_name: str
+) -> GraphMailbox | ImapMailbox:
     if config.kind == "graph":
         from ingestor.sources.graph import GraphMailbox
 

@@ -10,6 +10,12 @@ down, SIGTERM) reads the same messages again next time, and NetBox's idempotency
 Dispositions: ``move:Folder`` moves the message (the folder, a path like ``Processed/2026`` under the
 mailbox root, is created when missing), ``keyword:X`` adds the category X, ``seen`` sets isRead.
 Throttling (429, 503) waits as long as Retry-After says; a 401 gets one freshly fetched token.
+
+The failed folder (``sources.FailedFolder``, for ``ingestor.triage``): ``list_folder`` lists a folder's
+messages (``/mailFolders/{id}/messages``) and reads each one's MIME as ``fetch_new`` does;
+``move_back`` takes off the categories that would make ``fetch_new`` skip a message (and those the
+failed disposition added), then moves it into the folder read. A move makes a new message there (a new
+id), which the next delta round lists as created, whatever delta link was saved.
 Documented endpoints only; the stand-in in tests/graph_standin.py implements exactly these.
 """
 
@@ -18,16 +24,24 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 from urllib.parse import quote, urlsplit
 
 import requests
 import structlog
 
-from ingestor.disposition import Action, AddKeyword, MarkSeen, Move, done_keywords, format_action
+from ingestor.disposition import (
+    Action,
+    AddKeyword,
+    MarkSeen,
+    Move,
+    done_keywords,
+    format_action,
+    retry_keywords,
+)
 from ingestor.http import HttpSession, json_object
 from ingestor.retry_after import parse_retry_after
-from ingestor.sources import RawMessage
+from ingestor.sources import FolderEmail, RawMessage
 from ingestor.sources.errors import GraphError, GraphLoginError, MailboxConnectError, MailboxLoginError
 from ingestor.sources.oauth import TokenCache, TokenError, token_cache_for
 from ingestor.state import StateFile, StateStore, typed
@@ -60,6 +74,7 @@ WELL_KNOWN_FOLDERS = frozenset(
     }
 )
 DELTA_SELECT = "id,categories,isRead,internetMessageId,subject,receivedDateTime"
+LIST_SELECT = "id,categories,receivedDateTime"
 # a delta link Graph no longer knows: 410 Gone, or a 40X with one of these codes
 RESYNC_CODES = frozenset({"syncStateNotFound", "syncStateInvalid", "resyncRequired"})
 THROTTLED = frozenset({429, 503, 504})
@@ -186,6 +201,8 @@ class GraphMailbox:
         self._sleep = sleep
         # categories that mark a message handled and left in place (keywords, as IMAP calls them)
         self._done_categories = frozenset(done_keywords(config.dispositions().values()))
+        # what a message moved back from the failed folder loses, so fetch_new does not skip it
+        self._retry_categories = frozenset(retry_keywords(config.on_failed, config.dispositions().values()))
         self._api: GraphApi | None = None
         self._user_path = f"/users/{quote(config.user, safe='@')}"
         self._folder_id: str | None = None
@@ -193,6 +210,7 @@ class GraphMailbox:
         self._state = DeltaState()
         self._known_folders: dict[str, str] = {}
         self._fetched: dict[str, dict] = {}  # RawMessage.source -> the delta item (id, categories)
+        self._listed: dict[str, dict] = {}  # FolderEmail.handle -> the item list_folder read
         self._pending: set[str] = set()  # ids of this round not disposed of yet
         self._round_link: str | None = None  # delta link to save once the round is disposed of
         self._log = log.bind(mailbox=config.name)
@@ -264,7 +282,7 @@ class GraphMailbox:
         if not items:
             self._save_position()
         for item in items:
-            message = self._download(item)
+            message = self._download(item, self.config.folder)
             if message is None:  # gone by the time it was downloaded
                 self._done(item["id"])
                 continue
@@ -300,8 +318,9 @@ class GraphMailbox:
             else:
                 raise GraphError(f"{self._where()}: delta page without nextLink or deltaLink", 200)
 
-    def _download(self, item: dict) -> RawMessage | None:
-        source = self._source(item["id"])
+    def _download(self, item: dict, folder: str) -> RawMessage | None:
+        """The MIME of message ``item`` of ``folder``; None when it is gone."""
+        source = self._source(item["id"], folder)
         limit = self.config.max_message_bytes
         response = self._api_().request("GET", f"{self._user_path}/messages/{item['id']}/$value", stream=True)
         with response:
@@ -323,8 +342,8 @@ class GraphMailbox:
                     )
         return RawMessage(data=bytes(data), source=source, mailbox=self.config.name)
 
-    def _source(self, message_id: str) -> str:
-        return f"graph://{self.config.user}/{self.config.folder};id={message_id}"
+    def _source(self, message_id: str, folder: str) -> str:
+        return f"graph://{self.config.user}/{folder};id={message_id}"
 
     # -- disposing ----------------------------------------------------------------------------------------
 
@@ -339,7 +358,7 @@ class GraphMailbox:
             self._api_().json("PATCH", path, json=changes)
         for action in actions:
             if isinstance(action, Move):
-                folder_id = self._ensure_folder(action.folder)
+                folder_id = self._folder_at(action.folder, create=True)
                 self._api_().json("POST", f"{path}/move", json={"destinationId": folder_id}, expect=(201,))
         del self._fetched[message.source]
         self._done(item["id"])
@@ -369,6 +388,56 @@ class GraphMailbox:
         save_delta(self._store, self.config.name, self._state)
         self._round_link = None
 
+    # -- the failed folder (sources.FailedFolder) ---------------------------------------------------------
+
+    def list_folder(self, folder: str) -> Iterator[FolderEmail]:
+        """The messages of ``folder`` (a path under the mailbox root), oldest first, each read as
+        ``fetch_new`` reads it; nothing when the folder does not exist."""
+        folder_id = self._folder_at(folder, create=False)
+        if folder_id is None:
+            return
+        items = self._listing(f"{self._user_path}/mailFolders/{folder_id}/messages")
+        for item in sorted(items, key=lambda item: str(item.get("receivedDateTime") or "")):
+            message = self._download(item, folder)
+            if message is not None:
+                self._listed[item["id"]] = item
+                yield FolderEmail(item["id"], message)
+
+    def _listing(self, path: str) -> list[dict]:
+        url: str | None = f"{path}?$select={LIST_SELECT}&$top={self.config.page_size}"
+        items: list[dict] = []
+        while url:
+            page = self._api_().json("GET", url)
+            items += page.get("value", [])
+            url = page.get("@odata.nextLink")
+        return items
+
+    def move_back(self, folder: str, handles: Sequence[str]) -> list[str]:
+        """Move the messages ``handles`` (ids ``list_folder`` gave in this session) into the folder
+        read, without the categories that would make ``fetch_new`` skip them. Returns the ids moved."""
+        moved = []
+        for handle in handles:
+            item = self._listed.pop(handle, None)
+            if item is not None and self._move_back_one(item):
+                moved.append(handle)
+        self._log.info("graph_messages_moved_back", folder=folder, count=len(moved))
+        return moved
+
+    def _move_back_one(self, item: dict) -> bool:
+        path = f"{self._user_path}/messages/{item['id']}"
+        categories = list(item.get("categories") or [])
+        kept = [category for category in categories if category not in self._retry_categories]
+        try:
+            if kept != categories:
+                self._api_().json("PATCH", path, json={"categories": kept})
+            self._api_().json("POST", f"{path}/move", json={"destinationId": self._folder_id}, expect=(201,))
+        except GraphError as exc:
+            if exc.status != 404:
+                raise
+            self._log.info("graph_message_gone", id=item["id"])  # moved or deleted by someone else
+            return False
+        return True
+
     # -- folders ------------------------------------------------------------------------------------------
 
     def _resolve_folder(self, path: str) -> dict:
@@ -387,14 +456,23 @@ class GraphMailbox:
             raise GraphError(f"{self._where()}: folder {path!r} not found", 404, "ErrorFolderNotFound")
         return folder
 
-    def _ensure_folder(self, path: str) -> str:
-        """The id of the folder at ``path`` under the mailbox root, creating the missing parts."""
+    @overload
+    def _folder_at(self, path: str, *, create: Literal[True]) -> str: ...
+
+    @overload
+    def _folder_at(self, path: str, *, create: bool) -> str | None: ...
+
+    def _folder_at(self, path: str, *, create: bool) -> str | None:
+        """The id of the folder at ``path`` under the mailbox root, creating the missing parts when
+        ``create`` (else None when a part is missing)."""
         if path in self._known_folders:
             return self._known_folders[path]
         parent: str | None = None
         for part in [p for p in path.split("/") if p]:
-            folder = self._child(parent, part) or self._create(parent, part)
-            parent = folder["id"]
+            folder = self._child(parent, part)
+            if folder is None and not create:
+                return None
+            parent = (folder or self._create(parent, part))["id"]
         assert parent is not None
         self._known_folders[path] = parent
         return parent

@@ -8,7 +8,10 @@ instances' claims), and does what is left to the mailbox itself:
   are downloaded in bounded batches, and an email over ``max_message_bytes`` is not downloaded at all;
 - ``dispose`` applies a disposition: keywords and \\Seen on the claimed email, then it moves to its final
   folder, or (without a move) back into the folder, marked handled so it is not read again;
-- ``release`` puts an email back into the folder untouched (NetBox failed transiently: try later).
+- ``release`` puts an email back into the folder untouched (NetBox failed transiently: try later);
+- ``list_folder`` and ``move_back`` (``sources.FailedFolder``, for ``ingestor.triage``) read the failed
+  folder as ``fetch_new`` reads, and move emails from it back into the folder without the keywords that
+  would keep them from being claimed.
 Waiting for news (IMAP IDLE) is ``imap_idle``'s, on a connection of its own.
 """
 
@@ -21,8 +24,8 @@ from typing import TYPE_CHECKING
 import structlog
 from imapclient import SEEN
 
-from ingestor.disposition import Action, AddKeyword, MarkSeen, Move, format_action
-from ingestor.sources import RawMessage
+from ingestor.disposition import Action, AddKeyword, MarkSeen, Move, format_action, moved_to
+from ingestor.sources import FolderEmail, RawMessage
 from ingestor.sources.imap_claims import HANDLED_KEYWORD, ImapClaims
 from ingestor.sources.imap_session import ImapSession
 from ingestor.state import StateStore
@@ -147,11 +150,12 @@ class ImapMailbox:
         while True:
             uids = self.claims.take_unread()
             for chunk in _chunks(uids, SIZE_BATCH):
-                yield from self._read_chunk(chunk)
+                yield from self._read_chunk(chunk, self.claim_folder)
             if not self.claims.claim_batch(self._claim_below):
                 return
 
-    def _read_chunk(self, chunk: list[int]) -> Iterator[RawMessage]:
+    def _read_chunk(self, chunk: list[int], folder: str) -> Iterator[RawMessage]:
+        """The messages ``chunk`` of ``folder``, which is selected."""
         sizes = self.session.fetch(chunk, ["RFC822.SIZE"], "FETCH sizes")
         batch: list[int] = []
         batch_bytes = 0
@@ -161,18 +165,18 @@ class ImapMailbox:
                 self._log.info("imap_message_gone", uid=uid)  # expunged by someone else meanwhile
                 continue
             if size > self.config.max_message_bytes:
-                yield from self._fetch_bodies(batch)  # keep UID order
+                yield from self._fetch_bodies(batch, folder)  # keep UID order
                 batch, batch_bytes = [], 0
-                yield self._too_large(uid, size)
+                yield self._too_large(uid, size, folder)
                 continue
             if batch and (len(batch) >= BODY_BATCH_MESSAGES or batch_bytes + size > BODY_BATCH_BYTES):
-                yield from self._fetch_bodies(batch)
+                yield from self._fetch_bodies(batch, folder)
                 batch, batch_bytes = [], 0
             batch.append(uid)
             batch_bytes += size
-        yield from self._fetch_bodies(batch)
+        yield from self._fetch_bodies(batch, folder)
 
-    def _fetch_bodies(self, uids: list[int]) -> Iterator[RawMessage]:
+    def _fetch_bodies(self, uids: list[int], folder: str) -> Iterator[RawMessage]:
         if not uids:
             return
         bodies = self.session.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"], "FETCH messages")
@@ -184,23 +188,24 @@ class ImapMailbox:
             # INTERNALDATE (when the server received it; imapclient gives naive local time) bounds the stamps
             arrived = bodies[uid].get(b"INTERNALDATE")
             received = arrived.astimezone(UTC) if isinstance(arrived, datetime) else None
-            source = self._source(uid)
+            source = self._source(uid, folder)
             yield RawMessage(bytes(data), source, uid=uid, mailbox=self.config.name, received=received)
 
-    def _too_large(self, uid: int, size: int) -> RawMessage:
+    def _too_large(self, uid: int, size: int, folder: str) -> RawMessage:
         limit = self.config.max_message_bytes
         self._log.warning("imap_message_too_large", uid=uid, size=size, max_bytes=limit)
+        source = self._source(uid, folder)
         return RawMessage(
             data=b"",
-            source=self._source(uid),
+            source=source,
             uid=uid,
             mailbox=self.config.name,
-            error=f"{self._source(uid)}: message too large ({size} bytes; limit is {limit} bytes)",
+            error=f"{source}: message too large ({size} bytes; limit is {limit} bytes)",
         )
 
-    def _source(self, uid: int) -> str:
+    def _source(self, uid: int, folder: str) -> str:
         cfg = self.config
-        return f"imap://{cfg.username}@{cfg.host}:{cfg.port}/{self.claim_folder};UID={uid}"
+        return f"imap://{cfg.username}@{cfg.host}:{cfg.port}/{folder};UID={uid}"
 
     # -- disposing ----------------------------------------------------------------------------------------
 
@@ -216,10 +221,8 @@ class ImapMailbox:
                 self.session.add_flags([uid], [SEEN], "STORE \\Seen")
             elif not isinstance(action, Move):
                 raise TypeError(f"unknown disposition action {action!r}")
-        moves = [action for action in actions if isinstance(action, Move)]
-        if moves:
-            target = moves[-1].folder
-        else:
+        target = moved_to(actions)
+        if target is None:
             target = self.config.folder
             self.session.add_flags([uid], [HANDLED_KEYWORD], f"STORE keyword {HANDLED_KEYWORD}")
         if self.claims.move_out(uid, target):
@@ -232,6 +235,41 @@ class ImapMailbox:
     def release_all(self) -> int:
         """Put everything still claimed back into the folder (stopping early); returns how many."""
         return self.claims.release_all()
+
+    # -- the failed folder (sources.FailedFolder) ---------------------------------------------------------
+
+    def list_folder(self, folder: str) -> Iterator[FolderEmail]:
+        """The emails in ``folder``, in UID order, read as ``fetch_new`` reads (BODY.PEEK: no \\Seen)."""
+        if not self.session.folder_exists(folder):
+            return
+        uidvalidity = self.session.select(folder).uidvalidity
+        uids = sorted(self.session.search(["UNDELETED"], f"SEARCH {folder!r}"))
+        for chunk in _chunks(uids, SIZE_BATCH):
+            for message in self._read_chunk(chunk, folder):
+                yield FolderEmail(f"{uidvalidity}:{message.uid}", message, aliases=(str(message.uid),))
+
+    def move_back(self, folder: str, handles: Sequence[str]) -> list[str]:
+        """UID MOVE the emails ``handles`` of ``folder`` into the folder, without the keywords that would
+        keep them from being claimed (``ImapClaims.retry_keywords``); they get new UIDs there, above this
+        session's UIDNEXT, so the next poll's session claims them. Returns the handles moved."""
+        uidvalidity = self.session.select(folder).uidvalidity
+        uids = {handle: uid for handle in handles if (uid := _uid_of(handle, uidvalidity)) is not None}
+        if not uids:
+            return []
+        chosen = sorted(uids.values())
+        self.session.remove_flags(chosen, self.claims.retry_keywords, "STORE -keywords")
+        if not self.session.move(chosen, self.config.folder):
+            return []
+        self._log.info("imap_messages_moved_back", folder=folder, uids=chosen)
+        return list(uids)
+
+
+def _uid_of(handle: str, uidvalidity: int) -> int | None:
+    """The UID a ``FolderEmail.handle`` names in a folder of this UIDVALIDITY; None when it names none."""
+    validity, _, uid = handle.partition(":")
+    if validity != str(uidvalidity) or not uid.isdigit():
+        return None
+    return int(uid)
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from ingestor import metrics
-from ingestor.disposition import done_keywords
+from ingestor.disposition import done_keywords, retry_keywords
 from ingestor.sources import RawMessage
 from ingestor.sources.imap_session import ImapSession
 from ingestor.state import LEGACY_KIND, StateFile, StateStore
@@ -70,6 +70,9 @@ class ImapClaims:
         self._handed_out: set[int] = set()  # claim-folder UIDs handed out in this session
         # the config model parsed and checked the dispositions when it was loaded
         self._done_keywords = [HANDLED_KEYWORD, *done_keywords(config.dispositions().values())]
+        # what an email moved back from the failed folder loses, so that a claim takes it again
+        dispositions = config.dispositions().values()
+        self.retry_keywords = [HANDLED_KEYWORD, *retry_keywords(config.on_failed, dispositions)]
         self._log = log.bind(mailbox=config.name)
 
     def claim_batch(self, below: int) -> bool:

@@ -114,6 +114,17 @@ class ImapSession:
         with self.errors(doing):
             self._require_client().add_flags(uids, list(flags), silent=True)
 
+    def remove_flags(self, uids: list[int], flags: Sequence[str | bytes], doing: str) -> None:
+        with self.errors(doing):
+            self._require_client().remove_flags(uids, list(flags), silent=True)
+
+    def folder_exists(self, folder: str) -> bool:
+        """Whether ``folder`` exists (reading a folder must not create it)."""
+        if folder in self._known_folders:
+            return True
+        with self.errors(f"look for folder {folder!r}"):
+            return bool(self._require_client().folder_exists(folder))
+
     def list_folders(self, pattern: str, doing: str) -> list[str]:
         with self.errors(doing):
             return [name for _flags, _sep, name in self._require_client().list_folders(pattern=pattern)]

@@ -19,6 +19,8 @@ from ingestor.daemon import Daemon
 from ingestor.netbox.client import HEALTH_PROBES
 from ingestor.pipeline import Pipeline
 from ingestor.sources import RawMessage
+from ingestor.state import StateStore
+from ingestor.triage import FailureRecords
 
 from .memory_netbox import MemoryGateway, MemoryNetBox
 from .test_netbox_faults import request_error
@@ -143,3 +145,24 @@ def test_an_email_whose_reads_keep_failing_while_netbox_answers_is_poison_after_
     assert [r.outcome for r in second.reports] == ["duplicate", "failed"]
     assert second.reports[1].reason.startswith("poison email: failed 2 times while NetBox answered")
     assert mailbox.disposed == [m.source for m in mailbox.messages] and second.error is None
+
+
+def test_a_failed_emails_reason_is_recorded_before_it_is_moved(poll, tmp_path, monkeypatch):
+    db = seeded_netbox()
+    db.refuse(
+        "outage",
+        "GET",
+        lambda filters: request_error(500) if "NW-INC-88213" in filters.get("name", []) else None,
+    )
+    records_when_moved = []
+
+    def dispose(_box, message, _actions):
+        records_when_moved.append((message.source, FailureRecords(StateStore(tmp_path), "noc").load()))
+
+    monkeypatch.setattr(StandInMailbox, "dispose", dispose)
+    result, _gateway, mailbox, _daemon = poll(db, max_attempts=1)  # poison at once
+    assert [r.outcome for r in result.reports] == ["ingested", "failed"]
+    (_, before), (source, records) = records_when_moved
+    assert before == {} and source == mailbox.messages[1].source
+    [record] = records.values()
+    assert record.reason == result.reports[1].reason and record.source == source

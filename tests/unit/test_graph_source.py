@@ -16,10 +16,12 @@ import requests
 from ingestor.config import GraphMailboxConfig
 from ingestor.disposition import AddKeyword, MarkSeen, Move
 from ingestor.http import HttpSession
-from ingestor.sources import mailbox_source
+from ingestor.outcome import Outcome
+from ingestor.sources import failed_folder, mailbox_source
 from ingestor.sources.errors import MailboxLoginError
 from ingestor.sources.graph import GraphMailbox, load_delta
 from ingestor.state import StateStore
+from ingestor.triage import FailureRecords, UnknownEmails, list_failed, record_failure, retry_failed
 from tests.graph_standin import GraphStandIn
 from tests.oauth_standin import Client, TokenEndpoint, new_rsa_key, pem_private
 
@@ -251,3 +253,43 @@ def test_token_refused_then_refreshed_once_and_wrong_role(servers, make_config, 
         run(config, StateStore(tmp_path))
     fetched = [r for r in tokens.requests if r["path"].endswith("/token")]
     assert len(fetched) == 2  # ...so one fresh token was fetched, then the mailbox reported the error
+
+
+# -- the failed folder (ingestor.triage) -------------------------------------------------------------------
+
+
+def test_failed_folder_lists_with_reasons_and_retry_moves_back_for_the_next_round(
+    servers, make_config, tmp_path
+):
+    _, graph = servers
+    store, state = graph.mailbox(USER), StateStore(tmp_path)
+    store.deliver(email("fails"))
+    config = make_config(on_failed="keyword:NoticesFailed+move:Failed")
+
+    def fail(message):
+        record_failure(state, config, message, "no NetBox provider with slug 'acme'")
+        return config.disposition(Outcome.FAILED)
+
+    run(config, state, dispose_with=fail)
+    assert load_delta(state, "graph-noc").delta_link is not None  # the round is done
+    with failed_folder(config, state) as box:
+        [failed] = list(list_failed(box, config, state))
+        assert failed.handle == store.in_folder_named("Failed")[0].id
+        assert failed.reason == "no NetBox provider with slug 'acme'" and failed.headers.subject == "fails"
+        with pytest.raises(UnknownEmails, match="no email M-unknown in folder 'Failed'"):
+            retry_failed(box, config, state, ["M-unknown"])
+        moved, missed = retry_failed(box, config, state, [failed.handle])
+    assert [email.handle for email in moved] == [failed.handle] and missed == []
+    assert store.in_folder_named("Failed") == [] and FailureRecords(state, "graph-noc").load() == {}
+    [back] = store.in_folder("inbox")
+    assert back.categories == []  # on_failed's category is off again
+    seen, _ = run(config, state)  # the saved delta link lists the moved-back message as created
+    assert [b"Subject: fails" in m.data for m in seen] == [True]
+
+
+def test_a_failed_folder_that_does_not_exist_lists_nothing(servers, make_config, tmp_path):
+    config = make_config()
+    with failed_folder(config, StateStore(tmp_path)) as box:
+        assert list(list_failed(box, config, StateStore(tmp_path))) == []
+    _, graph = servers
+    assert not [p for method, p in graph.requests if method == "POST"]  # listing creates no folder
