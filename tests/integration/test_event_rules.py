@@ -98,11 +98,13 @@ def test_an_ingested_email_reaches_the_webhook_of_each_event_rule_it_matches(ale
     reports = [line for line in run.json_lines() if "summary" not in line]
     assert [r["outcome"] for r in reports] == ["ingested"], run.stdout + run.stderr[-3000:]
 
-    created = receiver.wait_for(lambda b: b.get("model") == "maintenance" and b.get("event") == "created")
+    created = receiver.wait_for(
+        lambda b: b.get("object_type") == "notices.maintenance" and b.get("event") == "created"
+    )
     assert [b["data"]["name"] for b in created] == [maintenance["maintenance_id"]]
     assert created[0]["data"]["provider"]["slug"] == provider_slug(entry, maintenance)
 
-    impacts = receiver.wait_for(lambda b: b.get("model") == "impact")
+    impacts = receiver.wait_for(lambda b: b.get("object_type") == "notices.impact")
     assert [b["data"]["target"]["cid"] for b in impacts] == [cids[0]], "only the impact on our circuit"
     assert impacts[0]["event"] == "created"
     assert impacts[0]["data"]["event"]["id"] == created[0]["data"]["id"]
@@ -117,6 +119,8 @@ def test_a_status_change_reaches_the_webhook_with_both_snapshots(alerts, netbox_
     before = event.status.value
     after = "CANCELLED" if before != "CANCELLED" else "COMPLETED"
     event.update({"status": after})
-    updates = receiver.wait_for(lambda b: b.get("model") == "maintenance" and b.get("event") == "updated")
+    updates = receiver.wait_for(
+        lambda b: b.get("object_type") == "notices.maintenance" and b.get("event") == "updated"
+    )
     changed = [b for b in updates if b["snapshots"]["postchange"]["status"] == after]
     assert changed and changed[0]["snapshots"]["prechange"]["status"] == before
