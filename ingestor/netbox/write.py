@@ -291,11 +291,13 @@ class BatchWriter:
 
         return send
 
-    def _created_by_us(self, kind: str, ids: list[int]) -> set[int]:
-        """Which of these events our creates made: the changelog holds each create's message (one
-        request, only when an event has several copies)."""
+    def _created_by_us(self, model: str, ids: list[int]) -> set[int]:
+        """Which of these objects of the plugin (events, notifications) our creates made: the changelog
+        holds each create's message, with the writer's mark (one request; none for no ids)."""
+        if not ids:
+            return set()
         changes = self.gateway.list(
-            CHANGE_MODEL, changed_object_type=f"notices.{kind}", changed_object_id=ids, action="create"
+            CHANGE_MODEL, changed_object_type=f"notices.{model}", changed_object_id=ids, action="create"
         )
         mark = f"({WRITER_MARK}{self.gateway.writer_id})"
         return {row["changed_object_id"] for row in changes if mark in (row.get("message") or "")}
@@ -429,13 +431,24 @@ class BatchWriter:
         )
 
     def _child_sender(
-        self, model: str, key: Callable[[dict], Hashable], taken: Collection[int] = frozenset()
+        self,
+        model: str,
+        key: Callable[[dict], Hashable],
+        taken: Collection[int] = frozenset(),
+        marked: bool = False,
     ) -> Send:
         """Creates of objects that belong to events (impacts, notifications): a lost answer is looked
-        up among the events' objects of that model, apart from ``taken`` (there before we wrote)."""
+        up among the events' objects of that model, apart from ``taken`` (there before we wrote); with
+        ``marked``, only among those our creates made (``_created_by_us``): another writer's
+        notification of the same email reads exactly like ours, and taking it for ours left both
+        writers' notifications without the records each thought it had written."""
 
         def lookup(ids: list[int]) -> list[dict]:
-            return [row for row in self.gateway.list(model, event_object_id=ids) if row["id"] not in taken]
+            rows = [row for row in self.gateway.list(model, event_object_id=ids) if row["id"] not in taken]
+            if not marked:
+                return rows
+            ours = self._created_by_us(model, [row["id"] for row in rows])
+            return [row for row in rows if row["id"] in ours]
 
         def send(items: list[dict], resent: bool) -> list:
             ids = sorted({item["event_object_id"] for item in items})
@@ -458,7 +471,7 @@ class BatchWriter:
                     notification.fields,
                     event_content_type=types[plan.kind],
                     event_object_id=plan.event_id,
-                    changelog_message=_received(notification),
+                    changelog_message=_received(notification, self.gateway.writer_id),
                 )
                 new.append(Item(plan, data, notification))
         # A notification there before we wrote is another email's, even when it reads the same as ours.
@@ -503,6 +516,7 @@ class BatchWriter:
             "eventnotification",
             lambda row: (ref_id(row["event_content_type"]), row["event_object_id"], *content_key(row)),
             taken,
+            marked=True,
         )
 
     def _record_sender(self) -> Send:
@@ -565,9 +579,11 @@ def _notification_written(item: Item, row: dict) -> None:
     notification.id = row["id"]
 
 
-def _received(notification: NotificationPlan) -> str:
-    """Each notification's changelog names its own email (the event's writes name all of the batch's)."""
-    return f"notices-ingestor: email {notification.record.message_id}: notification received"[:MESSAGE_MAX]
+def _received(notification: NotificationPlan, writer: str) -> str:
+    """Each notification's changelog names its own email (the event's writes name all of the batch's),
+    after the writer's mark: a lost answer's look-up takes only notifications this process created."""
+    email = notification.record.message_id
+    return f"notices-ingestor ({WRITER_MARK}{writer}): email {email}: notification received"[:MESSAGE_MAX]
 
 
 def _summary(plan: EventPlan) -> str:

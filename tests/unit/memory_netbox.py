@@ -98,7 +98,7 @@ class MemoryEndpoint:
             dict(self.db.insert(self.model, {k: v for k, v in item.items() if k != "changelog_message"}))
             for item in items
         ]
-        if self.model in EVENT_MODELS:  # NetBox's changelog, with each create's message
+        if self.model in (*EVENT_MODELS, "eventnotification"):  # NetBox's changelog, with create messages
             for item, row in zip(items, created, strict=True):
                 change = {"changed_object_type": f"notices.{self.model}", "action": "create"}
                 self.db.insert(

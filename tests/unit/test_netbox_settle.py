@@ -216,3 +216,24 @@ def test_after_a_lost_create_answer_the_look_up_takes_the_copy_our_create_made(d
     assert [row["id"] for row in db.rows("maintenance")] == [theirs["id"]]
     assert {n["event_object_id"] for n in db.rows(NOTIFICATION)} == {theirs["id"]}
     assert stored_emails(db) == ["<mail-1@acme.example>", "<mail-2@acme.example>"]
+
+
+def test_after_a_lost_notification_answer_the_look_up_takes_ours_not_another_writers(db):
+    """Our notification of email 2 reached NetBox but its answer was lost; another writer's notification of
+    the same email (it reads exactly like ours) is there too, with its record. Taking theirs for ours left
+    our own notification without a record for good, and both writers waiting for each other's records."""
+    assert outcomes(sink(db).write([mail(1, notice("CONFIRMED", 1))])) == {1: Outcome.INGESTED}
+    event_id = db.rows("maintenance")[0]["id"]
+
+    def theirs_first(_items):
+        row = their_notification(db, event_id, 2)
+        change = {"changed_object_type": "notices.eventnotification", "action": "create"}
+        db.insert("core.object_changes", dict(change, changed_object_id=row["id"], message="(writer other)"))
+        record = EmailRecord(email(2).message_id, email(2).body_digest, [])
+        db.insert(JOURNAL, journal_entry([(row["id"], record)]))
+
+    db.before(NOTIFICATION, "POST", theirs_first)
+    db.inject(NOTIFICATION, "POST", lost_answer(), after=True)
+    results = sink(db).write([mail(2, notice("CONFIRMED", 2))])
+    assert outcomes(results) == {2: Outcome.DUPLICATE}  # theirs holds the older record: ours goes
+    assert stored_emails(db) == ["<mail-1@acme.example>", "<mail-2@acme.example>"]  # none without record
