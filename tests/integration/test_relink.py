@@ -8,30 +8,53 @@ import pytest
 
 from tests.stack import reset_stack
 
-from .helpers import (
-    MAINTENANCE_CORPUS,
-    prepare_netbox,
-    provider_slug,
-    run_cli,
-    two_circuit_email,
-    write_config,
-)
+from .helpers import prepare_netbox, run_cli, write_config
 
 pytestmark = pytest.mark.integration
 TAG = "notices-unmatched-circuits"
 
 
+def future_invite(path, cids: list[str]):
+    """A BCOP maintenance invite (circuit-maintenance-parser's generic iCalendar) for a window a month
+    ahead, naming ``cids``: a maintenance still to come, as late links are for."""
+    from datetime import UTC, datetime, timedelta
+    from email.message import EmailMessage
+
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+    stamp = "%Y%m%dT%H%M%SZ"
+    calendar = "\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Acme Transit//Maintenance Notifications//EN",
+        "METHOD:REQUEST", "BEGIN:VEVENT", "SUMMARY:Fibre works", f"DTSTART;VALUE=DATE-TIME:{start:{stamp}}",
+        f"DTEND;VALUE=DATE-TIME:{start + timedelta(hours=4):{stamp}}",
+        f"DTSTAMP;VALUE=DATE-TIME:{datetime.now(UTC):{stamp}}", "UID:late-link-1@acme-transit.example",
+        "SEQUENCE:1", "X-MAINTNOTE-PROVIDER:Acme Transit", "X-MAINTNOTE-ACCOUNT:Example NOC",
+        "X-MAINTNOTE-MAINTENANCE-ID:LATE-LINK-1",
+        *[f"X-MAINTNOTE-OBJECT-ID;X-MAINTNOTE-OBJECT-IMPACT=OUTAGE:{cid}" for cid in cids],
+        "X-MAINTNOTE-IMPACT:OUTAGE", "X-MAINTNOTE-STATUS:CONFIRMED",
+        'ORGANIZER;CN="Acme Transit NOC":mailto:noc@acme-transit.example', "END:VEVENT", "END:VCALENDAR", "",
+    ])  # fmt: skip
+    message = EmailMessage()
+    message["From"] = "Acme Transit NOC <noc@acme-transit.example>"
+    message["To"] = "noc@example.net"
+    message["Subject"] = "[Acme Transit] Maintenance LATE-LINK-1: CONFIRMED"
+    message["Message-ID"] = "<late-link-1@acme-transit.example>"
+    message["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    message.set_content("Acme Transit maintenance LATE-LINK-1 is confirmed.\n" + "\n".join(cids))
+    message.add_attachment(calendar.encode(), maintype="text", subtype="calendar", filename="invite.ics")
+    path.write_bytes(bytes(message))
+    return path
+
+
 @pytest.fixture
 def half_known(netbox_api, stack, tmp_path):
-    """The email ingested while NetBox has only the first of its circuits."""
+    """An upcoming maintenance ingested while NetBox has only the first of its circuits."""
     reset_stack()
-    entry, maintenance = two_circuit_email()
-    slug = provider_slug(entry, maintenance)
-    cids = sorted(c["circuit_id"] for c in maintenance["circuits"])
+    slug, cids = "acme-transit", ["ACME-LL-1", "ACME-LL-2"]
     config = prepare_netbox(netbox_api, stack, tmp_path, {slug: {cids[0]}})
-    run = run_cli(config, "replay", "--format", "json", str(MAINTENANCE_CORPUS / entry["file"]))
+    email = future_invite(tmp_path / "invite.eml", cids)
+    run = run_cli(config, "replay", "--format", "json", str(email))
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
-    [event] = netbox_api.plugins.notices.maintenance.filter(name=maintenance["maintenance_id"])
+    [event] = netbox_api.plugins.notices.maintenance.filter(name="LATE-LINK-1")
     return config, slug, cids, event
 
 
