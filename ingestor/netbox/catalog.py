@@ -2,8 +2,9 @@
 slug and by sender domain), each provider's circuits — read through the gateway and cached for one poll
 cycle (``refresh()`` starts a new one, so circuits and providers added in NetBox are seen).
 
-Reads only, but for one write: ``create_providers`` (with ``create_missing_providers``), a step of its
-own that the sink takes after the look-ups, never inside one.
+Reads only, but for two writes, each a step of its own, never inside a read: ``create_providers`` (with
+``create_missing_providers``), which the sink takes after the look-ups, and ``ensure_unmatched_tag``,
+which the writer takes the first time an event awaits circuits.
 """
 
 from __future__ import annotations
@@ -58,14 +59,10 @@ class Catalog:
         found = self._tags().get(self.gateway.config.tag)
         return [found] if found is not None else []
 
-    def unmatched_tag_id(self) -> int | None:
-        """The tag of open events that name circuits NetBox does not have (None: not created yet)."""
-        return self._tags().get(UNMATCHED_TAG)
-
     def ensure_unmatched_tag(self) -> int:
-        """The unmatched-circuits tag, created the first time an event needs it (by the writer: a write
-        phase, never inside a read)."""
-        found = self.unmatched_tag_id()
+        """The tag of open events that name circuits NetBox does not have, created the first time an
+        event needs it (by the writer: a write phase, never inside a read)."""
+        found = self._tags().get(UNMATCHED_TAG)
         if found is not None:
             return found
         [row] = self.gateway.create(

@@ -17,7 +17,7 @@ from parsers.models import CLOSED_STATUSES, EmailMeta, Notice
 
 from .fold import PROVISIONAL_STATUS, EventTarget, fold
 from .records import ContentKey, EmailRecord, Identity, content_key
-from .rows import EventKey, EventRef, SinkEmail
+from .rows import EventKey, EventRef, EventTags, SinkEmail
 
 NAME_MAX = 100
 SUMMARY_MAX = 200
@@ -73,7 +73,7 @@ class EventSnapshot:
     original_timezone: str
     impact_text: str
     acknowledged: bool | None
-    tags: tuple[int, ...] = ()
+    tags: EventTags = EventTags()
     impacts: dict[int, tuple[int, str | None]] = field(
         default_factory=dict
     )  # circuit pk -> (impact pk, level)
@@ -115,7 +115,7 @@ class EventPlan:
     # Circuits the fold names that NetBox did not know when planned, while the event stays open: the
     # event carries the unmatched-circuits tag, and each poll matches them again (relink.py).
     awaits_circuits: bool = False
-    tags_now: tuple[int, ...] | None = None  # the event's tags when planned (None: a new event)
+    tags_now: EventTags | None = None  # the event's tags when planned (None: a new event)
     linked: list[str] = field(default_factory=list)  # cids of the impacts this plan creates
     changes: list[str] = field(default_factory=list)  # human summary for changelog and logs
     known_emails: set[Identity] = field(default_factory=set)  # emails NetBox held when planned

@@ -41,6 +41,14 @@ class SinkEmail:
     notices: list[Notice]
 
 
+class EventTags(NamedTuple):
+    """An event's tags as the read finds them: their ids (ours, an admin's: a PATCH replaces the whole
+    list) and the id of the unmatched-circuits tag when the event carries it (catalog.UNMATCHED_TAG)."""
+
+    ids: tuple[int, ...] = ()
+    unmatched: int | None = None
+
+
 @dataclass
 class EventRow:
     """One event (one copy of it: two writers may create one event at once) as NetBox's listing holds it."""
@@ -55,7 +63,7 @@ class EventRow:
     original_timezone: str = ""
     impact_text: str = ""
     acknowledged: bool | None = None
-    tags: tuple[int, ...] = ()  # tag ids (ours, the unmatched-circuits tag, an admin's)
+    tags: EventTags = EventTags()
 
 
 @dataclass
@@ -79,4 +87,13 @@ class NotificationRow:
     record: EmailRecord | None = field(default=None)
 
 
-__all__ = ["EVENT_KINDS", "EventKey", "EventRef", "EventRow", "ImpactRow", "NotificationRow", "SinkEmail"]
+__all__ = [
+    "EVENT_KINDS",
+    "EventKey",
+    "EventRef",
+    "EventRow",
+    "EventTags",
+    "ImpactRow",
+    "NotificationRow",
+    "SinkEmail",
+]

@@ -20,11 +20,11 @@ from typing import Any, TypeVar
 
 import structlog
 
-from .catalog import Catalog
+from .catalog import UNMATCHED_TAG, Catalog
 from .client import NetBoxGateway, ref_id, required_id
 from .plan import EventSnapshot
 from .records import JOURNAL_MODEL, NOTIFICATION_TYPE, EmailRecord, content_key, read_journal, read_legacy
-from .rows import EVENT_KINDS, EventKey, EventRef, EventRow, ImpactRow, NotificationRow
+from .rows import EVENT_KINDS, EventKey, EventRef, EventRow, EventTags, ImpactRow, NotificationRow
 
 _FIRST_WAIT, _LONGEST_WAIT = 0.25, 2.0
 T = TypeVar("T")
@@ -54,8 +54,14 @@ def event_row(kind: str, row: dict) -> EventRow:
         original_timezone=row.get("original_timezone") or "",
         impact_text=row.get("impact") or "",
         acknowledged=row.get("acknowledged"),
-        tags=tuple(sorted(required_id(tag) for tag in row.get("tags") or [])),
+        tags=event_tags(row.get("tags") or []),
     )
+
+
+def event_tags(tags: list[dict]) -> EventTags:
+    """An event's nested tags (id, slug, …): their ids, and which of them is the unmatched-circuits tag."""
+    unmatched = next((tag["id"] for tag in tags if tag.get("slug") == UNMATCHED_TAG), None)
+    return EventTags(tuple(sorted(required_id(tag) for tag in tags)), unmatched)
 
 
 def find_events(gateway: NetBoxGateway, keys: Iterable[EventKey]) -> dict[EventKey, list[EventRow]]:

@@ -147,15 +147,13 @@ class BatchWriter:
     def _final_update(self, plan: EventPlan) -> dict:
         """The event's field changes, and its tags when it starts or stops awaiting circuits (an admin's
         tags are kept: NetBox replaces the whole list)."""
-        if plan.tags_now is None:
+        now = plan.tags_now
+        if now is None or plan.awaits_circuits == (now.unmatched is not None):
             return plan.update
-        tags = set(plan.tags_now)
         if plan.awaits_circuits:
-            tags.add(self.catalog.ensure_unmatched_tag())
-        elif (tag := self.catalog.unmatched_tag_id()) is not None:
-            tags.discard(tag)
-        if tags == set(plan.tags_now):
-            return plan.update
+            tags = {*now.ids, self.catalog.ensure_unmatched_tag()}
+        else:
+            tags = set(now.ids) - {now.unmatched}
         return dict(plan.update, tags=sorted(tags))
 
     # -- sending, and splitting what NetBox refuses -----------------------------------------------------

@@ -211,6 +211,9 @@ class MemoryNetBox:
         """A row as NetBox answers it: a contact assignment carries its object, nested (a provider's
         brief form: id, name, slug), as NetBox's GFK field gives it."""
         row = dict(row)
+        if model in EVENT_MODELS:  # tags nested (id, slug), as NetBox answers them
+            slugs = {tag["id"]: tag["slug"] for tag in self.rows("extras.tags")}
+            row["tags"] = [{"id": tag, "slug": slugs.get(tag)} for tag in row.get("tags") or []]
         if model == "tenancy.contact_assignments" and row.get("object_type") == "circuits.provider":
             provider = next((p for p in self.rows("circuits.providers") if p["id"] == row["object_id"]), None)
             row["object"] = provider and {key: provider[key] for key in ("id", "name", "slug")}

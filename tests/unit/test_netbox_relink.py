@@ -97,3 +97,12 @@ def test_a_closing_email_takes_the_tag_off_an_event_that_still_lacks_a_circuit(d
     assert outcomes(sink(db).write([mail(2, done)])) == {2: Outcome.INGESTED}
     assert unmatched_tag(db) not in event(db)["tags"]
     assert relink(Catalog(MemoryGateway(db)), datetime.now(UTC)).looked_at == 0
+
+
+def test_updating_an_event_that_awaits_nothing_reads_no_tags(db):
+    """Whether an event carries the unmatched-circuits tag is read with the event itself (its nested
+    tags): an update that leaves the tag as it is asks NetBox nothing more."""
+    assert outcomes(sink(db).write([mail(1, notice("CONFIRMED", 1))])) == {1: Outcome.INGESTED}
+    before = len(db.requests)
+    assert outcomes(sink(db).write([mail(2, notice("IN-PROCESS", 2))])) == {2: Outcome.INGESTED}
+    assert ("extras.tags", "GET") not in db.requests[before:]
