@@ -98,8 +98,17 @@ def changelog_message(plan: EventPlan, what: str, writer: str = "") -> str:
         who = f"email {ids[0]}"
     else:
         who = f"emails {', '.join(ids[:2])}" + (f" (+{len(ids) - 2})" if len(ids) > 2 else "")
-    mark = f" ({WRITER_MARK}{writer})" if writer else ""
-    return f"notices-ingestor{mark}: {who}: {what}"[:MESSAGE_MAX]
+    return f"{_origin(writer)}: {who}: {what}"[:MESSAGE_MAX]
+
+
+def _mark(writer: str) -> str:
+    """What marks a process's creates in their changelog messages (``NetBoxGateway.writer_id``)."""
+    return f"({WRITER_MARK}{writer})"
+
+
+def _origin(writer: str = "") -> str:
+    """Who wrote: notices-ingestor, with the writer's mark on creates a lost answer may need to find."""
+    return f"notices-ingestor {_mark(writer)}" if writer else "notices-ingestor"
 
 
 @dataclass
@@ -297,7 +306,7 @@ class BatchWriter:
         changes = self.gateway.list(
             CHANGE_MODEL, changed_object_type=f"notices.{model}", changed_object_id=ids, action="create"
         )
-        mark = f"({WRITER_MARK}{self.gateway.writer_id})"
+        mark = _mark(self.gateway.writer_id)
         return {row["changed_object_id"] for row in changes if mark in (row.get("message") or "")}
 
     def _event_created(self, item: Item, row: dict) -> None:
@@ -581,7 +590,7 @@ def _received(notification: NotificationPlan, writer: str) -> str:
     """Each notification's changelog names its own email (the event's writes name all of the batch's),
     after the writer's mark: a lost answer's look-up takes only notifications this process created."""
     email = notification.record.message_id
-    return f"notices-ingestor ({WRITER_MARK}{writer}): email {email}: notification received"[:MESSAGE_MAX]
+    return f"{_origin(writer)}: email {email}: notification received"[:MESSAGE_MAX]
 
 
 def _summary(plan: EventPlan) -> str:
