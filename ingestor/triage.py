@@ -28,7 +28,6 @@ again.
 
 from __future__ import annotations
 
-import email.parser
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -40,7 +39,7 @@ import structlog
 
 from ingestor.disposition import moved_to
 from ingestor.state import StateFile, StateStore, typed
-from parsers.email import body_digest, header_text, message_id
+from parsers.email import body_digest, header_block, header_text, message_id
 
 if TYPE_CHECKING:
     from ingestor.config import AnyMailboxConfig
@@ -50,8 +49,6 @@ log = structlog.get_logger(__name__)
 
 FAILURES_FILE = StateFile("failed")
 MAX_RECORDS = 5000
-# the header block is read from at most this many bytes (as parsers.email.header_meta does)
-HEADER_BYTES = 256 * 1024
 NOT_RECORDED = "reason not recorded"
 
 
@@ -76,7 +73,7 @@ class Headers(NamedTuple):
 def read_headers(data: bytes) -> Headers:
     """The headers of raw email bytes; never raises (an unreadable header block gives empty fields)."""
     try:
-        msg = email.parser.BytesParser().parsebytes(data[:HEADER_BYTES], headersonly=True)
+        msg = header_block(data)
         date, sender, subject = (header_text(msg, name) for name in ("Date", "From", "Subject"))
         return Headers(date, sender, subject, message_id(msg, data))
     except Exception:  # noqa: BLE001 - whatever a sender wrote, the email is still listed

@@ -34,6 +34,7 @@ _ADDRESS_SEPARATORS = re.compile(r"[\s<>\"',;:()\[\]]+")
 # Longer header values are cut before decoding: decode_header() is quadratic in the number of encoded
 # words (a subject of 100k of them took minutes), and no real subject, sender or Message-ID is this long.
 HEADER_MAX_CHARS = 16 * 1024
+HEADER_BLOCK_BYTES = 256 * 1024  # what is read of an email for its headers alone (header_block)
 
 
 def read_message(raw: bytes) -> Message:
@@ -67,14 +68,18 @@ def email_meta(msg: Message, raw: bytes) -> EmailMeta:
     )
 
 
-def header_meta(raw: bytes, max_bytes: int = 256 * 1024) -> EmailMeta:
-    """The email's identity from its header block alone (at most ``max_bytes`` read), at little cost in
-    the daemon's own memory: for an email that failed without a parse result (its worker was killed).
-    No body digest: a failed email never reaches NetBox, where the digest serves."""
-    data = _as_bytes(raw)
-    head = data[:max_bytes]
-    msg = _safely(lambda: email.parser.BytesParser().parsebytes(head, headersonly=True), Message)
-    return EmailMeta(**_identity(msg, data))
+def header_block(raw: bytes, max_bytes: int = HEADER_BLOCK_BYTES) -> Message:
+    """The header block alone (at most ``max_bytes`` read), parsed at little cost in the daemon's own
+    memory; an empty message when it cannot be read."""
+    head = _as_bytes(raw)[:max_bytes]
+    return _safely(lambda: email.parser.BytesParser().parsebytes(head, headersonly=True), Message)
+
+
+def header_meta(raw: bytes, max_bytes: int = HEADER_BLOCK_BYTES) -> EmailMeta:
+    """The email's identity from its header block alone: for an email that failed without a parse
+    result (its worker was killed). No body digest: a failed email never reaches NetBox, where the
+    digest serves."""
+    return EmailMeta(**_identity(header_block(raw, max_bytes), _as_bytes(raw)))
 
 
 def _identity(msg: Message, raw: bytes) -> dict:
